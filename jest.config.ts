@@ -1,0 +1,21 @@
+import type { Config } from 'jest';
+
+/**
+ * Jest runs the TypeScript sources as native ESM (NestJS 12 is ESM-only), so it is started with
+ * `node --experimental-vm-modules` and ts-jest only transpiles; `npm run typecheck` does the type checking.
+ */
+const config: Config = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  roots: ['<rootDir>/packages'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  },
+  testTimeout: 30_000,
+};
+
+export default config;

@@ -1,0 +1,69 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { HttpRequest } from './http-request.js';
+
+const STATE_OF_REQUEST = Symbol('OSO:AUTHORIZATION_STATE');
+
+/**
+ * Everything nestjs-oso knows about one request: whether it was authorized or skipped, whether a route check is
+ * still owed, and the resource `@Authorize()` loaded. The guard, the service and the interceptors all read and write
+ * this one object; nothing per-request lives anywhere else.
+ */
+export class AuthorizationState {
+  /** True once a check allowed something in this request. */
+  authorized = false;
+  /** Set (possibly to an empty string) by `@SkipAuthorization()` or `OsoService.skipAuthorization()`. */
+  skipReason: string | undefined;
+  /** True once the route's own check (decorator or route authorization) has passed. */
+  routeChecked = false;
+  /** True when the global guard saw no actor and left the route check to run after every guard of the route. */
+  routeCheckDeferred = false;
+  /** The resource loaded by `@Authorize(action, { resource })`, for `@AuthorizedResource()`. */
+  resource: unknown = undefined;
+  /** Whether `resource` was set, since a resource may itself be falsy. */
+  hasResource = false;
+  /** The request as policies see it, built once per request. */
+  httpRequest: HttpRequest | undefined = undefined;
+
+  get skipped(): boolean {
+    return this.skipReason !== undefined;
+  }
+
+  /** Whether the require-authorization check is satisfied. */
+  get satisfied(): boolean {
+    return this.authorized || this.skipped;
+  }
+
+  skip(reason = ''): void {
+    this.skipReason ??= reason;
+  }
+
+  setResource(resource: unknown): void {
+    this.resource = resource;
+    this.hasResource = true;
+  }
+}
+
+/**
+ * The state of a platform request object (Express or Fastify), created on first use. It is kept on the request
+ * itself so that guards, which run before any interceptor could enter the async context, find the same object.
+ */
+export function authorizationStateOf(request: object): AuthorizationState {
+  const holder = request as { [STATE_OF_REQUEST]?: AuthorizationState };
+  return (holder[STATE_OF_REQUEST] ??= new AuthorizationState());
+}
+
+/**
+ * Carries the state of the current request through the handler and everything it awaits, so that `OsoService`
+ * calls made at any depth count for that request.
+ */
+const authorizationStorage = new AsyncLocalStorage<AuthorizationState>();
+
+/** Runs `fn` with `state` as the current request's state. */
+export function runWithAuthorizationState<T>(state: AuthorizationState, fn: () => T): T {
+  return authorizationStorage.run(state, fn);
+}
+
+/** The state of the request whose handler is running, if any. */
+export function currentAuthorizationState(): AuthorizationState | undefined {
+  return authorizationStorage.getStore();
+}

@@ -1,0 +1,68 @@
+import { SetMetadata, type ExecutionContext, type Type } from '@nestjs/common';
+import { OSO_AUTHORIZE } from '../oso.constants.js';
+
+/**
+ * Loads the resource a route acts on, from the platform request (Express or Fastify) and the execution context.
+ * Returning `null` or `undefined` answers 404.
+ *
+ * @example
+ * const expenseById: ResourceResolverFn = (req) => expenses.findOneBy({ id: Number(req.params.id) });
+ * @publicApi
+ */
+export type ResourceResolverFn<Resource = unknown> = (
+  request: any,
+  context: ExecutionContext,
+) => Resource | null | undefined | Promise<Resource | null | undefined>;
+
+/**
+ * An injectable resource loader, resolved through dependency injection: list it in the `providers` of the module
+ * that declares the controller. Returning `null` or `undefined` answers 404.
+ *
+ * @example
+ * @Injectable()
+ * export class ExpenseResolver implements ResourceResolver<Expense> {
+ *   constructor(private readonly expenses: ExpensesService) {}
+ *   resolve(request: { params: { id: string } }) { return this.expenses.find(Number(request.params.id)); }
+ * }
+ * @publicApi
+ */
+export interface ResourceResolver<Resource = unknown> {
+  resolve(request: any, context: ExecutionContext): Resource | null | undefined | Promise<Resource | null | undefined>;
+}
+
+/**
+ * Options of `@Authorize()`.
+ *
+ * @example
+ * @Authorize('read', { resource: ExpenseResolver, checkRead: false })
+ * @publicApi
+ */
+export interface AuthorizeOptions {
+  /** What to authorize: omitted, the request itself (`HttpRequest`); else a function or an injectable resolver. */
+  resource?: ResourceResolverFn | Type<ResourceResolver>;
+  /** Who asks; defaults to the module's `getActor` (`request.user`). */
+  actor?: (request: any, context: ExecutionContext) => unknown;
+  /** Answer 404 when the actor may not even read the resource; defaults to the module's `checkRead` (true). */
+  checkRead?: boolean;
+}
+
+/** What `@Authorize()` stores as metadata. */
+export interface AuthorizeMetadata extends AuthorizeOptions {
+  action?: string;
+}
+
+/**
+ * Requires a policy decision before the handler runs, on a controller class or a handler (the handler's wins).
+ * Without `resource` it authorizes the request itself (`allow(actor, "GET", req: HttpRequest)`); with one, the
+ * loaded resource, which the handler then receives through `@AuthorizedResource()`. The action defaults to the
+ * HTTP method, the actor to the module's `getActor`. Takes effect whenever `OsoModule` is imported.
+ *
+ * @example
+ * @Get(':id')
+ * @Authorize('read', { resource: ExpenseResolver })
+ * findOne(@AuthorizedResource() expense: Expense) { return expense; }
+ * @publicApi
+ */
+export function Authorize(action?: string, options: AuthorizeOptions = {}): ClassDecorator & MethodDecorator {
+  return SetMetadata<string, AuthorizeMetadata>(OSO_AUTHORIZE, { ...options, action });
+}

@@ -1,0 +1,3 @@
+export * from './authorize.decorator.js';
+export * from './authorized-resource.decorator.js';
+export * from './skip-authorization.decorator.js';

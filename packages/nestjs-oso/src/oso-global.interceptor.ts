@@ -1,0 +1,34 @@
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import type { AuthorizationState } from './authorization-state.js';
+import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
+import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
+import { OsoRouteAuthorizer } from './route-authorizer.js';
+
+/**
+ * The interceptor `OsoModule` installs for the whole app: it carries each request's authorization state into the
+ * handler, finishes route checks the global guard deferred (it runs after every guard), and enforces
+ * `requireAuthorization` when that option is on.
+ */
+@Injectable()
+export class OsoGlobalInterceptor extends RequireAuthorizationInterceptor {
+  constructor(
+    private readonly routes: OsoRouteAuthorizer,
+    @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
+  ) {
+    super();
+  }
+
+  protected override isRequired(): boolean {
+    return this.options.requireAuthorization === true;
+  }
+
+  protected override async beforeHandler(context: ExecutionContext, state: AuthorizationState): Promise<void> {
+    if (!state.routeCheckDeferred || state.routeChecked) return;
+    const request = context.switchToHttp().getRequest();
+    const rule = this.routes.ruleFor(context);
+    const metadata = rule?.kind === 'authorize' ? rule.metadata : undefined;
+    const actor = await this.routes.actorFor(context, request, metadata);
+    await this.routes.authorize(context, request, state, actor, metadata);
+  }
+}

@@ -1,0 +1,91 @@
+import type { ExecutionContext, Type } from '@nestjs/common';
+import type { Relation } from 'oso';
+
+/**
+ * A class to register with Polar, with an optional Polar name and field types (for data filtering).
+ *
+ * @example
+ * OsoModule.forRoot({ policyDir, classes: [User, { class: Expense, name: 'app::Expense' }] })
+ * @publicApi
+ */
+export interface PolarClassRegistration {
+  /** The class itself; Polar sees its instances and can match on it (`e: Expense`). */
+  class: Type<unknown>;
+  /** The name policies use for the class; defaults to the class name. */
+  name?: string;
+  /** Types of the class's fields, for data filtering (`{ owner: User, org: new Relation(...) }`). */
+  fields?: Record<string, Type<unknown> | Relation>;
+  /** Custom `isa` check, for values that are not instances of the class (plain objects from an ORM). */
+  isaCheck?: (instance: unknown) => boolean;
+}
+
+/**
+ * Why an authorization failed, as handed to `onUnauthorized`.
+ *
+ * - `unauthenticated`: there was no actor (401).
+ * - `not-found`: the actor may not even read the resource (404).
+ * - `forbidden`: the actor may read it but not do this (403).
+ *
+ * @example
+ * onUnauthorized: (failure) => failure.reason === 'forbidden' ? new ImATeapotException() : undefined
+ * @publicApi
+ */
+export interface AuthorizationFailure {
+  /** The kind of failure, which decides the default status. */
+  reason: 'unauthenticated' | 'not-found' | 'forbidden';
+  /** The actor that was denied (`null` when there was none). */
+  actor: unknown;
+  /** The action that was denied. */
+  action: unknown;
+  /** The resource, the `HttpRequest`, or for field checks the resource whose field was denied. */
+  resource: unknown;
+  /** The field, for `authorizeField` failures. */
+  field?: unknown;
+}
+
+/**
+ * Custom failure handling, like flask-oso's `set_unauthorized_action`: return (or throw) the exception to send
+ * instead of the default one. Returning nothing keeps the default; the request is denied either way.
+ *
+ * @example
+ * onUnauthorized: ({ reason }) => reason === 'not-found' ? new ForbiddenException('No access') : undefined
+ * @publicApi
+ */
+export type UnauthorizedHandler = (failure: AuthorizationFailure) => Error | void | Promise<Error | void>;
+
+/**
+ * Reads the current actor from an execution context. The default returns `request.user`.
+ *
+ * @example
+ * getActor: (context) => context.switchToHttp().getRequest().session?.user
+ * @publicApi
+ */
+export type ActorResolver = (context: ExecutionContext) => unknown;
+
+/**
+ * Options of `OsoModule.forRoot()` and `OsoModule.forRootAsync()`.
+ *
+ * @example
+ * OsoModule.forRoot({ policyDir: join(import.meta.dirname, 'policy'), classes: [User, Expense], requireAuthorization: true })
+ * @publicApi
+ */
+export interface OsoModuleOptions {
+  /** Folder(s) whose `*.polar` files (recursively, in sorted order) make up the policy. */
+  policyDir: string | string[];
+  /** Further policy files to load with the folders' files. */
+  policyFiles?: string[];
+  /** Classes that policies refer to by name (`HttpRequest` is always registered). */
+  classes?: Array<Type<unknown> | PolarClassRegistration>;
+  /** How the guard finds the actor of a request; defaults to `request.user`. */
+  getActor?: ActorResolver;
+  /** Authorize every route without `@Authorize()` or `@SkipAuthorization()` on its `HttpRequest` (default false). */
+  routeAuthorization?: boolean;
+  /** Answer 500 for any request in which nothing authorized or skipped authorization (default false). */
+  requireAuthorization?: boolean;
+  /** Replaces the default 401/403/404 exceptions of a failed check. */
+  onUnauthorized?: UnauthorizedHandler;
+  /** On a denial, answer 404 when the actor may not even read the resource (default true; false: always 403). */
+  checkRead?: boolean;
+  /** The action `checkRead` asks about (default `"read"`). */
+  readAction?: string;
+}

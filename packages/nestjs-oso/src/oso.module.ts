@@ -1,0 +1,65 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { OsoGlobalGuard } from './oso-global.guard.js';
+import { OsoGlobalInterceptor } from './oso-global.interceptor.js';
+import { OSO_ENGINE } from './oso.constants.js';
+import {
+  ConfigurableOsoModule,
+  OSO_ASYNC_OPTIONS_TYPE,
+  OSO_MODULE_OPTIONS,
+  OSO_OPTIONS_TYPE,
+} from './oso.module-definition.js';
+import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { OsoService } from './oso.service.js';
+import { createOsoEngine } from './policy-loader.js';
+import { OsoRouteAuthorizer } from './route-authorizer.js';
+import { OsoRouteExplorer } from './route-explorer.js';
+
+/**
+ * Oso authorization for a Nest app: loads the Polar policy once at startup (a broken policy stops the app),
+ * provides `OsoService`, and installs the global guard and interceptor that make `@Authorize()`,
+ * `@SkipAuthorization()`, `routeAuthorization` and `requireAuthorization` work. Global by default.
+ *
+ * @example
+ * @Module({ imports: [OsoModule.forRoot(join(import.meta.dirname, 'policy'))] })
+ * export class AppModule {}
+ * @publicApi
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: OSO_ENGINE,
+      useFactory: (options: OsoModuleOptions) => createOsoEngine(options),
+      inject: [OSO_MODULE_OPTIONS],
+    },
+    OsoService,
+    OsoRouteAuthorizer,
+    OsoRouteExplorer,
+    { provide: APP_GUARD, useClass: OsoGlobalGuard },
+    { provide: APP_INTERCEPTOR, useClass: OsoGlobalInterceptor },
+  ],
+  exports: [OsoService, OSO_ENGINE, OsoRouteAuthorizer, OSO_MODULE_OPTIONS],
+})
+export class OsoModule extends ConfigurableOsoModule {
+  /**
+   * Configures the module with a policy folder, or with full options.
+   *
+   * @example
+   * OsoModule.forRoot('policy')
+   * OsoModule.forRoot({ policyDir: 'policy', classes: [User], requireAuthorization: true })
+   */
+  static override forRoot(policyDirOrOptions: string | typeof OSO_OPTIONS_TYPE): DynamicModule {
+    return super.forRoot(typeof policyDirOrOptions === 'string' ? { policyDir: policyDirOrOptions } : policyDirOrOptions);
+  }
+
+  /**
+   * Configures the module from other providers (`useFactory` with `inject`, `useClass` or `useExisting`).
+   *
+   * @example
+   * OsoModule.forRootAsync({ inject: [ConfigService], useFactory: (config: ConfigService) => ({ policyDir: config.get('POLICY_DIR') }) })
+   */
+  static override forRootAsync(options: typeof OSO_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return super.forRootAsync(options);
+  }
+}

@@ -1,0 +1,216 @@
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { Class } from 'oso';
+import { Oso } from 'oso';
+import { currentAuthorizationState } from './authorization-state.js';
+import { engineFailureException, unauthorizedException } from './authorization-failure.js';
+import { HttpRequest } from './http-request.js';
+import { DEFAULT_READ_ACTION, OSO_ENGINE } from './oso.constants.js';
+import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
+import type { AuthorizationFailure, OsoModuleOptions } from './oso-module-options.interface.js';
+
+/**
+ * Options of a single `OsoService.authorize()` call.
+ *
+ * @example
+ * await this.oso.authorize(user, 'approve', expense, { checkRead: false });
+ * @publicApi
+ */
+export interface AuthorizeCallOptions {
+  /** Answer 404 when the actor may not even read the resource; defaults to the module's `checkRead` (true). */
+  checkRead?: boolean;
+}
+
+/**
+ * The policy engine behind dependency injection. Every check of the module goes through it, and every failure
+ * comes out as a Nest exception: 401 without an actor, 404 when the actor may not even read the resource, 403
+ * otherwise, and 500 (with details only in the log) when the engine itself fails.
+ *
+ * Calls that enforce a decision (`authorize`, `authorizeRequest`, `authorizeField`, `authorizedQuery`,
+ * `authorizedResources`) count as "this request was authorized" for `requireAuthorization`, from any depth of the
+ * call stack. Calls that only ask (`isAllowed`, `authorizedActions`, `authorizedFields`) do not.
+ *
+ * @example
+ * constructor(private readonly oso: OsoService) {}
+ * async approve(user: User, expense: Expense) {
+ *   await this.oso.authorize(user, 'approve', expense);
+ * }
+ * @publicApi
+ */
+@Injectable()
+export class OsoService {
+  private readonly logger = new Logger('OsoModule');
+
+  constructor(
+    @Inject(OSO_ENGINE) private readonly oso: Oso,
+    @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
+  ) {}
+
+  /**
+   * The underlying `Oso` instance, for what this service does not wrap. Calls made on it directly do not count
+   * as authorizing the request.
+   *
+   * @example
+   * const results = this.oso.engine.queryRule('has_role', user, 'admin', org);
+   */
+  get engine(): Oso {
+    return this.oso;
+  }
+
+  /**
+   * Asks whether `actor` may do `action` on `resource`. It does not enforce anything and does not count as
+   * authorizing the request; prefer `authorize()` in request handling.
+   *
+   * @example
+   * if (await this.oso.isAllowed(user, 'approve', expense)) buttons.push('approve');
+   */
+  async isAllowed(actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
+    return this.ask('isAllowed', () => this.oso.queryRuleOnce('allow', toPolarActor(actor), action, resource));
+  }
+
+  /**
+   * Ensures `actor` may do `action` on `resource`, or throws: 401 when there is no actor, 404 when the actor may
+   * not even read the resource (unless `checkRead` is false), 403 otherwise.
+   *
+   * @example
+   * await this.oso.authorize(user, 'update', expense);
+   * @throws {UnauthorizedException | NotFoundException | ForbiddenException} when denied.
+   * @throws {InternalServerErrorException} when the engine fails.
+   */
+  async authorize(actor: unknown, action: unknown, resource: unknown, options: AuthorizeCallOptions = {}): Promise<void> {
+    if (await this.isAllowed(actor, action, resource)) return this.markAuthorized();
+    const checkRead = options.checkRead ?? this.options.checkRead ?? true;
+    const readAction = this.options.readAction ?? DEFAULT_READ_ACTION;
+    let reason: AuthorizationFailure['reason'] = 'forbidden';
+    if (actor == null) reason = 'unauthenticated';
+    // Denied "read" needs no second query: the actor cannot read it.
+    else if (checkRead && (action === readAction || !(await this.isAllowed(actor, readAction, resource)))) {
+      reason = 'not-found';
+    }
+    return this.deny({ reason, actor: toPolarActor(actor), action, resource });
+  }
+
+  /**
+   * Route authorization: ensures `actor` may send `request` (a platform request or an `HttpRequest`), checking
+   * `allow(actor, action, request: HttpRequest)` with the request's method as the default action.
+   *
+   * @example
+   * await this.oso.authorizeRequest(user, request); // allow(user, "GET", req: HttpRequest) if req.path = "/";
+   * @throws {UnauthorizedException | ForbiddenException} when denied.
+   */
+  async authorizeRequest(actor: unknown, request: object, action?: string): Promise<void> {
+    const httpRequest = request instanceof HttpRequest ? request : HttpRequest.from(request);
+    await this.authorize(actor, action ?? httpRequest.method, httpRequest, { checkRead: false });
+  }
+
+  /**
+   * The actions `actor` may do on `resource` (by `allow` rules), for example to show the right buttons.
+   *
+   * @example
+   * const actions = await this.oso.authorizedActions(user, expense); // Set { 'read', 'approve' }
+   */
+  async authorizedActions(actor: unknown, resource: unknown, options: { allowWildcard?: boolean } = {}): Promise<Set<unknown>> {
+    return this.ask('authorizedActions', () => this.oso.authorizedActions(toPolarActor(actor), resource, options));
+  }
+
+  /**
+   * Ensures `actor` may do `action` on `field` of `resource` (by `allow_field` rules), or throws 403 (401 without
+   * an actor).
+   *
+   * @example
+   * await this.oso.authorizeField(user, 'read', expense, 'approverNotes');
+   */
+  async authorizeField(actor: unknown, action: unknown, resource: unknown, field: unknown): Promise<void> {
+    const allowed = await this.ask('authorizeField', () =>
+      this.oso.queryRuleOnce('allow_field', toPolarActor(actor), action, resource, field),
+    );
+    if (allowed) return this.markAuthorized();
+    const reason = actor == null ? 'unauthenticated' : 'forbidden';
+    return this.deny({ reason, actor: toPolarActor(actor), action, resource, field });
+  }
+
+  /**
+   * The fields of `resource` on which `actor` may do `action` (by `allow_field` rules).
+   *
+   * @example
+   * const visible = await this.oso.authorizedFields(user, 'read', expense); // Set { 'amount', 'description' }
+   */
+  async authorizedFields(
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    options: { allowWildcard?: boolean } = {},
+  ): Promise<Set<unknown>> {
+    return this.ask('authorizedFields', () => this.oso.authorizedFields(toPolarActor(actor), action, resource, options));
+  }
+
+  /**
+   * A query for the resources of `resourceClass` that `actor` may do `action` on, built by the data filtering
+   * adapter the engine was given (`engine.setDataFilteringAdapter`).
+   *
+   * @example
+   * const query = await this.oso.authorizedQuery<SelectQueryBuilder<Expense>>(user, 'read', Expense);
+   */
+  async authorizedQuery<Query = unknown>(actor: unknown, action: unknown, resourceClass: Class | string): Promise<Query> {
+    const query = await this.ask('authorizedQuery', () =>
+      this.oso.authorizedQuery(toPolarActor(actor), action, resourceClass),
+    );
+    this.markAuthorized();
+    return query as Query;
+  }
+
+  /**
+   * The resources of `resourceClass` that `actor` may do `action` on, fetched by the data filtering adapter the
+   * engine was given (`engine.setDataFilteringAdapter`).
+   *
+   * @example
+   * const expenses = await this.oso.authorizedResources<Expense>(user, 'read', Expense);
+   */
+  async authorizedResources<Resource = unknown>(
+    actor: unknown,
+    action: unknown,
+    resourceClass: Class | string,
+  ): Promise<Resource[]> {
+    const resources = await this.ask('authorizedResources', () =>
+      this.oso.authorizedResources(toPolarActor(actor), action, resourceClass),
+    );
+    this.markAuthorized();
+    return resources as Resource[];
+  }
+
+  /**
+   * Marks the current request as needing no authorization, so `requireAuthorization` lets it through. Outside a
+   * request it does nothing.
+   *
+   * @example
+   * this.oso.skipAuthorization('public price list');
+   */
+  skipAuthorization(reason?: string): void {
+    currentAuthorizationState()?.skip(reason);
+  }
+
+  private markAuthorized(): void {
+    const state = currentAuthorizationState();
+    if (state) state.authorized = true;
+  }
+
+  private async deny(failure: AuthorizationFailure): Promise<never> {
+    throw await unauthorizedException(failure, this.options.onUnauthorized);
+  }
+
+  /** Runs an engine query; an engine failure is logged in full and answered with a bare 500. */
+  private async ask<T>(what: string, query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      if (error instanceof HttpException) throw error;
+      const { message, stack } = error as Error;
+      this.logger.error(`${what} failed in the policy engine: ${message}`, stack);
+      throw engineFailureException();
+    }
+  }
+}
+
+/** Polar has no `undefined`: a missing actor is `nil`, which policies can match (`allow(nil, ...)`). */
+function toPolarActor(actor: unknown): unknown {
+  return actor ?? null;
+}

@@ -1,0 +1,108 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Type } from '@nestjs/common';
+import { Oso } from 'oso';
+import { HTTP_REQUEST_POLAR_NAME } from './oso.constants.js';
+import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
+import { HttpRequest } from './http-request.js';
+
+/**
+ * A policy that could not be loaded. The message names the folder, file, line or option at fault, so that a
+ * misconfigured app stops at startup with something a person can act on.
+ *
+ * @example
+ * try { await createOsoEngine({ policyDir: 'policy' }); } catch (error) { if (error instanceof PolicyLoadError) ... }
+ * @publicApi
+ */
+export class PolicyLoadError extends Error {
+  override readonly name = 'PolicyLoadError';
+}
+
+/**
+ * Finds the policy files of the options: every `*.polar` file below each `policyDir` (recursively, sorted) and then
+ * the `policyFiles`, as absolute paths without duplicates.
+ *
+ * @example
+ * const files = await findPolicyFiles({ policyDir: 'policy' }); // ['/app/policy/base.polar', ...]
+ * @throws {PolicyLoadError} a folder that does not exist or holds no `.polar` file, or a missing policy file.
+ * @publicApi
+ */
+export async function findPolicyFiles(options: Pick<OsoModuleOptions, 'policyDir' | 'policyFiles'>): Promise<string[]> {
+  const dirs = options.policyDir === undefined ? [] : ([] as string[]).concat(options.policyDir);
+  if (dirs.length === 0 && !options.policyFiles?.length) {
+    throw new PolicyLoadError('OsoModule: the "policyDir" option is required (a folder of .polar files)');
+  }
+  const files: string[] = [];
+  for (const dir of dirs.map((d) => resolve(d))) {
+    const entries = await readdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      throw new PolicyLoadError(
+        error.code === 'ENOENT'
+          ? `OsoModule: policyDir "${dir}" does not exist`
+          : `OsoModule: cannot read policyDir "${dir}": ${error.message}`,
+      );
+    });
+    const polar = entries.filter((entry) => entry.endsWith('.polar')).sort();
+    if (polar.length === 0) throw new PolicyLoadError(`OsoModule: policyDir "${dir}" contains no .polar file`);
+    files.push(...polar.map((entry) => join(dir, entry)));
+  }
+  for (const file of (options.policyFiles ?? []).map((f) => resolve(f))) {
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) throw new PolicyLoadError(`OsoModule: policy file "${file}" does not exist`);
+    files.push(file);
+  }
+  return [...new Set(files)];
+}
+
+/**
+ * Builds an `Oso` engine from module options: registers `HttpRequest` and the configured classes, then loads every
+ * policy file in ONE call (oso refuses a second load).
+ *
+ * @example
+ * const oso = await createOsoEngine({ policyDir: 'policy', classes: [User] });
+ * @throws {PolicyLoadError} on a missing folder, a duplicate class name or a policy that does not load.
+ * @publicApi
+ */
+export async function createOsoEngine(options: OsoModuleOptions): Promise<Oso> {
+  const files = await findPolicyFiles(options);
+  const oso = new Oso({ readAction: options.readAction });
+  registerClasses(oso, options.classes ?? []);
+  try {
+    await oso.loadFiles(files);
+  } catch (error) {
+    // oso's messages already say "at line L, column C of file F"; keep them whole.
+    throw new PolicyLoadError(`OsoModule: the policy failed to load: ${(error as Error).message}`.trimEnd());
+  }
+  return oso;
+}
+
+function registerClasses(oso: Oso, classes: Array<Type<unknown> | PolarClassRegistration>): void {
+  const registered = new Map<string, Type<unknown>>([[HTTP_REQUEST_POLAR_NAME, HttpRequest]]);
+  oso.registerClass(HttpRequest, { name: HTTP_REQUEST_POLAR_NAME });
+  for (const entry of classes) {
+    const registration: PolarClassRegistration = typeof entry === 'function' ? { class: entry } : entry;
+    if (typeof registration?.class !== 'function') {
+      throw new PolicyLoadError(`OsoModule: "classes" must hold classes or { class, name } objects, got ${String(entry)}`);
+    }
+    const name = registration.name ?? registration.class.name;
+    const existing = registered.get(name);
+    if (existing) {
+      throw new PolicyLoadError(
+        `OsoModule: duplicate Polar class name "${name}": ${describe(existing)} and ${describe(registration.class)}`,
+      );
+    }
+    registered.set(name, registration.class);
+    try {
+      oso.registerClass(registration.class, {
+        name,
+        ...(registration.fields && { fields: registration.fields }),
+        ...(registration.isaCheck && { isaCheck: registration.isaCheck }),
+      });
+    } catch (error) {
+      throw new PolicyLoadError(`OsoModule: cannot register ${describe(registration.class)} as "${name}": ${(error as Error).message}`);
+    }
+  }
+}
+
+function describe(cls: Type<unknown>): string {
+  return cls === HttpRequest ? 'the built-in HttpRequest' : `class ${cls.name}`;
+}

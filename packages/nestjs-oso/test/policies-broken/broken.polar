@@ -1,0 +1,3 @@
+allow(actor, "read", resource) if
+  actor.name = "x" and
+  resource.id = ;
