@@ -1,10 +1,28 @@
-/** Metadata key of `@Authorize()`: the action and options of the check a route requires. */
+/**
+ * Metadata key of `@Authorize()`: the action and options of the check a route requires.
+ *
+ * @example
+ * const metadata = reflector.get<AuthorizeMetadata>(OSO_AUTHORIZE, context.getHandler());
+ * @publicApi
+ */
 export const OSO_AUTHORIZE = 'OSO:AUTHORIZE';
 
-/** Metadata key of `@SkipAuthorization()`: the reason a route needs no check. */
+/**
+ * Metadata key of `@SkipAuthorization()`: the reason a route needs no check.
+ *
+ * @example
+ * const reason = reflector.get<string>(OSO_SKIP_AUTHORIZATION, context.getHandler());
+ * @publicApi
+ */
 export const OSO_SKIP_AUTHORIZATION = 'OSO:SKIP_AUTHORIZATION';
 
-/** Injection token of the underlying `Oso` engine built from the module options. */
+/**
+ * Injection token of the underlying `Oso` engine built from the module options.
+ *
+ * @example
+ * constructor(@Inject(OSO_ENGINE) private readonly engine: Oso) {}
+ * @publicApi
+ */
 export const OSO_ENGINE = 'OSO:ENGINE';
 
 /** The Polar name under which the request object of route authorization is registered. */

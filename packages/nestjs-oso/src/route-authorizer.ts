@@ -9,12 +9,28 @@ import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
 
-/** What a route's decorators ask for: a check, a skip, or (undefined) nothing. */
+/**
+ * What a route's decorators ask for: a check, a skip, or (undefined) nothing.
+ *
+ * @example
+ * const rule: RouteRule | undefined = routes.ruleFor(context);
+ * @publicApi
+ */
 export type RouteRule = { kind: 'authorize'; metadata: AuthorizeMetadata } | { kind: 'skip'; reason: string };
 
 /**
  * The route check, written once for the guards and the interceptor: reads a route's decorators, finds the actor,
- * loads the resource and asks `OsoService`.
+ * loads the resource and asks `OsoService`. Exported for `OsoGuard` subclasses.
+ *
+ * @example
+ * @Injectable()
+ * export class AuditedOsoGuard extends OsoGuard {
+ *   constructor(routes: OsoRouteAuthorizer, private readonly audit: AuditService) { super(routes); }
+ *   override async canActivate(context: ExecutionContext) {
+ *     return this.audit.record(context, () => super.canActivate(context));
+ *   }
+ * }
+ * @publicApi
  */
 @Injectable()
 export class OsoRouteAuthorizer {

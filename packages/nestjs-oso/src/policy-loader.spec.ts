@@ -1,0 +1,51 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createOsoEngine, findPolicyFiles, PolicyLoadError } from './policy-loader.js';
+
+describe('policy loading', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('finds every .polar file below the folder, recursively and sorted, and nothing else', async () => {
+    await mkdir(join(dir, 'b', 'deep'), { recursive: true });
+    for (const file of ['z.polar', 'a.polar', 'notes.md', 'b/m.polar', 'b/deep/c.polar']) {
+      await writeFile(join(dir, file), '');
+    }
+    expect(await findPolicyFiles({ policyDir: dir })).toEqual(
+      ['a.polar', 'b/deep/c.polar', 'b/m.polar', 'z.polar'].map((f) => join(dir, f)),
+    );
+  });
+
+  it('adds policyFiles after the folders, without loading a file twice', async () => {
+    await mkdir(join(dir, 'p'));
+    await writeFile(join(dir, 'p', 'a.polar'), '');
+    await writeFile(join(dir, 'extra.polar'), '');
+    const files = await findPolicyFiles({ policyDir: join(dir, 'p'), policyFiles: [join(dir, 'extra.polar'), join(dir, 'p', 'a.polar')] });
+    expect(files).toEqual([join(dir, 'p', 'a.polar'), join(dir, 'extra.polar')]);
+  });
+
+  it('loads the files of several folders in one engine, so rules may span files', async () => {
+    await mkdir(join(dir, 'one'));
+    await mkdir(join(dir, 'two'));
+    await writeFile(join(dir, 'one', 'allow.polar'), 'allow(actor, "read", _) if is_reader(actor);');
+    await writeFile(join(dir, 'two', 'readers.polar'), 'is_reader("ada");');
+    const oso = await createOsoEngine({ policyDir: [join(dir, 'one'), join(dir, 'two')] });
+    expect(await oso.isAllowed('ada', 'read', 'book')).toBe(true);
+    expect(await oso.isAllowed('bob', 'read', 'book')).toBe(false);
+  });
+
+  it('requires a policy folder', async () => {
+    await expect(findPolicyFiles({ policyDir: [] })).rejects.toThrow(PolicyLoadError);
+  });
+
+  it('rejects a classes entry that is not a class', async () => {
+    await writeFile(join(dir, 'p.polar'), 'allow(_, _, _);');
+    await expect(createOsoEngine({ policyDir: dir, classes: [{} as never] })).rejects.toThrow(
+      '"classes" must hold classes or { class, name } objects',
+    );
+  });
+});
