@@ -113,4 +113,13 @@ describe('OsoService', () => {
   it('exposes the underlying engine', async () => {
     await expect(oso.engine.isAllowed(bob, 'read', expense(1))).resolves.toBe(true);
   });
+
+  it('replaceEngine puts a new policy in force for the next checks', async () => {
+    const service = new OsoService(await createOsoEngine(options), options);
+    const engine = await createOsoEngine({ policyDir: join(import.meta.dirname, '..', 'test', 'policies-routes-only') });
+    service.replaceEngine(engine);
+    expect(service.engine).toBe(engine);
+    // The new policy has no rule about expenses, so what bob could read before is now denied.
+    await expect(service.authorize(bob, 'read', expense(1))).rejects.toBeInstanceOf(NotFoundException);
+  });
 });

@@ -41,7 +41,7 @@ export class OsoService {
   private readonly logger = new Logger('OsoModule');
 
   constructor(
-    @Inject(OSO_ENGINE) private readonly oso: Oso,
+    @Inject(OSO_ENGINE) private oso: Oso,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
   ) {}
 
@@ -57,6 +57,17 @@ export class OsoService {
   }
 
   /**
+   * Puts a new engine in place of the current one (a policy reload). Checks already running finish on the engine
+   * they started on; the next ones use the new engine.
+   *
+   * @example
+   * this.oso.replaceEngine(await createOsoEngine(options));
+   */
+  replaceEngine(engine: Oso): void {
+    this.oso = engine;
+  }
+
+  /**
    * Asks whether `actor` may do `action` on `resource`. It does not enforce anything and does not count as
    * authorizing the request; prefer `authorize()` in request handling.
    *
@@ -64,7 +75,7 @@ export class OsoService {
    * if (await this.oso.isAllowed(user, 'approve', expense)) buttons.push('approve');
    */
   async isAllowed(actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
-    return this.ask('isAllowed', () => this.oso.queryRuleOnce('allow', toPolarActor(actor), action, resource));
+    return this.allows(this.oso, actor, action, resource);
   }
 
   /**
@@ -77,13 +88,15 @@ export class OsoService {
    * @throws {InternalServerErrorException} when the engine fails.
    */
   async authorize(actor: unknown, action: unknown, resource: unknown, options: AuthorizeCallOptions = {}): Promise<void> {
-    if (await this.isAllowed(actor, action, resource)) return this.markAuthorized();
+    // Both queries of one check ask the same engine, even if a reload swaps it in between.
+    const engine = this.oso;
+    if (await this.allows(engine, actor, action, resource)) return this.markAuthorized();
     const checkRead = options.checkRead ?? this.options.checkRead ?? true;
     const readAction = this.options.readAction ?? DEFAULT_READ_ACTION;
     let reason: AuthorizationFailure['reason'] = 'forbidden';
     if (actor == null) reason = 'unauthenticated';
     // Denied "read" needs no second query: the actor cannot read it.
-    else if (checkRead && (action === readAction || !(await this.isAllowed(actor, readAction, resource)))) {
+    else if (checkRead && (action === readAction || !(await this.allows(engine, actor, readAction, resource)))) {
       reason = 'not-found';
     }
     return this.deny({ reason, actor: toPolarActor(actor), action, resource });
@@ -186,6 +199,10 @@ export class OsoService {
    */
   skipAuthorization(reason?: string): void {
     currentAuthorizationState()?.skip(reason);
+  }
+
+  private allows(engine: Oso, actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
+    return this.ask('isAllowed', () => engine.queryRuleOnce('allow', toPolarActor(actor), action, resource));
   }
 
   private markAuthorized(): void {

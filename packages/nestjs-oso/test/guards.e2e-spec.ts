@@ -1,6 +1,14 @@
-import { Controller, Get, UseGuards, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Req, UseGuards, UseInterceptors, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { Authorize, AuthorizedResource, OsoGuard, OsoModule, SkipAuthorization } from '../src/index.js';
+import {
+  Authorize,
+  AuthorizedResource,
+  OsoGuard,
+  OsoModule,
+  OsoService,
+  RequireAuthorizationInterceptor,
+  SkipAuthorization,
+} from '../src/index.js';
 import { createTestApp, PLATFORMS, POLICY_DIR } from './app/create-app.js';
 import { EXPENSES, POLAR_CLASSES, type Expense } from './app/domain.js';
 import { HeaderAuthGuard } from './app/header-auth.guard.js';
@@ -61,6 +69,31 @@ class OpenController {
   }
 }
 
+/** requireAuthorization for one controller only. */
+@Controller('strict')
+@UseGuards(HeaderAuthGuard)
+@UseInterceptors(RequireAuthorizationInterceptor)
+class StrictController {
+  constructor(private readonly oso: OsoService) {}
+
+  @Get('forgotten')
+  forgotten() {
+    return { leaked: true };
+  }
+
+  @Get('checked/:id')
+  async checked(@Req() req: { user?: unknown; params: { id: string } }) {
+    await this.oso.authorize(req.user, 'read', expenseById(req));
+    return { checked: true };
+  }
+
+  @Get('skipped')
+  @SkipAuthorization()
+  skipped() {
+    return { skipped: true };
+  }
+}
+
 describe.each(PLATFORMS)('OsoGuard and the default actor on %s', (platform) => {
   let app: INestApplication;
   const get = (path: string, user?: string) => {
@@ -72,7 +105,7 @@ describe.each(PLATFORMS)('OsoGuard and the default actor on %s', (platform) => {
     app = await createTestApp(platform, {
       // Only a policy folder and classes: the actor is request.user, no global route authorization.
       oso: OsoModule.forRoot({ policyDir: POLICY_DIR, classes: POLAR_CLASSES }),
-      controllers: [LateAuthController, GuardedController, OpenController],
+      controllers: [LateAuthController, GuardedController, OpenController, StrictController],
       providers: [],
     });
   });
@@ -98,6 +131,14 @@ describe.each(PLATFORMS)('OsoGuard and the default actor on %s', (platform) => {
 
   it('leaves undecorated routes of other controllers alone without routeAuthorization or requireAuthorization', async () => {
     await get('/open').expect(200, { open: true });
+  });
+
+  it('@UseInterceptors(RequireAuthorizationInterceptor) requires a check on its controller only', async () => {
+    const res = await get('/strict/forgotten', 'alice').expect(500);
+    expect(res.body).not.toHaveProperty('leaked');
+    await get('/strict/checked/1', 'bob').expect(200, { checked: true });
+    await get('/strict/checked/2', 'bob').expect(404);
+    await get('/strict/skipped').expect(200, { skipped: true });
   });
 
   it('checks a route once although OsoGuard runs globally and on the controller', async () => {
