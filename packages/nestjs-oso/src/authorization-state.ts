@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { DecisionMemo } from './decision-memo.js';
 import type { HttpRequest } from './http-request.js';
 
 const STATE_OF_REQUEST = Symbol('OSO:AUTHORIZATION_STATE');
@@ -23,6 +24,8 @@ export class AuthorizationState {
   hasResource = false;
   /** The request as policies see it, built once per request. */
   httpRequest: HttpRequest | undefined = undefined;
+  /** Engine decisions already made in this request. */
+  readonly decisions = new DecisionMemo();
 
   get skipped(): boolean {
     return this.skipReason !== undefined;

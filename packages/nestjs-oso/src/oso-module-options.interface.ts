@@ -88,4 +88,9 @@ export interface OsoModuleOptions {
   checkRead?: boolean;
   /** The action `checkRead` asks about (default `"read"`). */
   readAction?: string;
+  /**
+   * At startup, run a few hundred milliseconds of checks on a scratch engine so the first requests do not pay for
+   * the engine's WebAssembly tier-up (default true; once per process).
+   */
+  warmUp?: boolean;
 }

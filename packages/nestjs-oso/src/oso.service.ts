@@ -1,8 +1,9 @@
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Class } from 'oso';
 import { Oso } from 'oso';
 import { currentAuthorizationState } from './authorization-state.js';
 import { engineFailureException, unauthorizedException } from './authorization-failure.js';
+import { warmUpPolarEngine } from './engine-warm-up.js';
 import { HttpRequest } from './http-request.js';
 import { DEFAULT_READ_ACTION, OSO_ENGINE } from './oso.constants.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
@@ -25,6 +26,10 @@ export interface AuthorizeCallOptions {
  * comes out as a Nest exception: 401 without an actor, 404 when the actor may not even read the resource, 403
  * otherwise, and 500 (with details only in the log) when the engine itself fails.
  *
+ * Within a request, each decision is asked of the engine once: the same actor, action and resource (compared by
+ * identity) get the remembered answer, and after `authorizedActions` every action on that pair is known. A
+ * resource changed during the request should be checked as a new object, or through `engine`.
+ *
  * Calls that enforce a decision (`authorize`, `authorizeRequest`, `authorizeField`, `authorizedQuery`,
  * `authorizedResources`) count as "this request was authorized" for `requireAuthorization`, from any depth of the
  * call stack. Calls that only ask (`isAllowed`, `authorizedActions`, `authorizedFields`) do not.
@@ -37,13 +42,18 @@ export interface AuthorizeCallOptions {
  * @publicApi
  */
 @Injectable()
-export class OsoService {
+export class OsoService implements OnApplicationBootstrap {
   private readonly logger = new Logger('OsoModule');
 
   constructor(
     @Inject(OSO_ENGINE) private oso: Oso,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
   ) {}
+
+  /** Warms the engine up before the app takes requests (see `OsoModuleOptions.warmUp`). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.warmUp !== false) await warmUpPolarEngine();
+  }
 
   /**
    * The underlying `Oso` instance, for what this service does not wrap. Calls made on it directly do not count
@@ -122,7 +132,13 @@ export class OsoService {
    * const actions = await this.oso.authorizedActions(user, expense); // Set { 'read', 'approve' }
    */
   async authorizedActions(actor: unknown, resource: unknown, options: { allowWildcard?: boolean } = {}): Promise<Set<unknown>> {
-    return this.ask('authorizedActions', () => this.oso.authorizedActions(toPolarActor(actor), resource, options));
+    const polarActor = toPolarActor(actor);
+    const memo = currentAuthorizationState()?.decisions;
+    const known = memo?.recallAllActions(polarActor, resource);
+    if (known && (options.allowWildcard || !known.has('*'))) return new Set(known);
+    const actions = await this.ask('authorizedActions', () => this.oso.authorizedActions(polarActor, resource, options));
+    memo?.rememberAllActions(polarActor, resource, new Set(actions));
+    return actions;
   }
 
   /**
@@ -201,8 +217,15 @@ export class OsoService {
     currentAuthorizationState()?.skip(reason);
   }
 
-  private allows(engine: Oso, actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
-    return this.ask('isAllowed', () => engine.queryRuleOnce('allow', toPolarActor(actor), action, resource));
+  /** One `allow` decision, asked of the engine at most once per request. */
+  private async allows(engine: Oso, actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
+    const polarActor = toPolarActor(actor);
+    const memo = currentAuthorizationState()?.decisions;
+    const known = memo?.recall(polarActor, action, resource);
+    if (known !== undefined) return known;
+    const allowed = await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource));
+    memo?.remember(polarActor, action, resource, allowed);
+    return allowed;
   }
 
   private markAuthorized(): void {

@@ -130,6 +130,32 @@ export class ExpensesController {
     return { approverNotes: expense.approverNotes };
   }
 
+  @Get(':id/read-twice')
+  @Authorize('read', { resource: ExpenseResolver })
+  async readTwice(@AuthorizedResource() expense: Expense, @Req() request: ActorRequest) {
+    await this.oso.authorize(actorOf(request), 'read', expense);
+    await this.expenses.find(actorOf(request), expense.id);
+    return { id: expense.id };
+  }
+
+  @Get(':id/check-in-a-loop')
+  async checkInALoop(@Param('id') id: string, @Req() request: ActorRequest) {
+    const expense = EXPENSES.get(Number(id));
+    for (let i = 0; i < 5; i++) await this.oso.authorize(actorOf(request), 'read', expense);
+    return { id: expense?.id };
+  }
+
+  @Get(':id/actions-then-checks')
+  async actionsThenChecks(@Param('id') id: string, @Req() request: ActorRequest) {
+    const expense = EXPENSES.get(Number(id));
+    const actor = actorOf(request);
+    const actions = await this.oso.authorizedActions(actor, expense);
+    await this.oso.authorize(actor, 'read', expense);
+    const canApprove = await this.oso.isAllowed(actor, 'approve', expense);
+    const canEdit = await this.oso.isAllowed(actor, 'PUT', expense);
+    return { actions: [...actions].sort(), canApprove, canEdit };
+  }
+
   @Get(':id/explode')
   @Authorize('explode', { resource: ExpenseResolver })
   explode() {

@@ -1,0 +1,56 @@
+import { jest } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { OsoModule, OsoService } from '../src/index.js';
+import { createTestApp, PLATFORMS, testOsoOptions } from './app/create-app.js';
+
+/**
+ * The engine is the cost of every check (about 0.5 ms), so a request never asks it the same question twice. The
+ * counts are read off the real engine: every query goes through its `query`.
+ */
+describe.each(PLATFORMS)('engine queries per request on %s', (platform) => {
+  let app: INestApplication;
+  let queries: { mock: { calls: unknown[] }; mockClear(): void };
+
+  const countQueries = async (path: string, user: string, status: number) => {
+    queries.mockClear();
+    await request(app.getHttpServer()).get(path).set('x-user', user).expect(status);
+    return queries.mock.calls.length;
+  };
+
+  beforeAll(async () => {
+    app = await createTestApp(platform, { oso: OsoModule.forRoot(testOsoOptions()) });
+    queries = jest.spyOn(app.get(OsoService).engine, 'query');
+  });
+  afterAll(() => app.close());
+
+  it('asks once when the decorator and then the handler and a service check the same decision', async () => {
+    expect(await countQueries('/expenses/1/read-twice', 'bob', 200)).toBe(1);
+  });
+
+  it('asks once for the same check in a loop', async () => {
+    expect(await countQueries('/expenses/1/check-in-a-loop', 'bob', 200)).toBe(1);
+  });
+
+  it('never remembers a decision across requests', async () => {
+    expect(await countQueries('/expenses/1/check-in-a-loop', 'bob', 200)).toBe(1);
+    expect(await countQueries('/expenses/1/check-in-a-loop', 'bob', 200)).toBe(1);
+  });
+
+  it('answers several actions on one resource from one authorizedActions query', async () => {
+    queries.mockClear();
+    const res = await request(app.getHttpServer()).get('/expenses/1/actions-then-checks').set('x-user', 'alice').expect(200);
+    expect(res.body).toEqual({ actions: ['approve', 'read'], canApprove: true, canEdit: false });
+    expect(queries.mock.calls.length).toBe(1);
+  });
+
+  it('on a deny, asks about read only for 404-vs-403, and not when the denied action is read itself', async () => {
+    queries.mockClear();
+    await request(app.getHttpServer()).post('/expenses/1/approve-quietly').set('x-user', 'bob').expect(403);
+    expect(queries.mock.calls.length).toBe(1); // checkRead: false
+    queries.mockClear();
+    await request(app.getHttpServer()).post('/expenses/1/approve').set('x-user', 'bob').expect(403);
+    expect(queries.mock.calls.length).toBe(2); // approve denied, read asked for 404-vs-403
+    expect(await countQueries('/expenses/2', 'bob', 404)).toBe(1); // read denied: that is the answer
+  });
+});
