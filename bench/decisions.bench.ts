@@ -1,0 +1,109 @@
+/**
+ * Single-decision latency, in microseconds: the bare engine next to the module's `OsoService`, for the expenses
+ * policy and for a policy with 50 resource types. Operations alternate in rounds; figures are medians of every
+ * timed call. Outside a request, `OsoService` has no memo, so this is the full cost of each check.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createOsoEngine, OsoService, type OsoModuleOptions } from 'nestjs-oso';
+import { ADMIN, CLASSES, EXPENSE, MEMBER, Organization, POLICY_DIR } from './support/domain.js';
+import { fixed, median, table } from './support/report.js';
+
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
+const ROUNDS = 5;
+const RESOURCE_TYPES = 50;
+
+/** The expenses policy's shape, repeated for 50 resource types. */
+function manyTypesPolicy(): string {
+  const blocks = Array.from(
+    { length: RESOURCE_TYPES },
+    (_, i) => `resource Resource${i} {
+  permissions = ["read", "update", "delete"];
+  relations = { organization: Organization };
+  "read" if "member" on "organization";
+  "update" if "admin" on "organization";
+  "delete" if "admin" on "organization";
+}
+has_relation(org: Organization, "organization", r: Resource${i}) if r.organization = org;`,
+  );
+  return `actor User {}
+resource Organization { roles = ["member", "admin"]; permissions = ["read"]; "read" if "member"; "member" if "admin"; }
+has_role(user: User, role: String, org: Organization) if
+  m in user.memberships and m.orgId = org.id and m.role = role;
+allow(actor, action, resource) if has_permission(actor, action, resource);
+${blocks.join('\n')}`;
+}
+
+interface Subject {
+  name: string;
+  service: OsoService;
+  resource: unknown;
+  /** An action the member may not do but the admin may. */
+  denied: string;
+}
+
+async function subjects(dir: string): Promise<Subject[]> {
+  const small: OsoModuleOptions = { policyDir: POLICY_DIR, classes: CLASSES };
+  await writeFile(join(dir, 'many.polar'), manyTypesPolicy());
+  const resourceClasses = Array.from({ length: RESOURCE_TYPES }, (_, i) => ({
+    class: class {
+      constructor(readonly organization: Organization) {}
+    },
+    name: `Resource${i}`,
+  }));
+  const many: OsoModuleOptions = { policyDir: dir, classes: [...CLASSES.filter((c) => c.name !== 'Expense'), ...resourceClasses] };
+  const last = resourceClasses.at(-1)!.class;
+  return [
+    { name: 'expenses policy', service: new OsoService(await createOsoEngine(small), small), resource: EXPENSE, denied: 'approve' },
+    {
+      name: `${RESOURCE_TYPES} resource types`,
+      service: new OsoService(await createOsoEngine(many), many),
+      resource: new last(EXPENSE.organization),
+      denied: 'update',
+    },
+  ];
+}
+
+const OPERATIONS: Array<[string, (s: Subject) => Promise<unknown>]> = [
+  ['engine isAllowed (bare oso, allow)', (s) => s.service.engine.isAllowed(MEMBER, 'read', s.resource)],
+  ['OsoService.isAllowed (allow)', (s) => s.service.isAllowed(MEMBER, 'read', s.resource)],
+  ['OsoService.authorize (allow)', (s) => s.service.authorize(ADMIN, 'read', s.resource)],
+  ['OsoService.authorize (deny, 403 after the read re-check)', (s) => s.service.authorize(MEMBER, s.denied, s.resource).catch(() => undefined)],
+  ['OsoService.authorize (deny, checkRead: false)', (s) => s.service.authorize(MEMBER, s.denied, s.resource, { checkRead: false }).catch(() => undefined)],
+  ['OsoService.authorizedActions', (s) => s.service.authorizedActions(ADMIN, s.resource)],
+];
+
+async function measure(subject: Subject): Promise<Map<string, number[]>> {
+  const times = new Map<string, number[]>(OPERATIONS.map(([name]) => [name, []]));
+  for (const [, run] of OPERATIONS) for (let i = 0; i < 100; i++) await run(subject); // tier-up
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of OPERATIONS) {
+      for (let i = 0; i < ITERATIONS / ROUNDS; i++) {
+        const start = process.hrtime.bigint();
+        await run(subject);
+        times.get(name)!.push(Number(process.hrtime.bigint() - start) / 1000);
+      }
+    }
+  }
+  return times;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-bench-'));
+try {
+  const all = await subjects(dir);
+  const results: Array<Map<string, number[]>> = [];
+  for (const subject of all) results.push(await measure(subject));
+  const rows = OPERATIONS.map(([name]) => [name, ...results.map((times) => fixed(median(times.get(name)!), 0))]);
+  const overhead = results.map((times) => {
+    const bare = median(times.get(OPERATIONS[0]![0])!);
+    return `${fixed(((median(times.get(OPERATIONS[1]![0])!) - bare) / bare) * 100, 1)}%`;
+  });
+  rows.push(['module overhead of isAllowed over the bare engine', ...overhead]);
+  console.log(
+    `## Single decisions (median µs of ${ITERATIONS} calls each, interleaved in ${ROUNDS} rounds)\n\n` +
+      table(['operation', ...all.map((s) => s.name)], rows),
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
