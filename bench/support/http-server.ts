@@ -1,7 +1,8 @@
 /**
  * The servers of the HTTP benchmark, run in a child process so that the load generator does not share its core:
- * one app without nestjs-oso (the baseline and a no-op guard) and one with it (the three ways to authorize).
- * Prints `{ "plain": port, "oso": port }` on stdout, then serves until stdin closes.
+ * one app without nestjs-oso (the baseline and a no-op guard) and one with it (the three ways to authorize), with
+ * compiled decisions (the default) and without (`compile: false`, the app `oso-engine`).
+ * Prints `{ "plain": port, "oso": port, "oso-engine": port }` on stdout, then serves until stdin closes.
  */
 import 'reflect-metadata';
 import {
@@ -83,6 +84,12 @@ class PlainModule {}
 })
 class OsoAppModule {}
 
+@Module({
+  imports: [OsoModule.forRoot({ policyDir: POLICY_DIR, classes: CLASSES, getActor: () => MEMBER, requireAuthorization: true, compile: false })],
+  controllers: [OsoController],
+})
+class OsoEngineAppModule {}
+
 async function start(module: Type, platform: string): Promise<INestApplication> {
   const app =
     platform === 'fastify'
@@ -93,8 +100,8 @@ async function start(module: Type, platform: string): Promise<INestApplication> 
 }
 
 const platform = process.argv[2] ?? 'express';
-const apps = [await start(PlainModule, platform), await start(OsoAppModule, platform)];
+const apps = [await start(PlainModule, platform), await start(OsoAppModule, platform), await start(OsoEngineAppModule, platform)];
 const port = (app: INestApplication) => (app.getHttpServer().address() as { port: number }).port;
-process.stdout.write(`${JSON.stringify({ plain: port(apps[0]!), oso: port(apps[1]!) })}\n`);
+process.stdout.write(`${JSON.stringify({ plain: port(apps[0]!), oso: port(apps[1]!), 'oso-engine': port(apps[2]!) })}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => void Promise.all(apps.map((app) => app.close())).then(() => process.exit(0)));

@@ -1,11 +1,14 @@
 export * from './decorators/index.js';
 export type { AuthorizationFailure, ActorResolver, OsoModuleOptions, PolarClassRegistration, UnauthorizedHandler } from './oso-module-options.interface.js';
-export { OSO_AUTHORIZE, OSO_ENGINE, OSO_SKIP_AUTHORIZATION } from './oso.constants.js';
+export { OSO_AUTHORIZE, OSO_ENGINE, OSO_POLAR_CLASS, OSO_SKIP_AUTHORIZATION } from './oso.constants.js';
 export { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 export { OsoModule } from './oso.module.js';
 export { OsoService, type AuthorizeCallOptions } from './oso.service.js';
+export type { CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
 export { OsoGuard } from './oso.guard.js';
 export { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
 export { HttpRequest } from './http-request.js';
 export { PolicyLoadError, createOsoEngine, findPolicyFiles } from './policy-loader.js';
+export { OsoPolicyReloader } from './policy-reloader.js';
 export { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.js';
+export * from './data-filtering/index.js';

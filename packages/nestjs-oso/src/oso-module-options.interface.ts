@@ -1,5 +1,5 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
-import type { Relation } from 'oso';
+import type { Adapter, Relation } from 'oso';
 
 /**
  * A class to register with Polar, with an optional Polar name and field types (for data filtering).
@@ -89,8 +89,17 @@ export interface OsoModuleOptions {
   /** The action `checkRead` asks about (default `"read"`). */
   readAction?: string;
   /**
+   * Reload the policy when its files change, keeping the last good policy when a change does not load: `'watch'`
+   * watches the policy folders, `'poll'` compares file timestamps at the start of each request (default false).
+   */
+  reload?: 'watch' | 'poll' | false;
+  /**
    * At startup, run a few hundred milliseconds of checks on a scratch engine so the first requests do not pay for
    * the engine's WebAssembly tier-up (default true; once per process).
    */
   warmUp?: boolean;
+  /** Compile `allow` per (actor class, action, resource class) into microsecond predicates; the rest asks the engine (default true). */
+  compile?: boolean;
+  /** The data filtering adapter of `authorizedQuery` / `authorizedResources` (`typeOrmAdapter(dataSource)`, `new InMemoryAdapter()`). */
+  dataFiltering?: Adapter<unknown, unknown>;
 }

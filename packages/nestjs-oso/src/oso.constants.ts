@@ -25,6 +25,15 @@ export const OSO_SKIP_AUTHORIZATION = 'OSO:SKIP_AUTHORIZATION';
  */
 export const OSO_ENGINE = 'OSO:ENGINE';
 
+/**
+ * Metadata key of `@PolarClass()`: the Polar name, field types and `isa` check of an entity class.
+ *
+ * @example
+ * const metadata = Reflect.getOwnMetadata(OSO_POLAR_CLASS, Expense); // { name: 'Expense', fields: ... }
+ * @publicApi
+ */
+export const OSO_POLAR_CLASS = 'OSO:POLAR_CLASS';
+
 /** The Polar name under which the request object of route authorization is registered. */
 export const HTTP_REQUEST_POLAR_NAME = 'HttpRequest';
 

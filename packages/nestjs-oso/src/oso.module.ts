@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { OsoGlobalGuard } from './oso-global.guard.js';
 import { OsoGlobalInterceptor } from './oso-global.interceptor.js';
@@ -9,9 +9,10 @@ import {
   OSO_MODULE_OPTIONS,
   OSO_OPTIONS_TYPE,
 } from './oso.module-definition.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import type { PolarClassRegistration } from './oso-module-options.interface.js';
+import { OSO_ENGINE_PROVIDERS, osoFeatureModule } from './oso.providers.js';
 import { OsoService } from './oso.service.js';
-import { createOsoEngine } from './policy-loader.js';
+import { OsoPolicyReloader } from './policy-reloader.js';
 import { OsoRouteAuthorizer } from './route-authorizer.js';
 import { OsoRouteExplorer } from './route-explorer.js';
 
@@ -28,18 +29,15 @@ import { OsoRouteExplorer } from './route-explorer.js';
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    {
-      provide: OSO_ENGINE,
-      useFactory: (options: OsoModuleOptions) => createOsoEngine(options),
-      inject: [OSO_MODULE_OPTIONS],
-    },
+    ...OSO_ENGINE_PROVIDERS,
     OsoService,
+    OsoPolicyReloader,
     OsoRouteAuthorizer,
     OsoRouteExplorer,
     { provide: APP_GUARD, useClass: OsoGlobalGuard },
     { provide: APP_INTERCEPTOR, useClass: OsoGlobalInterceptor },
   ],
-  exports: [OsoService, OSO_ENGINE, OsoRouteAuthorizer, OSO_MODULE_OPTIONS],
+  exports: [OsoService, OSO_ENGINE, OsoRouteAuthorizer, OSO_MODULE_OPTIONS, OsoPolicyReloader],
 })
 export class OsoModule extends ConfigurableOsoModule {
   /**
@@ -61,5 +59,18 @@ export class OsoModule extends ConfigurableOsoModule {
    */
   static override forRootAsync(options: typeof OSO_ASYNC_OPTIONS_TYPE): DynamicModule {
     return super.forRootAsync(options);
+  }
+
+  /**
+   * Declares the Polar classes of a feature module (its entities, usually decorated with `@PolarClass()`), as
+   * `TypeOrmModule.forFeature()` declares repositories. The app's `OsoModule.forRoot()` registers the classes of
+   * every `forFeature()` in the app with those of its `classes` option; other apps in the process never see them.
+   *
+   * @example
+   * @Module({ imports: [OsoModule.forFeature([Expense, Organization])], controllers: [ExpensesController] })
+   * export class ExpensesModule {}
+   */
+  static forFeature(classes: Array<Type<unknown> | PolarClassRegistration>): DynamicModule {
+    return osoFeatureModule(classes);
   }
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Relation } from 'oso';
 import {
   ForbiddenException,
   InternalServerErrorException,
@@ -10,8 +11,9 @@ import { AuthorizationState, runWithAuthorizationState } from './authorization-s
 import { HttpRequest } from './http-request.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
+import { InMemoryAdapter } from './data-filtering/index.js';
 import { createOsoEngine } from './policy-loader.js';
-import { EXPENSES, POLAR_CLASSES, USERS } from '../test/app/domain.js';
+import { Expense, EXPENSES, Membership, Organization, POLAR_CLASSES, User, USERS } from '../test/app/domain.js';
 import { LogCollector } from '../test/app/log-collector.js';
 
 const options: OsoModuleOptions = { policyDir: join(import.meta.dirname, '..', 'test', 'policies'), classes: POLAR_CLASSES };
@@ -96,6 +98,34 @@ describe('OsoService', () => {
       const state = await within(async () => oso.skipAuthorization('public'));
       expect(state.skipReason).toBe('public');
       expect(() => oso.skipAuthorization()).not.toThrow();
+    });
+  });
+
+  describe('data filtering', () => {
+    it('authorizedResources filters an array to exactly what isAllowed accepts, and counts as authorized', async () => {
+      // Data filtering needs the relations the policy follows, and the engine then follows them through the
+      // adapter for isAllowed too: here, an in-memory adapter over the organizations.
+      const organizations = [...new Set([...EXPENSES.values()].map((e) => e.organization))];
+      const typed: OsoModuleOptions = {
+        ...options,
+        classes: [
+          User,
+          Organization,
+          Membership,
+          { class: Expense, fields: { organization: new Relation('one', 'Organization', 'organizationId', 'id') } },
+        ],
+        dataFiltering: new InMemoryAdapter({ collections: { Organization: organizations } }),
+      };
+      const service = new OsoService(await createOsoEngine(typed), typed);
+      const items = [...EXPENSES.values()];
+      for (const user of Object.values(USERS)) {
+        const expected = [];
+        for (const item of items) if (await service.isAllowed(user, 'read', item)) expected.push(item.id);
+        const state = new AuthorizationState();
+        const filtered = await runWithAuthorizationState(state, () => service.authorizedResources(user, 'read', Expense, items));
+        expect({ user: user.name, ids: filtered.map((e) => e.id) }).toEqual({ user: user.name, ids: expected });
+        expect(state.authorized).toBe(true);
+      }
     });
   });
 

@@ -2,7 +2,9 @@ import { HttpException, Inject, Injectable, Logger, type OnApplicationBootstrap 
 import type { Class } from 'oso';
 import { Oso } from 'oso';
 import { currentAuthorizationState } from './authorization-state.js';
+import { CompiledDecisions, type CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
 import { engineFailureException, unauthorizedException } from './authorization-failure.js';
+import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from './data-filtering/index.js';
 import { warmUpPolarEngine } from './engine-warm-up.js';
 import { HttpRequest } from './http-request.js';
 import { DEFAULT_READ_ACTION, OSO_ENGINE } from './oso.constants.js';
@@ -44,11 +46,15 @@ export interface AuthorizeCallOptions {
 @Injectable()
 export class OsoService implements OnApplicationBootstrap {
   private readonly logger = new Logger('OsoModule');
+  /** Compiled `allow` decisions, per engine: a reload starts over. */
+  private readonly compiled: CompiledDecisions;
 
   constructor(
     @Inject(OSO_ENGINE) private oso: Oso,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
-  ) {}
+  ) {
+    this.compiled = new CompiledDecisions(this.logger, options.compile !== false);
+  }
 
   /** Warms the engine up before the app takes requests (see `OsoModuleOptions.warmUp`). */
   async onApplicationBootstrap(): Promise<void> {
@@ -174,36 +180,44 @@ export class OsoService implements OnApplicationBootstrap {
 
   /**
    * A query for the resources of `resourceClass` that `actor` may do `action` on, built by the data filtering
-   * adapter the engine was given (`engine.setDataFilteringAdapter`).
+   * adapter of the `dataFiltering` option: with `typeOrmAdapter`, one chainable `SelectQueryBuilder`. Nothing
+   * allowed gives a query without rows. A policy the adapter cannot express exactly answers 500 (logged with the
+   * rule), never a wrong filter.
    *
    * @example
    * const query = await this.oso.authorizedQuery<SelectQueryBuilder<Expense>>(user, 'read', Expense);
+   * const page = await query.orderBy(`${query.alias}.id`).take(20).getMany();
    */
   async authorizedQuery<Query = unknown>(actor: unknown, action: unknown, resourceClass: Class | string): Promise<Query> {
     const query = await this.ask('authorizedQuery', () =>
-      this.oso.authorizedQuery(toPolarActor(actor), action, resourceClass),
+      buildAuthorizedQuery<Query>(this.oso, toPolarActor(actor), action, resourceClass),
     );
     this.markAuthorized();
-    return query as Query;
+    return query;
   }
 
   /**
-   * The resources of `resourceClass` that `actor` may do `action` on, fetched by the data filtering adapter the
-   * engine was given (`engine.setDataFilteringAdapter`).
+   * The resources of `resourceClass` that `actor` may do `action` on: of `items` when given (filtered in memory
+   * by one predicate built from the policy), else fetched by the `dataFiltering` adapter.
    *
    * @example
-   * const expenses = await this.oso.authorizedResources<Expense>(user, 'read', Expense);
+   * const visible = await this.oso.authorizedResources(user, 'read', Expense, expenses);
+   * const all = await this.oso.authorizedResources<Expense>(user, 'read', Expense); // through the adapter
    */
   async authorizedResources<Resource = unknown>(
     actor: unknown,
     action: unknown,
     resourceClass: Class | string,
+    items?: Iterable<Resource>,
   ): Promise<Resource[]> {
+    const polarActor = toPolarActor(actor);
     const resources = await this.ask('authorizedResources', () =>
-      this.oso.authorizedResources(toPolarActor(actor), action, resourceClass),
+      items
+        ? filterAuthorizedItems(this.oso, polarActor, action, resourceClass, items)
+        : fetchAuthorizedResources<Resource>(this.oso, polarActor, action, resourceClass),
     );
     this.markAuthorized();
-    return resources as Resource[];
+    return resources;
   }
 
   /**
@@ -217,13 +231,28 @@ export class OsoService implements OnApplicationBootstrap {
     currentAuthorizationState()?.skip(reason);
   }
 
-  /** One `allow` decision, asked of the engine at most once per request. */
+  /**
+   * Which `allow` decisions are compiled into JavaScript predicates (see the `compile` option) and which the engine
+   * answers, and why, per (actor class, action, resource class) seen so far by the current engine, with how many
+   * decisions took each path.
+   *
+   * @example
+   * for (const d of this.oso.compiledDecisions()) console.log(`${d.actor} ${d.action} ${d.resource}: ${d.status}`, d.reason ?? '');
+   */
+  compiledDecisions(): CompiledDecisionInfo[] {
+    return this.compiled.describe(this.oso);
+  }
+
+  /** One `allow` decision: compiled when it can be, asked of the engine otherwise, at most once per request. */
   private async allows(engine: Oso, actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
     const polarActor = toPolarActor(actor);
     const memo = currentAuthorizationState()?.decisions;
     const known = memo?.recall(polarActor, action, resource);
     if (known !== undefined) return known;
-    const allowed = await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource));
+    const compiled = this.compiled.decide(engine, polarActor, action, resource);
+    const allowed =
+      (compiled instanceof Promise ? await compiled : compiled) ??
+      (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource)));
     memo?.remember(polarActor, action, resource, allowed);
     return allowed;
   }

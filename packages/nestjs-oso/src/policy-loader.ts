@@ -5,6 +5,8 @@ import { Oso } from 'oso';
 import { HTTP_REQUEST_POLAR_NAME } from './oso.constants.js';
 import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
 import { HttpRequest } from './http-request.js';
+import { polarClassMetadataOf } from './decorators/polar-class.decorator.js';
+import { recordPolicySources } from './compiled-decisions/policy-sources.js';
 
 /**
  * A policy that could not be loaded. The message names the folder, file, line or option at fault, so that a
@@ -65,6 +67,9 @@ export async function findPolicyFiles(options: Pick<OsoModuleOptions, 'policyDir
 export async function createOsoEngine(options: OsoModuleOptions): Promise<Oso> {
   const files = await findPolicyFiles(options);
   const oso = new Oso({ readAction: options.readAction });
+  // Compiled decisions need to know which Polar features the policy uses.
+  recordPolicySources(oso);
+  if (options.dataFiltering) oso.setDataFilteringAdapter(options.dataFiltering);
   registerClasses(oso, options.classes ?? []);
   try {
     await oso.loadFiles(files);
@@ -75,32 +80,65 @@ export async function createOsoEngine(options: OsoModuleOptions): Promise<Oso> {
   return oso;
 }
 
-function registerClasses(oso: Oso, classes: Array<Type<unknown> | PolarClassRegistration>): void {
-  const registered = new Map<string, Type<unknown>>([[HTTP_REQUEST_POLAR_NAME, HttpRequest]]);
-  oso.registerClass(HttpRequest, { name: HTTP_REQUEST_POLAR_NAME });
+/**
+ * Normalizes class entries into registrations: the `@PolarClass()` metadata of each class, overridden by what the
+ * entry states itself, with `fields` functions called. A class listed twice under the same name counts once; two
+ * classes under one Polar name (or a class named like the built-in `HttpRequest`) are an error naming both, and
+ * `declaredIn` (when given) says where each entry came from.
+ *
+ * @example
+ * resolvePolarClasses([User, { class: Expense, name: 'app::Expense' }]); // [{ class: User, name: 'User' }, ...]
+ * @throws {PolicyLoadError} on an entry that is not a class, or a duplicate Polar name.
+ */
+export function resolvePolarClasses(
+  classes: ReadonlyArray<Type<unknown> | PolarClassRegistration>,
+  declaredIn: (entry: Type<unknown> | PolarClassRegistration) => string | undefined = () => undefined,
+): PolarClassRegistration[] {
+  const byName = new Map<string, { registration: PolarClassRegistration; where: string | undefined }>([
+    [HTTP_REQUEST_POLAR_NAME, { registration: { class: HttpRequest }, where: undefined }],
+  ]);
+  const resolved: PolarClassRegistration[] = [];
   for (const entry of classes) {
-    const registration: PolarClassRegistration = typeof entry === 'function' ? { class: entry } : entry;
-    if (typeof registration?.class !== 'function') {
+    const stated: Partial<PolarClassRegistration> = typeof entry === 'function' ? { class: entry } : entry;
+    if (typeof stated?.class !== 'function') {
       throw new PolicyLoadError(`OsoModule: "classes" must hold classes or { class, name } objects, got ${String(entry)}`);
     }
-    const name = registration.name ?? registration.class.name;
-    const existing = registered.get(name);
+    const { fields, isaCheck, name = stated.class.name } = { ...polarClassMetadataOf(stated.class), ...definedOnly(stated) };
+    const registration: PolarClassRegistration = {
+      class: stated.class,
+      name,
+      ...(fields && { fields: typeof fields === 'function' ? fields() : fields }),
+      ...(isaCheck && { isaCheck }),
+    };
+    const existing = byName.get(name);
+    if (existing?.registration.class === registration.class) continue;
     if (existing) {
+      const where = [existing.where, declaredIn(entry)];
       throw new PolicyLoadError(
-        `OsoModule: duplicate Polar class name "${name}": ${describe(existing)} and ${describe(registration.class)}`,
+        `OsoModule: duplicate Polar class name "${name}": ${describe(existing.registration.class)} and ${describe(registration.class)}` +
+          (where.every(Boolean) && where[0] !== where[1] ? ` (from ${where[0]} and ${where[1]})` : ''),
       );
     }
-    registered.set(name, registration.class);
+    byName.set(name, { registration, where: declaredIn(entry) });
+    resolved.push(registration);
+  }
+  return resolved;
+}
+
+function registerClasses(oso: Oso, classes: ReadonlyArray<Type<unknown> | PolarClassRegistration>): void {
+  oso.registerClass(HttpRequest, { name: HTTP_REQUEST_POLAR_NAME });
+  for (const { class: cls, name, fields, isaCheck } of resolvePolarClasses(classes)) {
     try {
-      oso.registerClass(registration.class, {
-        name,
-        ...(registration.fields && { fields: registration.fields }),
-        ...(registration.isaCheck && { isaCheck: registration.isaCheck }),
-      });
+      oso.registerClass(cls, { name, ...(fields && { fields }), ...(isaCheck && { isaCheck }) });
     } catch (error) {
-      throw new PolicyLoadError(`OsoModule: cannot register ${describe(registration.class)} as "${name}": ${(error as Error).message}`);
+      throw new PolicyLoadError(`OsoModule: cannot register ${describe(cls)} as "${name}": ${(error as Error).message}`);
     }
   }
+}
+
+/** The properties of an entry that are set, so that an explicit `undefined` does not hide the decorator's value. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function describe(cls: Type<unknown>): string {

@@ -1,10 +1,24 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { Inject, Injectable, Logger, Optional, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
+import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
+import { OsoGuard } from './oso.guard.js';
+import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
+import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.js';
+
+/** One line of the route table: a route and how it is authorized. */
+interface RouteRow {
+  method: string;
+  path: string;
+  handler: string;
+  mode: string;
+}
 
 /**
  * Checks every controller's `@Authorize()` at startup, so that a resource resolver Nest cannot inject stops the
- * app with a message naming the route, instead of failing on the first request.
+ * app with a message naming the route, instead of failing on the first request. It also logs (at debug level) a
+ * table of every route with its authorization mode: decorated, skipped, route-authorized, or left to the service.
  */
 @Injectable()
 export class OsoRouteExplorer implements OnModuleInit {
@@ -13,18 +27,52 @@ export class OsoRouteExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
     private readonly routes: OsoRouteAuthorizer,
+    @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
+    @Optional() private readonly config?: ApplicationConfig,
   ) {}
 
+  private readonly logger = new Logger('OsoModule');
+
   onModuleInit(): void {
+    const rows: RouteRow[] = [];
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as (new (...args: never[]) => object) | undefined;
       if (!controller) continue;
       this.checkTarget(controller, controller.name);
       for (const method of this.scanner.getAllMethodNames(controller.prototype)) {
         const handler = (controller.prototype as Record<string, unknown>)[method];
-        if (typeof handler === 'function') this.checkTarget(handler, `${controller.name}.${method}`);
+        if (typeof handler !== 'function') continue;
+        this.checkTarget(handler, `${controller.name}.${method}`);
+        const row = this.routeRow(controller, handler, method);
+        if (row) rows.push(row);
       }
     }
+    this.logger.debug(formatRouteTable(rows));
+  }
+
+  /** The table row of a handler, or nothing for a method that is not a route. */
+  private routeRow(controller: Type, handler: Function, method: string): RouteRow | undefined {
+    const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+    if (requestMethod === undefined) return undefined;
+    const paths = (Reflect.getMetadata(PATH_METADATA, controller) ?? '/') as string | string[];
+    const subPaths = (Reflect.getMetadata(PATH_METADATA, handler) ?? '/') as string | string[];
+    const prefix = this.config?.getGlobalPrefix() ?? '';
+    const full = [paths].flat().flatMap((path) => [subPaths].flat().map((sub) => joinPath(prefix, path, sub)));
+    return {
+      method: RequestMethod[requestMethod] ?? String(requestMethod),
+      path: full.join(', '),
+      handler: `${controller.name}.${method}`,
+      mode: this.modeOf(controller, handler),
+    };
+  }
+
+  private modeOf(controller: Type, handler: Function): string {
+    const rule = this.routes.ruleOf(handler) ?? this.routes.ruleOf(controller);
+    if (rule?.kind === 'authorize') return `decorated: ${describeAuthorize(rule.metadata)}`;
+    if (rule?.kind === 'skip') return `skipped${rule.reason ? ` (${rule.reason})` : ''}`;
+    const guards = [handler, controller].flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[]);
+    if (this.options.routeAuthorization || guards.some(isOsoGuard)) return 'route-authorized: allow(actor, method, request: HttpRequest)';
+    return `left to the service${this.options.requireAuthorization ? ' (500 unless it authorizes or skips)' : ''}`;
   }
 
   private checkTarget(target: object, where: string): void {
@@ -40,4 +88,28 @@ export class OsoRouteExplorer implements OnModuleInit {
       );
     }
   }
+}
+
+function describeAuthorize({ action, resource }: AuthorizeMetadata): string {
+  const what = resource ? `resource from ${resource.name || 'a function'}` : 'its HttpRequest';
+  return `@Authorize(${action === undefined ? 'HTTP method' : JSON.stringify(action)}) on ${what}`;
+}
+
+/** `OsoGuard`, a subclass, or an instance of either, as `@UseGuards()` takes them. */
+function isOsoGuard(guard: unknown): boolean {
+  return guard instanceof OsoGuard || (typeof guard === 'function' && (guard === OsoGuard || guard.prototype instanceof OsoGuard));
+}
+
+function joinPath(...parts: string[]): string {
+  return '/' + parts.map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+}
+
+function formatRouteTable(rows: RouteRow[]): string {
+  if (rows.length === 0) return 'Routes and their authorization: no routes';
+  const width = (key: keyof RouteRow) => Math.max(...rows.map((row) => row[key].length));
+  const [method, path, handler] = [width('method'), width('path'), width('handler')];
+  const lines = rows.map(
+    (row) => `  ${row.method.padEnd(method)}  ${row.path.padEnd(path)}  ${row.handler.padEnd(handler)}  ${row.mode}`,
+  );
+  return ['Routes and their authorization:', ...lines].join('\n');
 }

@@ -28,6 +28,11 @@ export class Expense {
     readonly description: string,
     readonly approverNotes: string,
   ) {}
+
+  /** The key of the `organization` relation, for data filtering. */
+  get organizationId(): number {
+    return this.organization.id;
+  }
 }
 
 const acme = new Organization(1);

@@ -1,0 +1,174 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InternalServerErrorException, Logger, NotFoundException } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { Oso } from 'oso';
+import { OsoService } from '../oso.service.js';
+import type { OsoModuleOptions } from '../oso-module-options.interface.js';
+import { createOsoEngine } from '../policy-loader.js';
+import { Expense, Membership, Organization, User } from '../../test/app/domain.js';
+
+/** A class whose static method a policy calls: its answer may change between requests. */
+class Config {
+  static limit(): number {
+    return 200;
+  }
+}
+const CLASSES = [User, Organization, Expense, { class: Membership, name: 'Membership' }, Config];
+const TEST_POLICIES = join(import.meta.dirname, '..', '..', 'test', 'policies');
+const acme = new Organization(1);
+const alice = new User(1, 'alice', [new Membership(1, 'admin')]);
+const bob = new User(2, 'bob', [new Membership(1, 'member')]);
+const carol = new User(3, 'carol', [new Membership(2, 'member')]);
+const expense = new Expense(1, acme, 2, 120, 'train', 'notes');
+
+async function service(policy: string | { dir: string }, options: Partial<OsoModuleOptions> = {}): Promise<OsoService> {
+  let policyDir: string;
+  if (typeof policy === 'string') {
+    policyDir = await mkdtemp(join(tmpdir(), 'nestjs-oso-compiled-'));
+    await writeFile(join(policyDir, 'policy.polar'), policy);
+  } else policyDir = policy.dir;
+  const moduleOptions: OsoModuleOptions = { policyDir, classes: CLASSES, ...options };
+  return new OsoService(await createOsoEngine(moduleOptions), moduleOptions);
+}
+
+function triple(oso: OsoService, action: string) {
+  return oso.compiledDecisions().find((d) => d.action === action);
+}
+
+describe('compiled decisions in OsoService', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  it('compile the RBAC policy of the e2e app and answer as the engine does', async () => {
+    const oso = await service({ dir: TEST_POLICIES });
+    for (const user of [alice, bob, carol]) {
+      for (const action of ['read', 'approve', 'PUT', 'delete']) {
+        expect(await oso.isAllowed(user, action, expense)).toBe(await oso.engine.isAllowed(user, action, expense));
+      }
+    }
+    const read = triple(oso, 'read')!;
+    expect(read).toMatchObject({ actor: 'User', resource: 'Expense', status: 'compiled', compiledDecisions: 3, engineDecisions: 0 });
+    expect(read.rules!.length).toBeGreaterThan(1);
+    expect(read.rules!.join(' ')).toContain('resource.organization matches Organization');
+  });
+
+  it('are listed per (actor class, action, resource class) with how many decisions took each path', async () => {
+    const oso = await service({ dir: TEST_POLICIES });
+    await oso.isAllowed(bob, 'read', expense);
+    await oso.isAllowed(bob, 'read', new Expense(9, acme, 1, 1, '', ''));
+    await oso.isAllowed(null, 'GET', { path: '/' });
+    expect(oso.compiledDecisions().map(({ actor, action, resource, compiledDecisions }) => ({ actor, action, resource, compiledDecisions }))).toEqual([
+      { actor: 'User', action: 'read', resource: 'Expense', compiledDecisions: 2 },
+      { actor: 'nil', action: 'GET', resource: 'Object', compiledDecisions: 1 },
+    ]);
+  });
+
+  it('hand a decision to the engine when a lookup fails, so an engine error still answers 500', async () => {
+    const oso = await service({ dir: TEST_POLICIES });
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      // expense 3 makes the `explode` rule read an attribute that does not exist.
+      await expect(oso.authorize(alice, 'explode', new Expense(3, acme, 1, 1, '', ''))).rejects.toBeInstanceOf(InternalServerErrorException);
+      await expect(oso.authorize(carol, 'explode', expense)).rejects.toBeInstanceOf(NotFoundException);
+    } finally {
+      logged.mockRestore();
+    }
+    expect(triple(oso, 'explode')).toMatchObject({
+      status: 'compiled',
+      compiledDecisions: 1,
+      engineDecisions: 1,
+      handedToEngine: { 'an attribute lookup that fails (the engine answers with an error)': 1 },
+    });
+  });
+
+  it('are off with `compile: false`: every decision is the engine\'s', async () => {
+    const oso = await service({ dir: TEST_POLICIES }, { compile: false });
+    expect(await oso.isAllowed(bob, 'read', expense)).toBe(true);
+    expect(await oso.isAllowed(carol, 'read', expense)).toBe(false);
+    expect(oso.compiledDecisions()).toEqual([]);
+  });
+
+  it('start over with a new engine (a policy reload), whose policy is in force at once', async () => {
+    const oso = await service('allow(_: User, "read", _: Expense);');
+    expect(await oso.isAllowed(carol, 'read', expense)).toBe(true);
+    oso.replaceEngine(await createOsoEngine({ policyDir: TEST_POLICIES, classes: CLASSES }));
+    expect(oso.compiledDecisions()).toEqual([]);
+    expect(await oso.isAllowed(carol, 'read', expense)).toBe(false);
+    expect(triple(oso, 'read')).toMatchObject({ status: 'compiled', compiledDecisions: 1 });
+  });
+
+  it('compile a triple once, even when its first decisions arrive together', async () => {
+    const oso = await service({ dir: TEST_POLICIES });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => oso.isAllowed(i % 2 ? bob : carol, 'read', expense)));
+    expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => i % 2 === 1));
+    expect(oso.compiledDecisions()).toHaveLength(1);
+    expect(triple(oso, 'read')).toMatchObject({ status: 'compiled', compiledDecisions: 20 });
+  });
+
+  it('never allow when no rule can apply, as the engine', async () => {
+    const oso = await service({ dir: TEST_POLICIES });
+    expect(await oso.isAllowed(alice, 'fly', expense)).toBe(false);
+    expect(triple(oso, 'fly')).toMatchObject({ status: 'compiled', rules: [] });
+  });
+
+  it('read live attributes: a change to an object shows in the next decision', async () => {
+    const oso = await service({ dir: TEST_POLICIES });
+    const dave = new User(4, 'dave', []);
+    expect(await oso.isAllowed(dave, 'read', expense)).toBe(false);
+    dave.memberships.push(new Membership(1, 'member'));
+    expect(await oso.isAllowed(dave, 'read', expense)).toBe(true);
+    expect(triple(oso, 'read')).toMatchObject({ compiledDecisions: 2, engineDecisions: 0 });
+  });
+
+  it('hand async attributes (Promises) to the engine, which awaits them', async () => {
+    const oso = await service('allow(u: User, "read", e: Expense) if e.submitterId = u.id;');
+    const lazy = Object.assign(new Expense(5, acme, 0, 1, '', ''), { submitterId: Promise.resolve(2) });
+    expect(await oso.isAllowed(bob, 'read', lazy)).toBe(true);
+    expect(triple(oso, 'read')!.handedToEngine).toEqual({ 'a Promise (async attribute), which only the engine awaits': 1 });
+  });
+
+  it.each([
+    ['cut', 'allow(u: User, "read", _: Expense) if cut and u.id = 1;', 'the policy uses `cut`'],
+    ['forall', 'allow(u: User, "read", _: Expense) if forall(m in u.memberships, m.role = "admin");', 'the policy uses `forall`'],
+    ['a negated group', 'allow(u: User, "read", e: Expense) if not (e.amount > 100 and u.id = 1);', 'the policy negates a group or a rule call'],
+    ['a method call', 'allow(u: User, "read", _: Expense) if u.name.startsWith("a");', 'partial evaluation failed'],
+    ['arithmetic', 'allow(u: User, "read", _: Expense) if u.id + 1 = 2;', 'the Polar operation Add'],
+    ['a call into the application', 'allow(_: User, "read", e: Expense) if e.amount < Config.limit();', 'the policy calls into the application'],
+    [
+      'unbounded recursion',
+      'allow(u: User, "read", e: Expense) if owns(u, e); owns(u, x) if x.submitterId = u.id; owns(u, x) if owns(u, x.parent);',
+      'more than 64 alternatives',
+    ],
+  ])('leave a policy with %s to the engine, saying why', async (_feature, policy, reason) => {
+    const oso = await service(policy);
+    const outcome = (decision: Promise<boolean>) => decision.catch(() => 'error');
+    expect(await outcome(oso.isAllowed(bob, 'read', expense))).toBe(await outcome(oso.engine.isAllowed(bob, 'read', expense)));
+    expect(triple(oso, 'read')).toMatchObject({ status: 'engine', compiledDecisions: 0, engineDecisions: 1 });
+    expect(triple(oso, 'read')!.reason).toContain(reason);
+  });
+
+  it('leave an engine whose policy text is unknown to itself (built without createOsoEngine)', async () => {
+    const engine = new Oso();
+    engine.registerClass(User);
+    engine.registerClass(Expense);
+    await engine.loadStr('allow(_: User, "read", _: Expense);');
+    const oso = new OsoService(engine, { policyDir: [] });
+    expect(await oso.isAllowed(alice, 'read', expense)).toBe(true);
+    expect(triple(oso, 'read')!.reason).toContain('the policy text is unknown');
+  });
+
+  it('log once, at debug level, how each triple is decided', async () => {
+    const debug = jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    try {
+      const oso = await service('allow(u: User, "read", _: Expense) if cut and u.id = 1;');
+      for (let i = 0; i < 3; i++) await oso.isAllowed(alice, 'read', expense);
+      const messages = debug.mock.calls.map(([message]) => String(message));
+      expect(messages.filter((m) => m.includes('allow(User, "read", Expense)'))).toEqual([
+        'allow(User, "read", Expense) is decided by the engine: the policy uses `cut`, which partial evaluation ignores',
+      ]);
+    } finally {
+      debug.mockRestore();
+    }
+  });
+});

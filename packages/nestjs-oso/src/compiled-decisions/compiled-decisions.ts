@@ -1,0 +1,295 @@
+import type { Logger } from '@nestjs/common';
+import type { Oso } from 'oso';
+import { Host } from 'oso/dist/src/Host.js';
+import { Dict } from 'oso/dist/src/types.js';
+import { compileDecision, prepareDecision, UnsupportedPolicy, type CompileContext } from './decision-compiler.js';
+import { partiallyEvaluateAllow, PartialEvaluationRefused, type PartialArgument } from './partial-evaluation.js';
+import { AskEngine, PolarClasses } from './polar-values.js';
+import { policyFeaturesOf } from './policy-sources.js';
+
+/**
+ * One (actor class, action, resource class) of `OsoService.compiledDecisions()`: whether its `allow` decisions
+ * are compiled or asked of the engine, why, and how many took each path.
+ *
+ * @example
+ * for (const d of oso.compiledDecisions()) console.log(d.actor, d.action, d.resource, d.status, d.reason ?? '');
+ * @publicApi
+ */
+export interface CompiledDecisionInfo {
+  /** The actor's class as Polar knows it (`User`), or `nil`, `Object`, `string`... */
+  actor: string;
+  /** The action, as given. */
+  action: string | number | boolean;
+  /** The resource's class as Polar knows it (`Expense`, `HttpRequest`). */
+  resource: string;
+  /** `compiled`: decided by the compiled predicate; `engine`: always asked of the engine; `compiling`: not yet known. */
+  status: 'compiled' | 'engine' | 'compiling';
+  /** Why the engine decides this triple (for `engine`). */
+  reason?: string;
+  /** The ways to be allowed the predicate checks, in Polar-like syntax (for `compiled`; empty: never allowed). */
+  rules?: string[];
+  /**
+   * `ordered`: each way stops at its first failing condition, in the engine's order; `exhaustive`: every condition
+   * is checked, so that a lookup the engine might fail on is never skipped (more hand-overs, never a different answer).
+   */
+  evaluation?: 'ordered' | 'exhaustive';
+  /** Decisions answered by the compiled predicate. */
+  compiledDecisions: number;
+  /** Decisions answered by the engine, including the compiled predicate's hand-overs. */
+  engineDecisions: number;
+  /** Why the compiled predicate handed single decisions to the engine, with counts (a failed lookup, a Promise...). */
+  handedToEngine: Record<string, number>;
+}
+
+/** Bounds on what is compiled per engine; beyond them, the engine decides. */
+const LIMITS = { maxTriples: 10_000, maxResults: 64, timeoutMs: 2_000 };
+
+const NIL = Symbol('nil');
+const UNDEFINED = Symbol('undefined');
+const NO_CONSTRUCTOR = Symbol('no constructor');
+const BUILT_IN: ReadonlySet<unknown> = new Set([Object, Number, String, Boolean, Array, Dict, Function]);
+
+interface Triple {
+  actor: string;
+  action: string | number | boolean;
+  resource: string;
+  status: CompiledDecisionInfo['status'];
+  evaluate?: (actor: unknown, resource: unknown) => boolean;
+  reason?: string;
+  rules?: string[];
+  mode?: 'ordered' | 'exhaustive';
+  pending?: Promise<void>;
+  compiled: number;
+  engine: number;
+  handedToEngine: Map<string, number>;
+}
+
+interface EngineState {
+  /** actor key → action → resource key → triple. */
+  triples: Map<unknown, Map<unknown, Map<unknown, Triple>>>;
+  count: number;
+  context: CompileContext;
+  /** Set when nothing of this engine's policy can be compiled. */
+  refusal?: string;
+  /** The check of the engine's `equalityFn`, done once. */
+  ready: Promise<void>;
+}
+
+/**
+ * `allow` decisions compiled into JavaScript predicates, per engine and per (actor class, action, resource class):
+ * the engine's partial evaluation of the triple is asked once, on first use, and compiled; later decisions of the
+ * triple run the predicate on the live objects. What the predicate cannot answer exactly, the engine answers. A new
+ * engine (a policy reload) starts with nothing compiled.
+ */
+export class CompiledDecisions {
+  private readonly engines = new WeakMap<Oso, EngineState>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly enabled: boolean,
+  ) {}
+
+  /**
+   * The compiled answer to `allow(actor, action, resource)`, or `undefined` when the engine must answer. The first
+   * decision of a triple waits for its compilation.
+   */
+  decide(engine: Oso, actor: unknown, action: unknown, resource: unknown): boolean | undefined | Promise<boolean | undefined> {
+    if (!this.enabled) return undefined;
+    const type = typeof action;
+    if (type !== 'string' && type !== 'number' && type !== 'boolean') return undefined;
+    const state = this.stateOf(engine);
+    const actorKey = keyOf(actor);
+    const resourceKey = keyOf(resource);
+    let byAction = state.triples.get(actorKey);
+    let byResource = byAction?.get(action);
+    let triple = byResource?.get(resourceKey);
+    if (!triple) {
+      if (state.count >= LIMITS.maxTriples) return undefined;
+      if (!byAction) state.triples.set(actorKey, (byAction = new Map()));
+      if (!byResource) byAction.set(action, (byResource = new Map()));
+      triple = this.start(engine, state, actor, action as Triple['action'], resource);
+      byResource.set(resourceKey, triple);
+      state.count++;
+    }
+    if (triple.status === 'compiled') return this.run(triple, actor, resource);
+    if (triple.status === 'compiling') {
+      const waiting = triple;
+      return waiting.pending!.then(() => (waiting.status === 'compiled' ? this.run(waiting, actor, resource) : this.toEngine(waiting)));
+    }
+    return this.toEngine(triple);
+  }
+
+  /** The triples of `engine` seen so far, for `OsoService.compiledDecisions()`. */
+  describe(engine: Oso): CompiledDecisionInfo[] {
+    const state = this.engines.get(engine);
+    if (!state) return [];
+    const infos: CompiledDecisionInfo[] = [];
+    for (const byAction of state.triples.values()) {
+      for (const byResource of byAction.values()) {
+        for (const triple of byResource.values()) {
+          infos.push({
+            actor: triple.actor,
+            action: triple.action,
+            resource: triple.resource,
+            status: triple.status,
+            ...(triple.reason !== undefined && { reason: triple.reason }),
+            ...(triple.rules && { rules: [...triple.rules] }),
+            ...(triple.mode && { evaluation: triple.mode }),
+            compiledDecisions: triple.compiled,
+            engineDecisions: triple.engine,
+            handedToEngine: Object.fromEntries(triple.handedToEngine),
+          });
+        }
+      }
+    }
+    return infos;
+  }
+
+  private run(triple: Triple, actor: unknown, resource: unknown): boolean | undefined {
+    try {
+      const allowed = triple.evaluate!(actor, resource);
+      triple.compiled++;
+      return allowed;
+    } catch (error) {
+      const reason = error instanceof AskEngine ? error.reason : `the application threw while the compiled check read it: ${(error as Error)?.message}`;
+      const count = triple.handedToEngine.get(reason) ?? 0;
+      triple.handedToEngine.set(reason, count + 1);
+      if (count === 0) this.logger.debug(`${label(triple)}: this decision goes to the engine: ${reason}`);
+      return this.toEngine(triple);
+    }
+  }
+
+  private toEngine(triple: Triple): undefined {
+    triple.engine++;
+    return undefined;
+  }
+
+  private stateOf(engine: Oso): EngineState {
+    let state = this.engines.get(engine);
+    if (state) return state;
+    const features = policyFeaturesOf(engine);
+    const refusal = !features
+      ? 'the policy text is unknown (the engine was not built by createOsoEngine)'
+      : features.cut
+        ? 'the policy uses `cut`, which partial evaluation ignores'
+        : features.forall
+          ? 'the policy uses `forall`, which partial evaluation does not translate faithfully'
+          : features.compoundNegation
+            ? 'the policy negates a group or a rule call (`not (a and b)`), which partial evaluation does not translate faithfully'
+            : undefined;
+    state = {
+      triples: new Map(),
+      count: 0,
+      context: {
+        classes: new PolarClasses(engine.getHost().types),
+        negation: features?.negation ?? true,
+        aliased: features?.aliased ?? new Set(),
+        bareConditions: features?.bareConditions ?? true,
+      },
+      ...(refusal && { refusal }),
+      ready: Promise.resolve(),
+    };
+    const created = state;
+    created.ready = usesDefaultEquality(engine).then(
+      (standard) => {
+        if (!standard && !created.refusal) created.refusal = 'the engine has a custom equalityFn';
+      },
+      () => {
+        created.refusal ??= 'the engine has an equalityFn that could not be checked';
+      },
+    );
+    this.engines.set(engine, state);
+    return state;
+  }
+
+  private start(engine: Oso, state: EngineState, actor: unknown, action: Triple['action'], resource: unknown): Triple {
+    const triple: Triple = {
+      actor: describeClass(actor, state.context.classes),
+      action,
+      resource: describeClass(resource, state.context.classes),
+      status: 'compiling',
+      compiled: 0,
+      engine: 0,
+      handedToEngine: new Map(),
+    };
+    const actorArgument = argumentFor(actor, state.context.classes);
+    const resourceArgument = argumentFor(resource, state.context.classes);
+    triple.pending = this.compile(engine, state, triple, actorArgument, resourceArgument).finally(() => delete triple.pending);
+    return triple;
+  }
+
+  private async compile(
+    engine: Oso,
+    state: EngineState,
+    triple: Triple,
+    actor: PartialArgument,
+    resource: PartialArgument,
+  ): Promise<void> {
+    try {
+      await state.ready;
+      if (state.refusal) throw new UnsupportedPolicy(state.refusal);
+      const separate = await partiallyEvaluateAllow(engine, actor, triple.action, resource, LIMITS, 'separate');
+      const prepared = prepareDecision(separate, state.context);
+      const single = prepared.orderable && separate.length > 0
+        ? await partiallyEvaluateAllow(engine, actor, triple.action, resource, LIMITS, 'single').catch(() => undefined)
+        : undefined;
+      const predicate = compileDecision(prepared, single, state.context);
+      triple.evaluate = predicate.evaluate;
+      triple.rules = predicate.rules;
+      triple.mode = predicate.mode;
+      triple.status = 'compiled';
+      this.logger.debug(
+        `${label(triple)} is compiled (${predicate.mode}): ${predicate.rules.length ? predicate.rules.join(' | ') : 'never allowed'}`,
+      );
+    } catch (error) {
+      const known = error instanceof UnsupportedPolicy || error instanceof PartialEvaluationRefused;
+      const message = (error as Error)?.message?.split('\n')[0] ?? String(error);
+      triple.reason = known ? message : `partial evaluation failed: ${message}`;
+      triple.status = 'engine';
+      this.logger.debug(`${label(triple)} is decided by the engine: ${triple.reason}`);
+
+    }
+  }
+}
+
+/** The class of a value as a key: its constructor, or a marker for `null`, `undefined` and primitives. */
+function keyOf(value: unknown): unknown {
+  if (value === null) return NIL;
+  if (value === undefined) return UNDEFINED;
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor ?? NO_CONSTRUCTOR;
+}
+
+/** How the actor or resource enters the partial query: typed when its class is registered. */
+function argumentFor(value: unknown, classes: PolarClasses): PartialArgument {
+  if (value === null || value === undefined) return { kind: 'value', value };
+  if (typeof value === 'object') {
+    const cls = (value as object).constructor;
+    if (cls && !BUILT_IN.has(cls) && classes.isRegistered(cls)) return { kind: 'instance-of', tag: classes.nameOf(cls)! };
+  }
+  return { kind: 'unknown' };
+}
+
+function describeClass(value: unknown, classes: PolarClasses): string {
+  if (value === null) return 'nil';
+  if (value === undefined) return 'undefined';
+  if (typeof value !== 'object') return typeof value;
+  const cls = (value as object).constructor;
+  if (cls && classes.isRegistered(cls)) return classes.nameOf(cls)!;
+  return (cls as { name?: string } | undefined)?.name || 'Object';
+}
+
+function label(triple: Triple): string {
+  return `allow(${triple.actor}, ${JSON.stringify(triple.action)}, ${triple.resource})`;
+}
+
+/** Compiled checks compare objects with oso's default `equalityFn`; an engine built with another one is left alone. */
+async function usesDefaultEquality(engine: Oso): Promise<boolean> {
+  const host = Host.clone(engine.getHost(), {});
+  const equal = (a: unknown, b: unknown) => host.externalOp('Eq', host.toPolar(a), host.toPolar(b));
+  return (
+    (await equal({ a: [1, { b: 'c' }] }, { a: [1, { b: 'c' }] })) === true &&
+    (await equal({ a: 1 }, { a: 2 })) === false &&
+    (await equal(new Date(0), new Date(0))) === true
+  );
+}

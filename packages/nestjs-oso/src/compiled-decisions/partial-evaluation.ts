@@ -1,0 +1,163 @@
+/**
+ * Asks the engine for the partial evaluation of `allow(actor, action, resource)` with the actor and the resource
+ * unknown. This is the one file that reaches into oso 0.27's internals (pinned by the `~0.27.3` dependency): the
+ * query runs on a clone of the engine's host so that two of its answers can be changed without touching the
+ * engine itself.
+ */
+import type { Oso } from 'oso';
+import { Variable } from 'oso';
+import { Expression } from 'oso/dist/src/Expression.js';
+import type { Host } from 'oso/dist/src/Host.js';
+import { Host as HostClass } from 'oso/dist/src/Host.js';
+import { Pattern } from 'oso/dist/src/Pattern.js';
+import { Predicate } from 'oso/dist/src/Predicate.js';
+import { Query } from 'oso/dist/src/Query.js';
+
+/** What stands for the actor or the resource in the query. */
+export type PartialArgument =
+  /** Unknown, of a registered class: `Isa(variable, Tag{})` is bound, as `Oso.authorizedQuery` does. */
+  | { kind: 'instance-of'; tag: string }
+  /** Unknown, of no known class. */
+  | { kind: 'unknown' }
+  /** A value known at compile time (`null` or `undefined`). */
+  | { kind: 'value'; value: null | undefined };
+
+/** The bounds of one partial evaluation. */
+export interface PartialEvaluationLimits {
+  /** More results than this usually means recursion the partial evaluator cannot finish. */
+  maxResults: number;
+  /** Wall-clock bound, checked whenever the engine hands control back. */
+  timeoutMs: number;
+}
+
+/** Why a partial evaluation cannot stand for the engine. */
+export class PartialEvaluationRefused extends Error {}
+
+/**
+ * The two forms of the query:
+ * - `separate`: `allow(actor, action, resource)` with two unknowns. Its constraints are right, but each comes
+ *   filed under the variable it concerns, so the order in which the engine meets them is lost between the two.
+ * - `single`: `allow(x.actor, action, x.resource)` with one unknown `x`. Its constraints come in the engine's
+ *   order, but it loses some (a variable bound to one path, then unified with another), so it is only used once
+ *   it is shown to hold the same constraints as the `separate` form.
+ */
+export type PartialForm = 'separate' | 'single';
+
+/**
+ * Runs the partial query and returns its results (one map of bindings per result, each binding an `And` of
+ * constraints over `_this`, the other variable and local variables).
+ *
+ * Two answers of the host differ from the engine's own, both to keep every branch the concrete engine could take:
+ * - `isaWithPath` (is `resource.organization` an `Organization`?) answers yes. The engine answers from the
+ *   `fields` types given at registration and says no when there are none, which drops the branch: the RBAC policy
+ *   of the benchmark yields no result at all that way. Answering yes keeps the branch and the `Isa` constraint
+ *   itself, which the compiled check then tests on the real value.
+ * - Calls into the application (a method or attribute of a constant, `new`, iterating a constant) are recorded:
+ *   their answer is fixed into the result, though it could change between requests, so the caller refuses it.
+ *
+ * @throws {PartialEvaluationRefused} on too many results, a timeout or a call into the application.
+ */
+export async function partiallyEvaluateAllow(
+  engine: Oso,
+  actor: PartialArgument,
+  action: unknown,
+  resource: PartialArgument,
+  limits: PartialEvaluationLimits,
+  form: PartialForm,
+): Promise<Array<Map<string, unknown>>> {
+  const deadline = Date.now() + limits.timeoutMs;
+  const host = HostClass.clone(engine.getHost(), { acceptExpression: true }) as Host<unknown, unknown>;
+  const calls: string[] = [];
+  const overridable = host as unknown as Record<string, unknown>;
+  overridable.isaWithPath = async () => true;
+  const makeInstance = host.makeInstance.bind(host);
+  overridable.makeInstance = async (name: string, fields: never[], id: number) => {
+    calls.push(`new ${name}(...)`);
+    return makeInstance(name, fields, id);
+  };
+
+  const bindings = new Map<string, unknown>([[ACTION, action]]);
+  let ffiQuery;
+  if (form === 'separate') {
+    const argument = (name: string, spec: PartialArgument): unknown => {
+      if (spec.kind === 'value') return spec.value;
+      if (spec.kind === 'instance-of') bindings.set(name, new Expression('And', [isa(new Variable(name), spec.tag)]));
+      return new Variable(name);
+    };
+    const predicate = new Predicate('allow', [argument('actor', actor), new Variable(ACTION), argument('resource', resource)]);
+    ffiQuery = engine.getFfi().newQueryFromTerm(host.toPolar(predicate));
+  } else {
+    const x = new Variable(SINGLE);
+    const constraints: unknown[] = [];
+    const argument = (name: string, spec: PartialArgument): string => {
+      if (spec.kind === 'value') {
+        bindings.set(`${name}_value`, spec.value);
+        return `${name}_value`;
+      }
+      if (spec.kind === 'instance-of') constraints.push(isa(new Expression('Dot', [x, name]), spec.tag));
+      return `${SINGLE}.${name}`;
+    };
+    const query = `allow(${argument('actor', actor)}, ${ACTION}, ${argument('resource', resource)})`;
+    // An empty conjunction still makes `x` unknown, like the `Isa` constraints do.
+    bindings.set(SINGLE, new Expression('And', constraints));
+    ffiQuery = engine.getFfi().newQueryFromStr(query);
+  }
+  (engine as unknown as { processMessages(): void }).processMessages();
+  if (form === 'single') {
+    // The `single` form can make the WebAssembly module panic (its query is then unusable, the engine is not);
+    // the panic hook's console output is kept quiet during each synchronous step, and the error handled by the caller.
+    const step = ffiQuery.nextEvent.bind(ffiQuery);
+    ffiQuery.nextEvent = () => {
+      const error = console.error;
+      console.error = () => undefined;
+      try {
+        return step();
+      } finally {
+        console.error = error;
+      }
+    };
+  }
+  const query = new Query(ffiQuery, host, bindings);
+  const hooks = query as unknown as Record<string, (...args: unknown[]) => Promise<void>>;
+  const handleCall = hooks.handleCall!.bind(query);
+  hooks.handleCall = (attribute, callId, instance, args) => {
+    calls.push(`.${String(attribute)}${args ? '(...)' : ''}`);
+    return handleCall(attribute, callId, instance, args);
+  };
+  const handleNextExternal = hooks.handleNextExternal!.bind(query);
+  hooks.handleNextExternal = (callId, iterable) => {
+    calls.push('iteration over an application value');
+    return handleNextExternal(callId, iterable);
+  };
+
+  const results: Array<Map<string, unknown>> = [];
+  const iterator = query.results;
+  try {
+    for (;;) {
+      const { done, value } = await iterator.next();
+      if (done) break;
+      for (const name of [ACTION, 'actor_value', 'resource_value']) value.delete(name);
+      results.push(value);
+      if (results.length > limits.maxResults) {
+        throw new PartialEvaluationRefused(`more than ${limits.maxResults} alternatives (unbounded recursion?)`);
+      }
+      if (Date.now() > deadline) throw new PartialEvaluationRefused(`partial evaluation took over ${limits.timeoutMs} ms`);
+    }
+  } finally {
+    await iterator.return(undefined);
+  }
+  if (calls.length > 0) {
+    throw new PartialEvaluationRefused(
+      `the policy calls into the application while deciding (${[...new Set(calls)].join(', ')}), whose answer may change between requests`,
+    );
+  }
+  return results;
+}
+
+/** The variable of the `single` form. */
+export const SINGLE = 'x';
+const ACTION = 'action_value';
+
+function isa(term: unknown, tag: string): Expression {
+  return new Expression('Isa', [term, new Pattern({ tag, fields: {} })]);
+}

@@ -1,0 +1,92 @@
+/**
+ * The policy text an engine loaded, kept so that compiled decisions can tell which Polar features it uses: the
+ * partial evaluator silently drops `cut`, mistranslates `forall`, and rewrites negations in ways that only match
+ * the engine for some values, none of which shows in its results.
+ */
+import type { Oso } from 'oso';
+
+const sources = new WeakMap<object, string[]>();
+
+/**
+ * Remembers the Polar text `engine` loads from now on (through `loadFiles` or `loadStr`). `createOsoEngine` calls
+ * it before loading; compiled decisions are only made for engines whose policy text is known.
+ *
+ * @example
+ * const oso = new Oso();
+ * recordPolicySources(oso);
+ * await oso.loadFiles(files);
+ */
+export function recordPolicySources(engine: Oso): void {
+  const target = engine as unknown as { loadSources(loaded: Array<{ src: string }>): Promise<void> };
+  const load = target.loadSources;
+  if (typeof load !== 'function') return;
+  sources.set(engine, sources.get(engine) ?? []);
+  target.loadSources = function (this: unknown, loaded: Array<{ src: string }>) {
+    sources.get(engine)!.push(...loaded.map((source) => source.src));
+    return load.call(this, loaded);
+  };
+}
+
+/** The Polar features of a policy that change how far its partial evaluation can be trusted. */
+export interface PolicyFeatures {
+  /** `cut` is dropped by the partial evaluator. */
+  cut: boolean;
+  /** `forall` comes out of the partial evaluator as an expression that does not mean the same. */
+  forall: boolean;
+  /** `not` is rewritten into `!=`, `>=`, `Or`..., which match the engine only for some values. */
+  negation: boolean;
+  /**
+   * `not` over more than one constraint (`not (a and b)`, `not some_rule(x)`): the partial evaluator turns
+   * `not (actor.a = 1 and resource.b = 2)` into `actor.a != 1 and resource.b != 2`, which is wrong.
+   */
+  compoundNegation: boolean;
+  /**
+   * Attributes whose path the policy binds to a variable or passes to a rule (`org = expense.organization`,
+   * `has_role(user, "admin", expense.organization)`): the engine looks such a path up at that point, possibly
+   * earlier than the constraint that uses it in a partial result.
+   */
+  aliased: Set<string>;
+  /**
+   * A bare condition (`if user.active`): the engine fails on a value that is not a boolean, but the partial
+   * evaluator writes it `true = user.active`, like the condition that is merely false for such a value.
+   */
+  bareConditions: boolean;
+}
+
+const PATH = String.raw`[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+`;
+const NAME = String.raw`[A-Za-z_]\w*`;
+
+/** The features of the policy `engine` loaded, or `undefined` when its text was not recorded. */
+export function policyFeaturesOf(engine: Oso): PolicyFeatures | undefined {
+  const text = sources.get(engine);
+  if (!text) return undefined;
+  return policyFeatures(text.join('\n'));
+}
+
+/** The features of some Polar text. */
+export function policyFeatures(text: string): PolicyFeatures {
+  // Strings and comments cannot hold keywords; attribute names (`x.cut`) may, and count, to be safe.
+  const code = text.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/#[^\n]*/g, '');
+  const aliased = new Set<string>();
+  const last = (path: string) => path.slice(path.lastIndexOf('.') + 1);
+  const equals = String.raw`(?<![=!<>])=(?!=)`;
+  for (const [, path] of code.matchAll(new RegExp(String.raw`(?<![\w.])${NAME}\s*${equals}\s*(${PATH})(?![\w.(\[])`, 'g'))) aliased.add(last(path!));
+  for (const [, path] of code.matchAll(new RegExp(String.raw`(?<![\w.])(${PATH})\s*${equals}\s*${NAME}(?![\w.(\[])`, 'g'))) aliased.add(last(path!));
+  for (const [, args] of code.matchAll(/[A-Za-z_]\w*\s*\(([^()]*)\)/g)) {
+    for (const arg of args!.split(',')) if (new RegExp(`^${PATH}$`).test(arg.trim())) aliased.add(last(arg.trim()));
+  }
+  return {
+    cut: /\bcut\b/.test(code),
+    forall: /\bforall\b/.test(code),
+    negation: /\bnot\b/.test(code),
+    compoundNegation: [...code.matchAll(/\bnot\b/g)].some((match) => negatesSeveral(code.slice(match.index! + 3))),
+    aliased,
+    bareConditions: new RegExp(String.raw`(?:\bif|\band|\bor|\bnot|\()\s*(?!true\b|false\b|cut\b)[A-Za-z_][\w.]*\s*(?=\band\b|\bor\b|;|\))`).test(code),
+  };
+}
+
+/** Whether the operand of a `not` (the text after it) is more than one constraint: a group or a rule call. */
+function negatesSeveral(rest: string): boolean {
+  const operand = /^[\s\S]*?(?=;|\band\b|\bor\b|\)|$)/.exec(rest)?.[0] ?? rest;
+  return /^\s*\(/.test(rest) || operand.includes('(');
+}

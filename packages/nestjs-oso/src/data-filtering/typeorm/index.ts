@@ -1,0 +1,2 @@
+export { TypeOrmAdapter, typeOrmAdapter, type TypeOrmAdapterOptions } from './typeorm.adapter.js';
+export { typeOrmPolarClasses, type TypeOrmPolarClassesOptions } from './typeorm-polar-classes.js';

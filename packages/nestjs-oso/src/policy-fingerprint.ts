@@ -1,0 +1,29 @@
+import { stat } from 'node:fs/promises';
+import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { findPolicyFiles } from './policy-loader.js';
+
+/** What the policy files of some options look like on disk, to tell whether they changed since a load. */
+export interface PolicyFingerprint {
+  /** Equal for two looks at unchanged files: the file list with each file's modification time and size. */
+  key: string;
+  /** The policy files found (empty when finding them failed). */
+  files: string[];
+  /** The latest modification time of the files (epoch milliseconds), to tell whether they are still being written. */
+  newest: number;
+}
+
+/**
+ * Takes the fingerprint of the policy files: which files there are (so added and removed files count), and the
+ * modification time and size of each. A folder that cannot be read is a fingerprint of its own, so that the
+ * failure is reported once and not on every look.
+ */
+export async function policyFingerprint(options: Pick<OsoModuleOptions, 'policyDir' | 'policyFiles'>): Promise<PolicyFingerprint> {
+  try {
+    const files = await findPolicyFiles(options);
+    const stats = await Promise.all(files.map((file) => stat(file).catch(() => undefined)));
+    const stamps = stats.map((info, i) => (info ? `${files[i]}\t${info.mtimeMs}\t${info.size}` : `${files[i]}\tmissing`));
+    return { key: stamps.join('\n'), files, newest: Math.max(0, ...stats.map((info) => info?.mtimeMs ?? 0)) };
+  } catch (error) {
+    return { key: `unreadable\t${(error as Error).message}`, files: [], newest: 0 };
+  }
+}

@@ -1,0 +1,134 @@
+import { relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HTTP_REQUEST_POLAR_NAME } from './oso.constants.js';
+import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
+import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
+import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from './oso.providers.js';
+import { OsoService } from './oso.service.js';
+import { policyFingerprint } from './policy-fingerprint.js';
+import { createOsoEngine } from './policy-loader.js';
+import { PolicyWatcher } from './policy-watcher.js';
+
+/** Looks in a row that may find the files still being written, before the next refresh tries again. */
+const MAX_LOAD_ATTEMPTS = 5;
+
+/**
+ * How long the files must have been left alone before they are read: an editor that saves in place truncates the
+ * file and then writes it, and a look in between would load half a policy (an empty file loads fine).
+ */
+const SETTLE_MS = 50;
+
+/**
+ * The policy's life after startup. It logs what was loaded; with `reload: 'watch'` it watches the policy folders,
+ * with `reload: 'poll'` the global guard asks it to look at the files before each request. When the files changed,
+ * it builds a NEW engine with the same classes (oso loads a policy once per engine) and puts it in place through
+ * `OsoService.replaceEngine` only if it loads: a broken edit is logged, with its file and line, and the last good
+ * policy keeps answering. Checks already running finish on the engine they started on. Closing the app closes the
+ * watcher.
+ *
+ * @example
+ * // Reload on demand, for example from an admin endpoint or a SIGHUP handler:
+ * await app.get(OsoPolicyReloader).refresh();
+ * @publicApi
+ */
+@Injectable()
+export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('OsoModule');
+  private fingerprint: string;
+  private watcher: PolicyWatcher | undefined;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
+    @Inject(OSO_POLAR_CLASSES) private readonly classes: PolarClassRegistration[],
+    @Inject(OSO_LOADED_POLICY) private readonly loaded: LoadedPolicy,
+    private readonly oso: OsoService,
+  ) {
+    this.fingerprint = loaded.fingerprint;
+  }
+
+  /** Startup diagnostics: the files loaded and the classes registered. */
+  onModuleInit(): void {
+    const files = this.loaded.files.map((file) => relative(process.cwd(), file) || file);
+    this.logger.log(`Loaded ${files.length} policy file${files.length === 1 ? '' : 's'}: ${files.join(', ')}`);
+    const names = this.classes.map(({ class: cls, name }) => (name === cls.name ? name : `${name} (${cls.name})`));
+    this.logger.log(`Registered Polar classes: ${[HTTP_REQUEST_POLAR_NAME, ...names].join(', ')}`);
+  }
+
+  /** Starts watching once the app is up, and catches what changed between the startup load and now. */
+  onApplicationBootstrap(): void {
+    if (this.options.reload === 'poll') this.logger.log('Reloading the policy when its files change (checked on each request)');
+    if (this.options.reload !== 'watch' || this.closed) return;
+    this.watcher = new PolicyWatcher(
+      this.options,
+      () => void this.refresh(),
+      (path, error) => this.logger.warn(`Stopped watching ${path} for policy changes: ${error.message}`),
+    );
+    this.logger.log('Reloading the policy when its files change (watching the policy folders)');
+    void this.refresh();
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /**
+   * Looks at the policy files and reloads the policy if they changed since the last look. Calls made while a look
+   * is running wait for one more look after it, so a caller never gets an answer older than its call. Never
+   * throws: a policy that does not load is logged once per change.
+   *
+   * @example
+   * await reloader.refresh(); // the next check sees the files as they are now
+   */
+  refresh(): Promise<void> {
+    if (!this.running) {
+      this.running = this.reloadIfChanged().finally(() => (this.running = undefined));
+      return this.running;
+    }
+    return (this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.refresh();
+    }));
+  }
+
+  private async reloadIfChanged(): Promise<void> {
+    for (let attempt = 0; attempt < MAX_LOAD_ATTEMPTS && !this.closed; attempt++) {
+      const { key, files, newest } = await policyFingerprint(this.options);
+      if (key === this.fingerprint) return;
+      const age = Date.now() - newest;
+      if (age < SETTLE_MS) {
+        await sleep(SETTLE_MS - age);
+        continue;
+      }
+      const loaded = await createOsoEngine({ ...this.options, classes: this.classes }).then(
+        (engine) => ({ engine }),
+        (error: Error) => ({ error }),
+      );
+      // The files changed while they were read (an editor still writing): what was read may be half a file.
+      if ((await policyFingerprint(this.options)).key !== key) continue;
+      // Remembered even for a failure: a broken change is reported once, not on every look until it is fixed.
+      this.fingerprint = key;
+      if (this.closed) return;
+      if ('error' in loaded) {
+        const detail = loaded.error.message.replace(/^OsoModule: (the policy failed to load: )?/, '');
+        this.logger.error(`The policy change does not load, so the last good policy stays in place: ${detail}`);
+        return;
+      }
+      this.oso.replaceEngine(loaded.engine);
+      this.logger.log(`Reloaded the policy from ${files.length} file${files.length === 1 ? '' : 's'}`);
+      return;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const packageDir = join(import.meta.dirname, '..');
+/** The built CLI, as `npx nestjs-oso` runs it (`npm test` builds before it runs the tests). */
+const CLI = join(packageDir, 'dist', 'cli', 'index.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from the package folder, with `input` on stdin. */
+function cli(args: string[], input = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: packageDir, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('the nestjs-oso command line', () => {
+  describe('check', () => {
+    it('exits 0 on a policy that loads, listing its files and classes', async () => {
+      const run = await cli(['check', '--classes', 'test/cli/classes.mjs', 'test/policies']);
+      expect(run).toEqual({
+        code: 0,
+        stdout:
+          'OK: 2 policy files loaded, classes: HttpRequest, Expense, Membership, Organization, User\n' +
+          '  test/policies/authorization.polar\n' +
+          '  test/policies/routes/http.polar\n',
+        stderr: '',
+      });
+    });
+
+    it('without --classes, checks the policy with stand-ins for the classes it names, and says so', async () => {
+      const run = await cli(['check', 'test/policies']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('OK: 2 policy files loaded');
+      expect(run.stdout).toContain('note: without --classes, User, Organization, Expense are empty stand-ins');
+    });
+
+    it('exits 1 on a syntax error, with file:line:column and the line itself', async () => {
+      const run = await cli(['check', 'test/policies-broken']);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(
+        "test/policies-broken/broken.polar:3:17: error: did not expect to find the token ';'\n" +
+          '\t003:   resource.id = ;\n' +
+          '\t                     ^\n' +
+          'FAILED: the policy does not load\n',
+      );
+    });
+
+    it('exits 1 on a rule over a class the --classes modules do not have (oso alone only warns)', async () => {
+      const run = await cli(['check', '-c', 'test/cli/classes.mjs', 'test/policies-typo/typo.polar']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('test/policies-typo/typo.polar:2:13: error: Unknown specializer Usr');
+      expect(run.stderr).toContain('FAILED: 1 error');
+    });
+
+    it('exits 1 on a policy that names a class nobody registered, and on a folder that does not exist', async () => {
+      const [unregistered, missing] = await Promise.all([
+        cli(['check', '-c', 'test/cli/classes.mjs', 'test/policies-widgets']),
+        cli(['check', 'test/no-such-folder']),
+      ]);
+      expect(unregistered.code).toBe(1);
+      expect(unregistered.stderr).toContain('test/policies-widgets/widgets.polar:3:1: error: Unregistered class: Member');
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain(`error: policyDir "${join(packageDir, 'test', 'no-such-folder')}" does not exist`);
+    });
+
+    it('exits 2 on a wrong command line', async () => {
+      const wrong = [[], ['check'], ['lint', 'test/policies'], ['check', '--verbose', 'test/policies']];
+      const [badModule, ...runs] = await Promise.all([
+        cli(['check', '--classes', 'test/cli/missing.mjs', 'test/policies']),
+        ...wrong.map((args) => cli(args)),
+      ]);
+      runs.forEach((run, i) => {
+        expect({ args: wrong[i], code: run!.code }).toEqual({ args: wrong[i], code: 2 });
+        expect(run!.stderr).toContain('Usage: nestjs-oso <check|repl>');
+      });
+      expect(badModule!.code).toBe(2);
+      expect(badModule!.stderr).toContain('error: cannot import the --classes module test/cli/missing.mjs');
+    });
+  });
+
+  describe('repl', () => {
+    it('answers the queries piped into it, one a line, and goes on after an error', async () => {
+      const run = await cli(
+        ['repl', 'test/policies-routes-only'],
+        [
+          'allow("ada", "GET", new HttpRequest("GET", "/", null, {}, {}, {}))',
+          'allow("ada", "GET", new HttpRequest("GET", "/secret", null, {}, {}, {}));',
+          'x = 1 or x = "two"',
+          'allow(',
+          '1 = 1',
+        ].join('\n'),
+      );
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe(['true', 'false', 'x = 1', 'x = "two"', 'true', ''].join('\n'));
+      expect(run.stderr).toContain('Loaded 1 policy file');
+      expect(run.stderr).toMatch(/error: hit the end of the file unexpectedly/);
+    });
+
+    it('exits 1 when the policy does not load', async () => {
+      const run = await cli(['repl', 'test/policies-broken'], 'true');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('test/policies-broken/broken.polar:3:17: error:');
+    });
+  });
+});

@@ -1,0 +1,1 @@
+allow(actor: String, "read", "doc") if actor = "alice";
