@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InternalServerErrorException, Logger, NotFoundException } from '@nestjs/common';
 import { jest } from '@jest/globals';
-import { Oso } from 'oso';
+import { Oso, Relation } from 'oso';
 import { OsoService } from '../oso.service.js';
 import type { OsoModuleOptions } from '../oso-module-options.interface.js';
 import { createOsoEngine } from '../policy-loader.js';
@@ -126,6 +126,20 @@ describe('compiled decisions in OsoService', () => {
     const lazy = Object.assign(new Expense(5, acme, 0, 1, '', ''), { submitterId: Promise.resolve(2) });
     expect(await oso.isAllowed(bob, 'read', lazy)).toBe(true);
     expect(triple(oso, 'read')!.handedToEngine).toEqual({ 'a Promise (async attribute), which only the engine awaits': 1 });
+  });
+
+  it('hand relations of data filtering (fetched by the adapter) to the engine', async () => {
+    const organization = new Relation('one', 'Organization', 'orgId', 'id');
+    const oso = await service('allow(u: User, "read", e: Expense) if e.organization.id = 1 and u.id = 1;', {
+      classes: [User, Organization, { class: Expense, fields: { organization } }],
+      dataFiltering: { buildQuery: () => ({}), executeQuery: async () => [acme] },
+    });
+    expect(await oso.isAllowed(alice, 'read', expense)).toBe(true);
+    expect(triple(oso, 'read')).toMatchObject({
+      status: 'compiled',
+      engineDecisions: 1,
+      handedToEngine: { 'a data filtering relation, fetched by the adapter': 1 },
+    });
   });
 
   it.each([

@@ -151,7 +151,9 @@ export class CompiledDecisions {
       triple.compiled++;
       return allowed;
     } catch (error) {
-      const reason = error instanceof AskEngine ? error.reason : `the application threw while the compiled check read it: ${(error as Error)?.message}`;
+      let reason = error instanceof AskEngine ? error.reason : `the application threw while the compiled check read it: ${(error as Error)?.message}`;
+      // Messages of application errors may vary without end; the list of reasons stays short.
+      if (!triple.handedToEngine.has(reason) && triple.handedToEngine.size >= 20) reason = 'other reasons';
       const count = triple.handedToEngine.get(reason) ?? 0;
       triple.handedToEngine.set(reason, count + 1);
       if (count === 0) this.logger.debug(`${label(triple)}: this decision goes to the engine: ${reason}`);

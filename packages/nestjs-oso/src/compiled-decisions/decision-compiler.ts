@@ -8,7 +8,7 @@
  * error when it reaches that point, and whether it reaches it depends on the order it evaluates in, which the
  * compiled check must not guess. So every result is evaluated, not only up to the first that allows, and within a
  * result:
- * - `ordered`: when the result has no local variable and no negation, the `single` form gives the engine's order,
+ * - `ordered`: when no result has a local variable and the policy no `not`, the `single` form gives the engine's order,
  *   once it is shown to hold the same constraints. Constraints then run in that order and stop at the first that
  *   fails, as the engine does; only paths the policy binds to a variable or passes to a rule
  *   (`PolicyFeatures.aliased`) are looked up first, since the engine looks those up where they are bound.

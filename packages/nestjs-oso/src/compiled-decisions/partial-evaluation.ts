@@ -39,7 +39,8 @@ export class PartialEvaluationRefused extends Error {}
  *   filed under the variable it concerns, so the order in which the engine meets them is lost between the two.
  * - `single`: `allow(x.actor, action, x.resource)` with one unknown `x`. Its constraints come in the engine's
  *   order, but it loses some (a variable bound to one path, then unified with another), so it is only used once
- *   it is shown to hold the same constraints as the `separate` form.
+ *   it is shown to hold the same constraints as the `separate` form; and it makes the WebAssembly module panic on
+ *   some local variables and negations (the query is lost, the engine is not), so it is only asked without them.
  */
 export type PartialForm = 'separate' | 'single';
 

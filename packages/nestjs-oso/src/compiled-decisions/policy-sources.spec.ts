@@ -1,0 +1,31 @@
+import { policyFeatures } from './policy-sources.js';
+
+describe('the Polar features compiled decisions look for in a policy', () => {
+  it('finds cut and forall, but not in strings or comments', () => {
+    expect(policyFeatures('allow(_, "cut", _); # forall here is a comment')).toMatchObject({ cut: false, forall: false });
+    expect(policyFeatures('allow(u, _, _) if cut and u.a = 1;')).toMatchObject({ cut: true });
+    expect(policyFeatures('allow(u, _, _) if forall(x in u.xs, x = 1);')).toMatchObject({ forall: true });
+  });
+
+  it('tells a negated single constraint from a negated group or rule call', () => {
+    const simple = ['not u.banned', 'not "banned" in u.roles', 'not r.owner matches Admin', 'not r.level < u.level', 'not x in [1, 2]'];
+    for (const body of simple) expect([body, policyFeatures(`allow(u, _, r) if ${body} and u.a = 1;`)]).toMatchObject([body, { negation: true, compoundNegation: false }]);
+    const compound = ['not (r.a = 1 and u.b = 2)', 'not is_admin(u)', 'not (r.a = 1)'];
+    for (const body of compound) expect([body, policyFeatures(`allow(u, _, r) if ${body};`)]).toMatchObject([body, { compoundNegation: true }]);
+  });
+
+  it('finds paths bound to a variable or passed to a rule', () => {
+    const { aliased } = policyFeatures(`
+      has_relation(org: Organization, "organization", expense: Expense) if expense.organization = org;
+      has_relation(org: Organization, "parent", team: Team) if org = team.parent;
+      allow(u, "x", r) if has_role(u, "admin", r.project.owner) and r.level = u.level;`);
+    expect([...aliased].sort()).toEqual(['organization', 'owner', 'parent']);
+  });
+
+  it('finds bare conditions (`if user.active`), which fail in the engine on non-booleans', () => {
+    expect(policyFeatures('allow(u, _, _) if u.active;').bareConditions).toBe(true);
+    expect(policyFeatures('allow(u, _, _) if u.a = 1 and not u.banned;').bareConditions).toBe(true);
+    expect(policyFeatures('allow(u, _, _) if u.active = true and u.a in [1];').bareConditions).toBe(false);
+    expect(policyFeatures('allow(_, _, _) if true;').bareConditions).toBe(false);
+  });
+});
