@@ -23,8 +23,11 @@ export class OsoGlobalInterceptor extends RequireAuthorizationInterceptor {
     return this.options.requireAuthorization === true;
   }
 
+  protected override hasWorkBeforeHandler(state: AuthorizationState): boolean {
+    return state.routeCheckDeferred && !state.routeChecked;
+  }
+
   protected override async beforeHandler(context: ExecutionContext, state: AuthorizationState): Promise<void> {
-    if (!state.routeCheckDeferred || state.routeChecked) return;
     const request = context.switchToHttp().getRequest();
     const rule = this.routes.ruleFor(context);
     const metadata = rule?.kind === 'authorize' ? rule.metadata : undefined;

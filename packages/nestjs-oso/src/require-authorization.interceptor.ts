@@ -28,15 +28,26 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const state = authorizationStateOf(context.switchToHttp().getRequest());
-    const required = this.isRequired(context);
-    return defer(() => this.beforeHandler(context, state)).pipe(
-      // The handler runs inside the request's async context, so OsoService finds the state at any depth.
-      mergeMap(() => new Observable((subscriber) => runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)))),
-      map((value) => {
-        if (required && !state.satisfied) this.failUnauthorized(context);
-        return value;
-      }),
+    // The handler runs inside the request's async context, so OsoService finds the state at any depth.
+    let handled = new Observable<unknown>((subscriber) =>
+      runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)),
     );
+    if (this.isRequired(context)) {
+      handled = handled.pipe(
+        map((value) => {
+          if (!state.satisfied) this.failUnauthorized(context);
+          return value;
+        }),
+      );
+    }
+    // Most requests owe nothing before the handler: spare them the extra operators.
+    if (!this.hasWorkBeforeHandler(state)) return handled;
+    return defer(() => this.beforeHandler(context, state)).pipe(mergeMap(() => handled));
+  }
+
+  /** Whether `beforeHandler` has anything to do for this request. Here: never. */
+  protected hasWorkBeforeHandler(_state: AuthorizationState): boolean {
+    return false;
   }
 
   /** Whether this route must authorize. Here: always. */
