@@ -1,10 +1,16 @@
 /**
- * The servers of the HTTP benchmark, run in a child process so that the load generator does not share its core:
- * one app without nestjs-oso (the baseline and a no-op guard) and one with it (the three ways to authorize), with
- * compiled decisions (the default) and without (`compile: false`, the app `oso-engine`).
- * Prints `{ "plain": port, "oso": port, "oso-engine": port }` on stdout, then serves until stdin closes.
+ * One server of the HTTP benchmark, in a process of its own, so that the load generator does not share its core and
+ * no app pays for what another one in the process set up (AsyncLocalStorage, for one, slows every promise of the
+ * process once used). `node http-server.js <express|fastify> <app>`, where app is one of:
+ * - `plain`: no nestjs-oso (the baseline, and a route with a no-op guard);
+ * - `interceptor`: no nestjs-oso, a no-op global interceptor (what Nest's interceptor pipeline costs alone);
+ * - `oso`: nestjs-oso with default options (the three ways to authorize, and a skipped route);
+ * - `oso-engine`: the same without compiled decisions (`compile: false`);
+ * - `oso-require`: the same with `requireAuthorization: true` (which installs the global interceptor).
+ * Prints the port on stdout, then serves until stdin closes, answering each line it reads with its CPU time so far.
  */
 import 'reflect-metadata';
+import { createInterface } from 'node:readline';
 import {
   Controller,
   Get,
@@ -12,11 +18,13 @@ import {
   Module,
   Param,
   UseGuards,
+  type CallHandler,
   type CanActivate,
-  type INestApplication,
+  type ExecutionContext,
+  type NestInterceptor,
   type Type,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Authorize, AuthorizedResource, OsoModule, OsoService, SkipAuthorization } from 'nestjs-oso';
 import { CLASSES, EXPENSE, MEMBER, POLICY_DIR, type Expense } from './domain.js';
@@ -28,6 +36,13 @@ const findExpense = async (id: string) => (Number(id) === EXPENSE.id ? EXPENSE :
 class NoopGuard implements CanActivate {
   canActivate() {
     return true;
+  }
+}
+
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler) {
+    return next.handle();
   }
 }
 
@@ -75,33 +90,44 @@ class OsoController {
   }
 }
 
+const osoOptions = { policyDir: POLICY_DIR, classes: CLASSES, getActor: () => MEMBER };
+
 @Module({ controllers: [PlainController], providers: [NoopGuard] })
 class PlainModule {}
 
-@Module({
-  imports: [OsoModule.forRoot({ policyDir: POLICY_DIR, classes: CLASSES, getActor: () => MEMBER, requireAuthorization: true })],
-  controllers: [OsoController],
-})
+@Module({ controllers: [PlainController], providers: [NoopGuard, { provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] })
+class InterceptorModule {}
+
+@Module({ imports: [OsoModule.forRoot(osoOptions)], controllers: [OsoController] })
 class OsoAppModule {}
 
-@Module({
-  imports: [OsoModule.forRoot({ policyDir: POLICY_DIR, classes: CLASSES, getActor: () => MEMBER, requireAuthorization: true, compile: false })],
-  controllers: [OsoController],
-})
+@Module({ imports: [OsoModule.forRoot({ ...osoOptions, compile: false })], controllers: [OsoController] })
 class OsoEngineAppModule {}
 
-async function start(module: Type, platform: string): Promise<INestApplication> {
-  const app =
-    platform === 'fastify'
-      ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
-      : await NestFactory.create(module, { logger: false });
-  await app.listen(0, '127.0.0.1');
-  return app;
-}
+@Module({ imports: [OsoModule.forRoot({ ...osoOptions, requireAuthorization: true })], controllers: [OsoController] })
+class OsoRequireAppModule {}
 
-const platform = process.argv[2] ?? 'express';
-const apps = [await start(PlainModule, platform), await start(OsoAppModule, platform), await start(OsoEngineAppModule, platform)];
-const port = (app: INestApplication) => (app.getHttpServer().address() as { port: number }).port;
-process.stdout.write(`${JSON.stringify({ plain: port(apps[0]!), oso: port(apps[1]!), 'oso-engine': port(apps[2]!) })}\n`);
-process.stdin.resume();
-process.stdin.on('end', () => void Promise.all(apps.map((app) => app.close())).then(() => process.exit(0)));
+const APPS: Record<string, Type> = {
+  plain: PlainModule,
+  interceptor: InterceptorModule,
+  oso: OsoAppModule,
+  'oso-engine': OsoEngineAppModule,
+  'oso-require': OsoRequireAppModule,
+};
+
+const [platform = 'express', name = 'plain'] = process.argv.slice(2);
+const module = APPS[name];
+if (!module) throw new Error(`unknown app "${name}": one of ${Object.keys(APPS).join(', ')}`);
+const app =
+  platform === 'fastify'
+    ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
+    : await NestFactory.create(module, { logger: false });
+await app.listen(0, '127.0.0.1');
+process.stdout.write(`${(app.getHttpServer().address() as { port: number }).port}\n`);
+// Each line on stdin asks for the CPU time this process has used so far (µs, user + system), for the cost per request.
+createInterface({ input: process.stdin })
+  .on('line', () => {
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(`${user + system}\n`);
+  })
+  .on('close', () => void app.close().then(() => process.exit(0)));

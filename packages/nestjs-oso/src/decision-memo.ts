@@ -1,14 +1,15 @@
 /**
- * The decisions one request has already obtained from the engine, so the same question is never asked twice in
+ * The decisions one request has already obtained from the engine, so the same question is never asked of it twice in
  * that request (a guard and then a service checking the same thing, or a check in a loop). Keys are compared by
  * identity, as `Map` does: the same actor and resource objects, the same action value.
  */
 export class DecisionMemo {
-  private readonly byResource = new Map<unknown, Map<unknown, ActorDecisions>>();
+  /** Created on the first answer: most requests remember nothing (compiled decisions are not remembered). */
+  private byResource: Map<unknown, Map<unknown, ActorDecisions>> | undefined;
 
   /** The remembered decision, or undefined when this question was not asked yet in this request. */
   recall(actor: unknown, action: unknown, resource: unknown): boolean | undefined {
-    const decisions = this.byResource.get(resource)?.get(actor);
+    const decisions = this.byResource?.get(resource)?.get(actor);
     if (!decisions) return undefined;
     if (decisions.allActions) return decisions.allActions.has('*') || decisions.allActions.has(action);
     return decisions.byAction.get(action);
@@ -24,10 +25,11 @@ export class DecisionMemo {
   }
 
   recallAllActions(actor: unknown, resource: unknown): Set<unknown> | undefined {
-    return this.byResource.get(resource)?.get(actor)?.allActions;
+    return this.byResource?.get(resource)?.get(actor)?.allActions;
   }
 
   private decisionsOf(actor: unknown, resource: unknown): ActorDecisions {
+    this.byResource ??= new Map();
     let byActor = this.byResource.get(resource);
     if (!byActor) this.byResource.set(resource, (byActor = new Map()));
     let decisions = byActor.get(actor);

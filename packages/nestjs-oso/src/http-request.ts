@@ -21,6 +21,12 @@ interface PlatformRequest {
  * @publicApi
  */
 export class HttpRequest {
+  /** The platform request whose params, query and headers are copied on first use, or undefined. */
+  #source: PlatformRequest | undefined;
+  #params: Record<string, unknown> | undefined;
+  #query: Record<string, unknown> | undefined;
+  #headers: Record<string, unknown> | undefined;
+
   constructor(
     /** The HTTP method in upper case (`"GET"`). */
     readonly method: string,
@@ -28,16 +34,39 @@ export class HttpRequest {
     readonly path: string,
     /** The matched route pattern (`"/expenses/:id"`), or `null` when no route matched. */
     readonly route: string | null,
-    /** Route parameters (`{ id: "42" }`). */
-    readonly params: Record<string, unknown>,
-    /** Parsed query string parameters. */
-    readonly query: Record<string, unknown>,
-    /** Request headers, with lower-case names. */
-    readonly headers: Record<string, unknown>,
-  ) {}
+    params?: Record<string, unknown>,
+    query?: Record<string, unknown>,
+    headers?: Record<string, unknown>,
+  ) {
+    this.#params = params;
+    this.#query = query;
+    this.#headers = headers;
+  }
+
+  /** Route parameters (`{ id: "42" }`). */
+  get params(): Record<string, unknown> {
+    return (this.#params ??= plainCopy(this.#source?.params));
+  }
+
+  /** Parsed query string parameters. */
+  get query(): Record<string, unknown> {
+    return (this.#query ??= plainCopy(this.#source?.query));
+  }
+
+  /** Request headers, with lower-case names. */
+  get headers(): Record<string, unknown> {
+    return (this.#headers ??= plainCopy(this.#source?.headers));
+  }
+
+  /** All six fields, for `JSON.stringify` and logs (the last three are getters). */
+  toJSON(): Record<string, unknown> {
+    const { method, path, route, params, query, headers } = this;
+    return { method, path, route, params, query, headers };
+  }
 
   /**
-   * Builds the Polar view of an Express or Fastify request.
+   * Builds the Polar view of an Express or Fastify request. Params, query and headers are copied when a policy
+   * first reads them: most route rules look only at the method and the route.
    *
    * @example
    * const req = HttpRequest.from(context.switchToHttp().getRequest());
@@ -47,14 +76,13 @@ export class HttpRequest {
     const url = raw.originalUrl ?? raw.url ?? '/';
     const queryStart = url.indexOf('?');
     const route = raw.route?.path ?? raw.routeOptions?.url;
-    return new HttpRequest(
+    const httpRequest = new HttpRequest(
       (raw.method ?? 'GET').toUpperCase(),
       queryStart === -1 ? url : url.slice(0, queryStart),
       typeof route === 'string' ? route : null,
-      plainCopy(raw.params),
-      plainCopy(raw.query),
-      plainCopy(raw.headers),
     );
+    httpRequest.#source = raw;
+    return httpRequest;
   }
 }
 

@@ -3,15 +3,17 @@ import { OsoGuard } from './oso.guard.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoPolicyReloader } from './policy-reloader.js';
+import { OsoRequestPipeline } from './request-pipeline.js';
 import { OsoRouteAuthorizer } from './route-authorizer.js';
 
 /**
  * The `OsoGuard` that `OsoModule` installs for the whole app, so `@Authorize()` never silently does nothing.
- * Global guards run before a controller's own guards, so when it sees no actor yet it leaves the check to
- * `OsoGlobalInterceptor`, which runs after every guard (an authentication guard on the controller may still set
- * `request.user`). With `reload: 'poll'` it first has the policy files looked at (django-oso's
- * `ReloadPolicyMiddleware`): it runs before the route's own guards, the interceptors and the handler, so every
- * check of the request sees the files as they were when it arrived.
+ * Global guards run before a controller's own guards, so when it sees no actor yet on a route where a later guard
+ * may still set one (an authentication guard on the controller), it leaves the check to that route's own
+ * `OsoGuard` or to `OsoGlobalInterceptor`, which runs after every guard (see `OsoRequestPipeline`).
+ * With `reload: 'poll'` it first has the policy files looked at (django-oso's `ReloadPolicyMiddleware`): it runs
+ * before the route's own guards, the interceptors and the handler, so every check of the request sees the files as
+ * they were when it arrived.
  */
 @Injectable()
 export class OsoGlobalGuard extends OsoGuard {
@@ -19,12 +21,13 @@ export class OsoGlobalGuard extends OsoGuard {
     routes: OsoRouteAuthorizer,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
     private readonly reloader: OsoPolicyReloader,
+    private readonly pipeline: OsoRequestPipeline,
   ) {
     super(routes);
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.options.reload === 'poll') await this.reloader.refresh();
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.options.reload === 'poll') return this.reloader.refresh().then(() => super.canActivate(context));
     return super.canActivate(context);
   }
 
@@ -32,7 +35,7 @@ export class OsoGlobalGuard extends OsoGuard {
     return this.options.routeAuthorization === true;
   }
 
-  protected override deferWithoutActor(): boolean {
-    return true;
+  protected override deferWithoutActor(context: ExecutionContext): boolean {
+    return this.pipeline.waitsForLaterGuards(context.getClass(), context.getHandler());
   }
 }

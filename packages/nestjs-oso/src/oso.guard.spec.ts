@@ -30,13 +30,48 @@ describe('OsoGuard outside HTTP', () => {
     return context;
   };
 
-  it('refuses an @Authorize() handler of another transport rather than letting it through', async () => {
-    await expect(guard.canActivate(rpcContext(Gateway.prototype.onMessage))).rejects.toThrow(
+  // Nest turns a guard's synchronous throw into a failed request like a rejected promise.
+  it('refuses an @Authorize() handler of another transport rather than letting it through', () => {
+    expect(() => guard.canActivate(rpcContext(Gateway.prototype.onMessage))).toThrow(
       '@Authorize() on Gateway.onMessage needs an HTTP context, not "rpc"',
     );
   });
 
-  it('lets undecorated handlers of other transports through', async () => {
-    await expect(guard.canActivate(rpcContext(Gateway.prototype.onPing))).resolves.toBe(true);
+  it('lets undecorated handlers of other transports through', () => {
+    expect(guard.canActivate(rpcContext(Gateway.prototype.onPing))).toBe(true);
+  });
+});
+
+describe('OsoGuard on its common path', () => {
+  let guard: OsoGuard;
+  let moduleRef: TestingModule;
+  beforeAll(async () => {
+    moduleRef = await Test.createTestingModule({
+      imports: [
+        OsoModule.forRoot({ policyDir: join(import.meta.dirname, '..', 'test', 'policies-routes-only'), getActor: () => ({ id: 1 }) }),
+      ],
+    }).compile();
+    guard = new OsoGuard(moduleRef.get(OsoRouteAuthorizer));
+  });
+  afterAll(() => moduleRef.close());
+
+  class Pages {
+    signedIn() {}
+  }
+  /** A fresh request each time: a request already checked would be let through without a decision. */
+  const httpContext = (path: string) => {
+    const context = new ExecutionContextHost([{ method: 'GET', url: path, headers: {} }, {}], Pages, Pages.prototype.signedIn);
+    context.setType('http');
+    return context;
+  };
+
+  it('decides synchronously once the decision is compiled, so Nest need not await it', async () => {
+    await expect(Promise.resolve(guard.canActivate(httpContext('/signed-in')))).resolves.toBe(true); // compiles
+    expect(guard.canActivate(httpContext('/signed-in'))).toBe(true);
+  });
+
+  it('still denies on that path, through a rejected promise', async () => {
+    await expect(Promise.resolve(guard.canActivate(httpContext('/elsewhere')))).rejects.toMatchObject({ status: 403 });
+    await expect(Promise.resolve(guard.canActivate(httpContext('/elsewhere')))).rejects.toMatchObject({ status: 403 });
   });
 });

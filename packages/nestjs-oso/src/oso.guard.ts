@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { authorizationStateOf } from './authorization-state.js';
+import { authorizationStateOf, type AuthorizationState } from './authorization-state.js';
 import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
+import { isThenable } from './is-thenable.js';
 import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.js';
 
 /**
@@ -19,7 +20,7 @@ import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.js';
 export class OsoGuard implements CanActivate {
   constructor(protected readonly routes: OsoRouteAuthorizer) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rule = this.routes.ruleFor(context);
     if (context.getType() !== 'http') return this.canActivateOutsideHttp(context, rule);
     const request = this.getRequest(context);
@@ -32,13 +33,25 @@ export class OsoGuard implements CanActivate {
     if (state.routeChecked) return true;
     const metadata = rule?.metadata;
     if (!metadata && !this.shouldAuthorizeRoute(context)) return true;
-    const actor = await this.getActor(context, request, metadata);
+    // Synchronous when it can be (a plain actor, a compiled decision): Nest awaits only guards that return promises.
+    const actor = this.getActor(context, request, metadata);
+    if (isThenable(actor)) return Promise.resolve(actor).then((found) => this.checkRoute(context, request, state, found, metadata));
+    return this.checkRoute(context, request, state, actor, metadata);
+  }
+
+  private checkRoute(
+    context: ExecutionContext,
+    request: object,
+    state: AuthorizationState,
+    actor: unknown,
+    metadata: AuthorizeMetadata | undefined,
+  ): boolean | Promise<boolean> {
     if (actor == null && this.deferWithoutActor(context)) {
       state.routeCheckDeferred = true;
       return true;
     }
-    await this.routes.authorize(context, request, state, actor, metadata);
-    return true;
+    const checked = this.routes.authorize(context, request, state, actor, metadata);
+    return checked ? checked.then(() => true) : true;
   }
 
   /** The platform request (Express or Fastify) of the context. */
@@ -51,8 +64,8 @@ export class OsoGuard implements CanActivate {
     return true;
   }
 
-  /** The actor of the check; see `OsoModuleOptions.getActor`. */
-  protected getActor(context: ExecutionContext, request: object, metadata?: AuthorizeMetadata): Promise<unknown> {
+  /** The actor of the check, or a promise of it; see `OsoModuleOptions.getActor`. */
+  protected getActor(context: ExecutionContext, request: object, metadata?: AuthorizeMetadata): unknown {
     return this.routes.actorFor(context, request, metadata);
   }
 

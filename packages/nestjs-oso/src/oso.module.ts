@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { OsoGlobalGuard } from './oso-global.guard.js';
 import { OsoGlobalInterceptor } from './oso-global.interceptor.js';
 import { OSO_ENGINE } from './oso.constants.js';
@@ -9,17 +9,19 @@ import {
   OSO_MODULE_OPTIONS,
   OSO_OPTIONS_TYPE,
 } from './oso.module-definition.js';
-import type { PolarClassRegistration } from './oso-module-options.interface.js';
+import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
 import { OSO_ENGINE_PROVIDERS, osoFeatureModule } from './oso.providers.js';
 import { OsoService } from './oso.service.js';
 import { OsoPolicyReloader } from './policy-reloader.js';
+import { OsoRequestPipeline } from './request-pipeline.js';
 import { OsoRouteAuthorizer } from './route-authorizer.js';
 import { OsoRouteExplorer } from './route-explorer.js';
 
 /**
  * Oso authorization for a Nest app: loads the Polar policy once at startup (a broken policy stops the app),
- * provides `OsoService`, and installs the global guard and interceptor that make `@Authorize()`,
- * `@SkipAuthorization()`, `routeAuthorization` and `requireAuthorization` work. Global by default.
+ * provides `OsoService`, and installs the global guard that makes `@Authorize()`, `@SkipAuthorization()` and
+ * `routeAuthorization` work, plus a global interceptor when `requireAuthorization` (or a route whose check must
+ * wait for a later guard) needs one. Global by default.
  *
  * @example
  * @Module({ imports: [OsoModule.forRoot(join(import.meta.dirname, 'policy'))] })
@@ -34,8 +36,19 @@ import { OsoRouteExplorer } from './route-explorer.js';
     OsoPolicyReloader,
     OsoRouteAuthorizer,
     OsoRouteExplorer,
+    {
+      provide: OsoRequestPipeline,
+      useFactory: (options: OsoModuleOptions, modules: ModulesContainer) => OsoRequestPipeline.analyze(options, modules, OsoGlobalGuard),
+      inject: [OSO_MODULE_OPTIONS, ModulesContainer],
+    },
     { provide: APP_GUARD, useClass: OsoGlobalGuard },
-    { provide: APP_INTERCEPTOR, useClass: OsoGlobalInterceptor },
+    // Only when something needs it: a factory that gives nothing installs no interceptor (see OsoRequestPipeline).
+    {
+      provide: APP_INTERCEPTOR,
+      useFactory: (pipeline: OsoRequestPipeline, routes: OsoRouteAuthorizer, options: OsoModuleOptions) =>
+        pipeline.interceptorInstalled ? new OsoGlobalInterceptor(routes, options) : null,
+      inject: [OsoRequestPipeline, OsoRouteAuthorizer, OSO_MODULE_OPTIONS],
+    },
   ],
   exports: [OsoService, OSO_ENGINE, OsoRouteAuthorizer, OSO_MODULE_OPTIONS, OsoPolicyReloader],
 })

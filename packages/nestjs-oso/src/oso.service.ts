@@ -1,7 +1,8 @@
 import { HttpException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Class } from 'oso';
 import { Oso } from 'oso';
-import { currentAuthorizationState } from './authorization-state.js';
+import { currentAuthorizationState, type AuthorizationState } from './authorization-state.js';
+import type { DecisionMemo } from './decision-memo.js';
 import { CompiledDecisions, type CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
 import { engineFailureException, unauthorizedException } from './authorization-failure.js';
 import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from './data-filtering/index.js';
@@ -91,7 +92,7 @@ export class OsoService implements OnApplicationBootstrap {
    * if (await this.oso.isAllowed(user, 'approve', expense)) buttons.push('approve');
    */
   async isAllowed(actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
-    return this.allows(this.oso, actor, action, resource);
+    return this.decide(this.oso, currentAuthorizationState(), actor, action, resource);
   }
 
   /**
@@ -104,15 +105,53 @@ export class OsoService implements OnApplicationBootstrap {
    * @throws {InternalServerErrorException} when the engine fails.
    */
   async authorize(actor: unknown, action: unknown, resource: unknown, options: AuthorizeCallOptions = {}): Promise<void> {
+    return this.authorizeInRequest(currentAuthorizationState(), actor, action, resource, options.checkRead);
+  }
+
+  /**
+   * `authorize` for the request whose state is given (the route check passes it; service calls find it through
+   * the request context, if any). Returns nothing when it could allow at once (a compiled or remembered decision),
+   * so that the guard stays synchronous on its common path; otherwise a promise.
+   * @internal
+   */
+  authorizeInRequest(
+    state: AuthorizationState | undefined,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    checkRead?: boolean,
+  ): void | Promise<void> {
     // Both queries of one check ask the same engine, even if a reload swaps it in between.
     const engine = this.oso;
-    if (await this.allows(engine, actor, action, resource)) return this.markAuthorized();
-    const checkRead = options.checkRead ?? this.options.checkRead ?? true;
+    const allowed = this.decide(engine, state, actor, action, resource);
+    if (allowed === true) {
+      if (state) state.authorized = true;
+      return;
+    }
+    return this.finishAuthorize(engine, state, actor, action, resource, checkRead, allowed);
+  }
+
+  private async finishAuthorize(
+    engine: Oso,
+    state: AuthorizationState | undefined,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    checkRead: boolean | undefined,
+    decision: false | Promise<boolean>,
+  ): Promise<void> {
+    if (await decision) {
+      if (state) state.authorized = true;
+      return;
+    }
     const readAction = this.options.readAction ?? DEFAULT_READ_ACTION;
     let reason: AuthorizationFailure['reason'] = 'forbidden';
     if (actor == null) reason = 'unauthenticated';
     // Denied "read" needs no second query: the actor cannot read it.
-    else if (checkRead && (action === readAction || !(await this.allows(engine, actor, readAction, resource)))) {
+    else if (
+      (checkRead ?? this.options.checkRead ?? true) &&
+      (action === readAction || !(await this.decide(engine, state, actor, readAction, resource)))
+    ) {
       reason = 'not-found';
     }
     return this.deny({ reason, actor: toPolarActor(actor), action, resource });
@@ -128,7 +167,7 @@ export class OsoService implements OnApplicationBootstrap {
    */
   async authorizeRequest(actor: unknown, request: object, action?: string): Promise<void> {
     const httpRequest = request instanceof HttpRequest ? request : HttpRequest.from(request);
-    await this.authorize(actor, action ?? httpRequest.method, httpRequest, { checkRead: false });
+    await this.authorizeInRequest(currentAuthorizationState(), actor, action ?? httpRequest.method, httpRequest, false);
   }
 
   /**
@@ -243,16 +282,40 @@ export class OsoService implements OnApplicationBootstrap {
     return this.compiled.describe(this.oso);
   }
 
-  /** One `allow` decision: compiled when it can be, asked of the engine otherwise, at most once per request. */
-  private async allows(engine: Oso, actor: unknown, action: unknown, resource: unknown): Promise<boolean> {
+  /**
+   * One `allow` decision: remembered in the request, compiled, or asked of the engine, in that order. The first
+   * two answer synchronously; the engine (or compiling a new triple) gives a promise. Only what took the engine (or
+   * a compilation) is remembered.
+   */
+  private decide(
+    engine: Oso,
+    state: AuthorizationState | undefined,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+  ): boolean | Promise<boolean> {
     const polarActor = toPolarActor(actor);
-    const memo = currentAuthorizationState()?.decisions;
+    const memo = state?.decisions;
     const known = memo?.recall(polarActor, action, resource);
     if (known !== undefined) return known;
     const compiled = this.compiled.decide(engine, polarActor, action, resource);
+    if (compiled === undefined || compiled instanceof Promise) {
+      return this.decideLater(engine, memo, polarActor, action, resource, compiled);
+    }
+    // Not remembered: running the predicate again costs about what remembering does, and reads fresh attributes.
+    return compiled;
+  }
+
+  private async decideLater(
+    engine: Oso,
+    memo: DecisionMemo | undefined,
+    polarActor: unknown,
+    action: unknown,
+    resource: unknown,
+    compiling: Promise<boolean | undefined> | undefined,
+  ): Promise<boolean> {
     const allowed =
-      (compiled instanceof Promise ? await compiled : compiled) ??
-      (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource)));
+      (await compiling) ?? (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource)));
     memo?.remember(polarActor, action, resource, allowed);
     return allowed;
   }

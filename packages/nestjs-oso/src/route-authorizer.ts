@@ -1,22 +1,16 @@
 import { Inject, Injectable, Scope, type ExecutionContext, type Type } from '@nestjs/common';
-import { ContextIdFactory, ModuleRef, Reflector } from '@nestjs/core';
-import { runWithAuthorizationState, type AuthorizationState } from './authorization-state.js';
+import { ContextIdFactory, ModuleRef } from '@nestjs/core';
+import type { AuthorizationState } from './authorization-state.js';
 import { unauthorizedException } from './authorization-failure.js';
 import type { AuthorizeMetadata, ResourceResolver, ResourceResolverFn } from './decorators/authorize.decorator.js';
 import { HttpRequest } from './http-request.js';
-import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from './oso.constants.js';
+import { isThenable } from './is-thenable.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
+import { ruleOf, type RouteRule } from './route-rules.js';
 
-/**
- * What a route's decorators ask for: a check, a skip, or (undefined) nothing.
- *
- * @example
- * const rule: RouteRule | undefined = routes.ruleFor(context);
- * @publicApi
- */
-export type RouteRule = { kind: 'authorize'; metadata: AuthorizeMetadata } | { kind: 'skip'; reason: string };
+export type { RouteRule } from './route-rules.js';
 
 /**
  * The route check, written once for the guards and the interceptor: reads a route's decorators, finds the actor,
@@ -35,7 +29,6 @@ export type RouteRule = { kind: 'authorize'; metadata: AuthorizeMetadata } | { k
 @Injectable()
 export class OsoRouteAuthorizer {
   constructor(
-    private readonly reflector: Reflector,
     private readonly oso: OsoService,
     private readonly moduleRef: ModuleRef,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
@@ -46,18 +39,19 @@ export class OsoRouteAuthorizer {
    * `@SkipAuthorization()` (a contradiction resolves to the safer side).
    */
   ruleFor(context: ExecutionContext): RouteRule | undefined {
-    return this.ruleOf(context.getHandler()) ?? this.ruleOf(context.getClass());
+    return ruleOf(context.getHandler()) ?? ruleOf(context.getClass());
   }
 
+  /** The rule a class or a handler declares itself. */
   ruleOf(target: object): RouteRule | undefined {
-    const metadata = this.reflector.get<AuthorizeMetadata | undefined>(OSO_AUTHORIZE, target as Type);
-    if (metadata) return { kind: 'authorize', metadata };
-    const reason = this.reflector.get<string | undefined>(OSO_SKIP_AUTHORIZATION, target as Type);
-    return reason === undefined ? undefined : { kind: 'skip', reason };
+    return ruleOf(target);
   }
 
-  /** The actor of a route check: the decorator's `actor` option, else the module's `getActor`, else `request.user`. */
-  async actorFor(context: ExecutionContext, request: object, metadata: AuthorizeMetadata | undefined): Promise<unknown> {
+  /**
+   * The actor of a route check (or a promise of it): the decorator's `actor` option, else the module's `getActor`,
+   * else `request.user`.
+   */
+  actorFor(context: ExecutionContext, request: object, metadata: AuthorizeMetadata | undefined): unknown {
     if (metadata?.actor) return metadata.actor(request, context);
     if (this.options.getActor) return this.options.getActor(context);
     return (request as { user?: unknown }).user;
@@ -65,46 +59,79 @@ export class OsoRouteAuthorizer {
 
   /**
    * Runs the route check and records it in the request's state: the decorator's resource when it names one, else
-   * the request itself as an `HttpRequest`. Throws the mapped exception on denial.
+   * the request itself as an `HttpRequest`. Throws the mapped exception on denial. Returns nothing when it could
+   * decide at once (a compiled decision on the request), else a promise.
    */
-  async authorize(
+  authorize(
     context: ExecutionContext,
     request: object,
     state: AuthorizationState,
     actor: unknown,
     metadata: AuthorizeMetadata | undefined,
-  ): Promise<void> {
-    await runWithAuthorizationState(state, async () => {
-      const httpRequest = (state.httpRequest ??= HttpRequest.from(request));
-      const action = metadata?.action ?? httpRequest.method;
-      if (metadata?.resource) {
-        const resource = await this.loadResource(metadata.resource, request, context);
-        if (resource == null) {
-          // Without an actor, say 401 rather than reveal which resources exist.
-          const reason = actor == null ? 'unauthenticated' : 'not-found';
-          throw await unauthorizedException({ reason, actor: actor ?? null, action, resource }, this.options.onUnauthorized);
-        }
-        state.setResource(resource);
-        await this.oso.authorize(actor, action, resource, { checkRead: metadata.checkRead });
-      } else {
-        await this.oso.authorizeRequest(actor, httpRequest, action);
-      }
-    });
-    state.routeChecked = true;
+  ): void | Promise<void> {
+    const httpRequest = (state.httpRequest ??= HttpRequest.from(request));
+    const action = metadata?.action ?? httpRequest.method;
+    if (metadata?.resource) return this.authorizeResource(context, request, state, actor, action, metadata.resource, metadata);
+    return markRouteChecked(state, this.oso.authorizeInRequest(state, actor, action, httpRequest, false));
   }
 
-  private async loadResource(
+  /** The check of a route whose decorator names a resource: loads it, then decides (synchronously if it can). */
+  private authorizeResource(
+    context: ExecutionContext,
+    request: object,
+    state: AuthorizationState,
+    actor: unknown,
+    action: unknown,
+    resolver: ResourceResolverFn | Type<ResourceResolver>,
+    metadata: AuthorizeMetadata,
+  ): void | Promise<void> {
+    const loaded = this.loadResource(resolver, request, context);
+    if (!isThenable(loaded)) return this.authorizeLoaded(state, actor, action, loaded, metadata);
+    return Promise.resolve(loaded).then((resource) => this.authorizeLoaded(state, actor, action, resource, metadata));
+  }
+
+  private authorizeLoaded(
+    state: AuthorizationState,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    metadata: AuthorizeMetadata,
+  ): void | Promise<void> {
+    if (resource == null) {
+      // Without an actor, say 401 rather than reveal which resources exist.
+      const reason = actor == null ? 'unauthenticated' : 'not-found';
+      return unauthorizedException({ reason, actor: actor ?? null, action, resource }, this.options.onUnauthorized).then((error) => {
+        throw error;
+      });
+    }
+    state.setResource(resource);
+    return markRouteChecked(state, this.oso.authorizeInRequest(state, actor, action, resource, metadata.checkRead));
+  }
+
+  /** The resource from the decorator's resolver function or injectable class (or a promise of it). */
+  private loadResource(
     resolver: ResourceResolverFn | Type<ResourceResolver>,
     request: object,
     context: ExecutionContext,
-  ): Promise<unknown> {
+  ): unknown {
     if (!isResolverClass(resolver)) return resolver(request, context);
-    const instance =
-      this.moduleRef.introspect(resolver).scope === Scope.DEFAULT
-        ? this.moduleRef.get(resolver, { strict: false })
-        : await this.moduleRef.resolve(resolver, ContextIdFactory.getByRequest(request), { strict: false });
-    return instance.resolve(request, context);
+    if (this.moduleRef.introspect(resolver).scope === Scope.DEFAULT) {
+      return this.moduleRef.get(resolver, { strict: false }).resolve(request, context);
+    }
+    return this.moduleRef
+      .resolve(resolver, ContextIdFactory.getByRequest(request), { strict: false })
+      .then((instance) => instance.resolve(request, context));
   }
+}
+/** Records that the route's check passed, at once or when the pending check resolves (a denial throws past it). */
+function markRouteChecked(state: AuthorizationState, checked: void | Promise<void>): void | Promise<void> {
+  if (!checked) {
+    state.routeChecked = true;
+    return;
+  }
+  return checked.then(() => {
+    state.routeChecked = true;
+  });
 }
 
 /** Tells an injectable resolver class from a resolver function (arrow functions have no prototype). */

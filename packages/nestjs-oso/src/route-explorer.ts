@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, Optional, RequestMethod, type OnModuleInit,
 import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
-import { OsoGuard } from './oso.guard.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.js';
 
 /** One line of the route table: a route and how it is authorized. */
@@ -27,6 +27,7 @@ export class OsoRouteExplorer implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
     private readonly routes: OsoRouteAuthorizer,
+    private readonly pipeline: OsoRequestPipeline,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
     @Optional() private readonly config?: ApplicationConfig,
   ) {}
@@ -48,6 +49,8 @@ export class OsoRouteExplorer implements OnModuleInit {
       }
     }
     this.logger.debug(formatRouteTable(rows));
+    const installed = this.pipeline.interceptorInstalled ? 'installed' : 'not installed';
+    this.logger.debug(`Global interceptor: ${installed} (${this.pipeline.reason})`);
   }
 
   /** The table row of a handler, or nothing for a method that is not a route. */
@@ -93,11 +96,6 @@ export class OsoRouteExplorer implements OnModuleInit {
 function describeAuthorize({ action, resource }: AuthorizeMetadata): string {
   const what = resource ? `resource from ${resource.name || 'a function'}` : 'its HttpRequest';
   return `@Authorize(${action === undefined ? 'HTTP method' : JSON.stringify(action)}) on ${what}`;
-}
-
-/** `OsoGuard`, a subclass, or an instance of either, as `@UseGuards()` takes them. */
-function isOsoGuard(guard: unknown): boolean {
-  return guard instanceof OsoGuard || (typeof guard === 'function' && (guard === OsoGuard || guard.prototype instanceof OsoGuard));
 }
 
 function joinPath(...parts: string[]): string {

@@ -55,3 +55,35 @@ describe.each(PLATFORMS)('engine queries per request on %s', (platform) => {
     expect(await countQueries('/expenses/2', 'bob', 404)).toBe(1); // read denied: that is the answer
   });
 });
+
+/**
+ * Without requireAuthorization, OsoModule installs no interceptor and so carries no state into handlers (see
+ * request-pipeline.e2e-spec.ts): each check of the route itself is still asked once, but a handler that checks again
+ * what the route check decided asks again (in microseconds when the decision is compiled).
+ */
+describe.each(PLATFORMS)('engine queries per request without requireAuthorization on %s', (platform) => {
+  let app: INestApplication;
+  let queries: { mock: { calls: unknown[] }; mockClear(): void };
+
+  beforeAll(async () => {
+    app = await createTestApp(platform, { oso: OsoModule.forRoot(testOsoOptions({ compile: false, requireAuthorization: false })) });
+    queries = jest.spyOn(app.get(OsoService).engine, 'query');
+  });
+  afterAll(() => app.close());
+
+  it('asks the route check once, then the handler’s own checks again', async () => {
+    queries.mockClear();
+    await request(app.getHttpServer()).get('/expenses/1/read-twice').set('x-user', 'bob').expect(200);
+    // The decorator's check, then the handler's and its service's: no request context joins them.
+    expect(queries.mock.calls.length).toBe(3);
+  });
+
+  it('on a deny, still asks about read only for 404-vs-403', async () => {
+    queries.mockClear();
+    await request(app.getHttpServer()).post('/expenses/1/approve').set('x-user', 'bob').expect(403);
+    expect(queries.mock.calls.length).toBe(2);
+    queries.mockClear();
+    await request(app.getHttpServer()).get('/expenses/2').set('x-user', 'bob').expect(404);
+    expect(queries.mock.calls.length).toBe(1);
+  });
+});

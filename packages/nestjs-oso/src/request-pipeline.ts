@@ -1,0 +1,147 @@
+import type { Type } from '@nestjs/common';
+import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
+import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
+import { OsoGuard } from './oso.guard.js';
+import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { ruleOf } from './route-rules.js';
+
+/** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
+const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
+
+/**
+ * What the app's request pipeline needs from OsoModule, decided once at startup from the options and the app's
+ * guards and routes.
+ *
+ * Any global interceptor puts every route of the app through Nest's rxjs interceptor pipeline, which costs about
+ * half of Fastify's throughput on its own (see the "no-op interceptor" row of the HTTP benchmark). So OsoModule
+ * installs its interceptor only when something needs it:
+ * - `requireAuthorization`, which looks at the request after the handler and carries the request's state into it;
+ * - a route whose check may have to wait for a guard that runs after OsoModule's global guard (an authentication
+ *   guard on the controller, or a global guard registered after OsoModule's), with no `OsoGuard` of its own after
+ *   that guard to check there.
+ */
+export class OsoRequestPipeline {
+  private readonly waitsByHandler = new WeakMap<object, boolean>();
+
+  private constructor(
+    /** Whether OsoModule's global interceptor is installed. */
+    readonly interceptorInstalled: boolean,
+    /** Why it is or is not installed, for the startup log. */
+    readonly reason: string,
+    /** Global guards Nest runs after OsoModule's, by name. */
+    private readonly laterGlobalGuards: readonly string[],
+  ) {}
+
+  /**
+   * Reads the app's module graph (available once Nest has scanned it, before any instance exists): its global
+   * guards in the order Nest runs them, and each controller route's guards and decorators.
+   */
+  static analyze(options: OsoModuleOptions, modules: ModulesContainer, globalGuard: Type): OsoRequestPipeline {
+    const laterGlobalGuards = globalGuardsAfter(globalGuard, modules);
+    if (options.requireAuthorization === true) {
+      return new OsoRequestPipeline(true, 'requireAuthorization is on', laterGlobalGuards);
+    }
+    const probe = new OsoRequestPipeline(false, '', laterGlobalGuards);
+    const waiting: string[] = [];
+    for (const module of modules.values()) {
+      for (const wrapper of module.controllers.values()) {
+        const controller = wrapper.metatype as Type | null;
+        if (!controller?.prototype) continue;
+        for (const [name, handler] of routeHandlers(controller)) {
+          if (probe.mustWaitForInterceptor(options, controller, handler)) waiting.push(`${controller.name}.${name}`);
+        }
+      }
+    }
+    if (waiting.length === 0) return new OsoRequestPipeline(false, 'no route needs it', laterGlobalGuards);
+    const shown = waiting.slice(0, 5).join(', ') + (waiting.length > 5 ? `, and ${waiting.length - 5} more` : '');
+    const after = laterGlobalGuards.length ? `global guards after OsoModule's: ${laterGlobalGuards.join(', ')}` : 'guards on the controller';
+    return new OsoRequestPipeline(true, `the checks of ${shown} wait for later guards (${after})`, laterGlobalGuards);
+  }
+
+  /**
+   * Whether the global guard, finding no actor on this route, should leave the check to a later point: an
+   * `OsoGuard` placed on the route, or the global interceptor. Without either it checks at once (fail closed).
+   */
+  waitsForLaterGuards(controller: Type, handler: object): boolean {
+    let waits = this.waitsByHandler.get(handler);
+    if (waits === undefined) {
+      const guards = routeGuards(controller, handler);
+      const later = this.laterGlobalGuards.length > 0 || guards.length > 0;
+      waits = later && (this.interceptorInstalled || guards.some(isOsoGuard));
+      this.waitsByHandler.set(handler, waits);
+    }
+    return waits;
+  }
+
+  /** A checked route that may see its actor only after the global guard, with no `OsoGuard` of its own. */
+  private mustWaitForInterceptor(options: OsoModuleOptions, controller: Type, handler: object): boolean {
+    const rule = ruleOf(handler) ?? ruleOf(controller);
+    const checked = rule?.kind === 'authorize' || (rule === undefined && options.routeAuthorization === true);
+    if (!checked) return false;
+    const guards = routeGuards(controller, handler);
+    return (this.laterGlobalGuards.length > 0 || guards.length > 0) && !guards.some(isOsoGuard);
+  }
+}
+
+/**
+ * The global guards Nest runs after OsoModule's: those registered as `APP_GUARD` after it (Nest runs them in the
+ * order it scanned the modules) and the request-scoped ones (run after every static one). Should the module
+ * graph not show OsoModule's guard where expected, every global guard counts as later, the safe side.
+ */
+function globalGuardsAfter(globalGuard: Type, modules: ModulesContainer): string[] {
+  const later: string[] = [];
+  let seenOurs = false;
+  let foundOurs = false;
+  const others: string[] = [];
+  for (const module of modules.values()) {
+    for (const [key, wrapper] of module.providers) {
+      if (!isGlobalGuardKey(key)) continue;
+      if (wrapper.metatype === globalGuard) {
+        seenOurs = foundOurs = true;
+        continue;
+      }
+      const name = guardName(wrapper.metatype);
+      others.push(name);
+      if (seenOurs) later.push(name);
+    }
+  }
+  for (const module of modules.values()) {
+    for (const [key, wrapper] of module.injectables) {
+      if (isGlobalGuardKey(key)) later.push(guardName(wrapper.metatype));
+    }
+  }
+  return foundOurs ? later : [...others, ...later];
+}
+
+function isGlobalGuardKey(key: unknown): boolean {
+  return typeof key === 'string' && key.startsWith(GLOBAL_GUARD_KEY_PREFIX);
+}
+
+function guardName(metatype: unknown): string {
+  return typeof metatype === 'function' && metatype.name ? metatype.name : 'a guard factory';
+}
+
+/** The route handlers of a controller class: its methods that carry an HTTP method. */
+function* routeHandlers(controller: Type): Generator<[string, object]> {
+  const seen = new Set<string>();
+  for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor' || seen.has(name)) continue;
+      seen.add(name);
+      const handler = Object.getOwnPropertyDescriptor(proto, name)?.value as unknown;
+      if (typeof handler === 'function' && Reflect.getMetadata(METHOD_METADATA, handler) !== undefined) {
+        yield [name, handler];
+      }
+    }
+  }
+}
+
+/** The guards a route declares with `@UseGuards()`, on its class and then on its handler (Nest's order). */
+function routeGuards(controller: Type, handler: object): unknown[] {
+  return [controller, handler].flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[]);
+}
+
+/** `OsoGuard`, a subclass, or an instance of either, as `@UseGuards()` takes them. */
+export function isOsoGuard(guard: unknown): boolean {
+  return guard instanceof OsoGuard || (typeof guard === 'function' && (guard === OsoGuard || guard.prototype instanceof OsoGuard));
+}

@@ -1,0 +1,34 @@
+import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
+import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from './oso.constants.js';
+
+/**
+ * What a route's decorators ask for: a check, a skip, or (undefined) nothing.
+ *
+ * @example
+ * const rule: RouteRule | undefined = routes.ruleFor(context);
+ * @publicApi
+ */
+export type RouteRule = { kind: 'authorize'; metadata: AuthorizeMetadata } | { kind: 'skip'; reason: string };
+
+/** Decorators are applied once, when classes are defined: each target's rule is read once, then remembered. */
+const rulesByTarget = new WeakMap<object, RouteRule | null>();
+
+/**
+ * The rule a class or handler declares itself: `@Authorize()` wins over `@SkipAuthorization()` on one level (a
+ * contradiction resolves to the safer side).
+ */
+export function ruleOf(target: object): RouteRule | undefined {
+  let rule = rulesByTarget.get(target);
+  if (rule === undefined) {
+    rule = readRule(target);
+    rulesByTarget.set(target, rule);
+  }
+  return rule ?? undefined;
+}
+
+function readRule(target: object): RouteRule | null {
+  const metadata = Reflect.getMetadata(OSO_AUTHORIZE, target) as AuthorizeMetadata | undefined;
+  if (metadata) return { kind: 'authorize', metadata };
+  const reason = Reflect.getMetadata(OSO_SKIP_AUTHORIZATION, target) as string | undefined;
+  return reason === undefined ? null : { kind: 'skip', reason };
+}
