@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Instructions per request of one benchmark app, counted by valgrind's callgrind: repeatable where timings on a
+# shared machine are not (the count does not depend on what else the machine is doing). Not part of `npm run bench`
+# (it takes a few minutes per route); run `npm run bench` once first so that bench/dist exists.
+#
+#   bench/instructions-per-request.sh <express|fastify> <app> <path> [requests]
+#   bench/instructions-per-request.sh fastify oso /oso/route
+#
+# Apps and paths are those of bench/support/http-server.ts. The server runs under callgrind with instrumentation
+# off, takes `requests` keep-alive requests to warm up (V8 optimises while valgrind is slow), then counts the next
+# `requests`. The count includes garbage collection and any late optimisation, but not cache misses: compare it
+# with the side-by-side throughput of `npm run bench`, not instead of it.
+set -euo pipefail
+platform=$1 app=$2 path=$3 requests=${4:-2500}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.out" \
+  node "$here/dist/support/http-server.js" "$platform" "$app" >"$work/port" 2>"$work/valgrind.log" < <(sleep 3600) &
+server=$!
+for _ in $(seq 1 150); do [ -s "$work/port" ] && break; sleep 2; done
+port=$(head -1 "$work/port")
+[ -n "$port" ] || { echo "the server did not start; see $work/valgrind.log" >&2; exit 1; }
+
+urls() { for _ in $(seq 1 "$1"); do printf -- '-o /dev/null http://127.0.0.1:%s%s\n' "$port" "$path"; done; }
+statuses() { curl -s -w '%{http_code}\n' $(urls "$1") | sort | uniq -c | tr -s ' \n' ' '; }
+statuses "$requests" >/dev/null
+callgrind_control -i on "$server" >/dev/null 2>&1
+seen=$(statuses "$requests")
+callgrind_control -i off "$server" >/dev/null 2>&1
+callgrind_control -d "$server" >/dev/null 2>&1
+sleep 1
+total=$(cat "$work"/callgrind.out.* | awk '/^totals:/ { sum += $2 } END { print sum }')
+echo "$platform $app $path: $((total / requests)) instructions per request (statuses:$seen)"
