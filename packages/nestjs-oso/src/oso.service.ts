@@ -124,10 +124,7 @@ export class OsoService implements OnApplicationBootstrap {
     // Both queries of one check ask the same engine, even if a reload swaps it in between.
     const engine = this.oso;
     const allowed = this.decide(engine, state, actor, action, resource);
-    if (allowed === true) {
-      if (state) state.authorized = true;
-      return;
-    }
+    if (allowed === true) return this.markAuthorized(state);
     return this.finishAuthorize(engine, state, actor, action, resource, checkRead, allowed);
   }
 
@@ -140,10 +137,7 @@ export class OsoService implements OnApplicationBootstrap {
     checkRead: boolean | undefined,
     decision: false | Promise<boolean>,
   ): Promise<void> {
-    if (await decision) {
-      if (state) state.authorized = true;
-      return;
-    }
+    if (await decision) return this.markAuthorized(state);
     const readAction = this.options.readAction ?? DEFAULT_READ_ACTION;
     let reason: AuthorizationFailure['reason'] = 'forbidden';
     if (actor == null) reason = 'unauthenticated';
@@ -320,8 +314,7 @@ export class OsoService implements OnApplicationBootstrap {
     return allowed;
   }
 
-  private markAuthorized(): void {
-    const state = currentAuthorizationState();
+  private markAuthorized(state = currentAuthorizationState()): void {
     if (state) state.authorized = true;
   }
 

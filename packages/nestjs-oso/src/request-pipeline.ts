@@ -1,9 +1,9 @@
 import type { Type } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
+import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { OsoGuard } from './oso.guard.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
-import { ruleOf } from './route-rules.js';
+import { routeGuards, routeRuleOf } from './route-rules.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
 const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
@@ -66,8 +66,7 @@ export class OsoRequestPipeline {
     let waits = this.waitsByHandler.get(handler);
     if (waits === undefined) {
       const guards = routeGuards(controller, handler);
-      const later = this.laterGlobalGuards.length > 0 || guards.length > 0;
-      waits = later && (this.interceptorInstalled || guards.some(isOsoGuard));
+      waits = this.mayGetActorLater(guards) && (this.interceptorInstalled || guards.some(isOsoGuard));
       this.waitsByHandler.set(handler, waits);
     }
     return waits;
@@ -75,11 +74,16 @@ export class OsoRequestPipeline {
 
   /** A checked route that may see its actor only after the global guard, with no `OsoGuard` of its own. */
   private mustWaitForInterceptor(options: OsoModuleOptions, controller: Type, handler: object): boolean {
-    const rule = ruleOf(handler) ?? ruleOf(controller);
+    const rule = routeRuleOf(controller, handler);
     const checked = rule?.kind === 'authorize' || (rule === undefined && options.routeAuthorization === true);
     if (!checked) return false;
     const guards = routeGuards(controller, handler);
-    return (this.laterGlobalGuards.length > 0 || guards.length > 0) && !guards.some(isOsoGuard);
+    return this.mayGetActorLater(guards) && !guards.some(isOsoGuard);
+  }
+
+  /** Whether a guard runs after OsoModule's global one on a route with these `@UseGuards()` guards. */
+  private mayGetActorLater(routeGuards: unknown[]): boolean {
+    return this.laterGlobalGuards.length > 0 || routeGuards.length > 0;
   }
 }
 
@@ -91,13 +95,12 @@ export class OsoRequestPipeline {
 function globalGuardsAfter(globalGuard: Type, modules: ModulesContainer): string[] {
   const later: string[] = [];
   let seenOurs = false;
-  let foundOurs = false;
   const others: string[] = [];
   for (const module of modules.values()) {
     for (const [key, wrapper] of module.providers) {
       if (!isGlobalGuardKey(key)) continue;
       if (wrapper.metatype === globalGuard) {
-        seenOurs = foundOurs = true;
+        seenOurs = true;
         continue;
       }
       const name = guardName(wrapper.metatype);
@@ -110,7 +113,7 @@ function globalGuardsAfter(globalGuard: Type, modules: ModulesContainer): string
       if (isGlobalGuardKey(key)) later.push(guardName(wrapper.metatype));
     }
   }
-  return foundOurs ? later : [...others, ...later];
+  return seenOurs ? later : [...others, ...later];
 }
 
 function isGlobalGuardKey(key: unknown): boolean {
@@ -134,11 +137,6 @@ function* routeHandlers(controller: Type): Generator<[string, object]> {
       }
     }
   }
-}
-
-/** The guards a route declares with `@UseGuards()`, on its class and then on its handler (Nest's order). */
-function routeGuards(controller: Type, handler: object): unknown[] {
-  return [controller, handler].flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[]);
 }
 
 /** `OsoGuard`, a subclass, or an instance of either, as `@UseGuards()` takes them. */

@@ -8,7 +8,7 @@ import { isThenable } from './is-thenable.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
-import { ruleOf, type RouteRule } from './route-rules.js';
+import { routeRuleOf, ruleOf, type RouteRule } from './route-rules.js';
 
 export type { RouteRule } from './route-rules.js';
 
@@ -39,7 +39,7 @@ export class OsoRouteAuthorizer {
    * `@SkipAuthorization()` (a contradiction resolves to the safer side).
    */
   ruleFor(context: ExecutionContext): RouteRule | undefined {
-    return ruleOf(context.getHandler()) ?? ruleOf(context.getClass());
+    return routeRuleOf(context.getClass(), context.getHandler());
   }
 
   /** The rule a class or a handler declares itself. */

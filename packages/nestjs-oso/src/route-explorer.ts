@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, Optional, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
-import { GUARDS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.js';
+import { routeGuards, routeRuleOf } from './route-rules.js';
 
 /** One line of the route table: a route and how it is authorized. */
 interface RouteRow {
@@ -70,11 +71,10 @@ export class OsoRouteExplorer implements OnModuleInit {
   }
 
   private modeOf(controller: Type, handler: Function): string {
-    const rule = this.routes.ruleOf(handler) ?? this.routes.ruleOf(controller);
+    const rule = routeRuleOf(controller, handler);
     if (rule?.kind === 'authorize') return `decorated: ${describeAuthorize(rule.metadata)}`;
     if (rule?.kind === 'skip') return `skipped${rule.reason ? ` (${rule.reason})` : ''}`;
-    const guards = [handler, controller].flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[]);
-    if (this.options.routeAuthorization || guards.some(isOsoGuard)) return 'route-authorized: allow(actor, method, request: HttpRequest)';
+    if (this.options.routeAuthorization || routeGuards(controller, handler).some(isOsoGuard)) return 'route-authorized: allow(actor, method, request: HttpRequest)';
     return `left to the service${this.options.requireAuthorization ? ' (500 unless it authorizes or skips)' : ''}`;
   }
 

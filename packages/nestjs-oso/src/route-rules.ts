@@ -1,3 +1,5 @@
+import type { Type } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
 import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from './oso.constants.js';
 
@@ -31,4 +33,14 @@ function readRule(target: object): RouteRule | null {
   if (metadata) return { kind: 'authorize', metadata };
   const reason = Reflect.getMetadata(OSO_SKIP_AUTHORIZATION, target) as string | undefined;
   return reason === undefined ? null : { kind: 'skip', reason };
+}
+
+/** The rule of a route: the handler's own wins over its controller's. */
+export function routeRuleOf(controller: Type, handler: object): RouteRule | undefined {
+  return ruleOf(handler) ?? ruleOf(controller);
+}
+
+/** The guards a route declares with `@UseGuards()`, on its controller and then on its handler (Nest's order). */
+export function routeGuards(controller: Type, handler: object): unknown[] {
+  return [controller, handler].flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[]);
 }
