@@ -6,10 +6,11 @@
 #   bench/instructions-per-request.sh <express|fastify> <app> <path> [requests]
 #   bench/instructions-per-request.sh fastify oso /oso/route
 #
-# Apps and paths are those of bench/support/http-server.ts. The server runs under callgrind with instrumentation
-# off, takes `requests` keep-alive requests to warm up (V8 optimises while valgrind is slow), then counts the next
-# `requests`. The count includes garbage collection and any late optimisation, but not cache misses: compare it
-# with the side-by-side throughput of `npm run bench`, not instead of it.
+# Apps and paths are those of bench/support/http-server.ts and oso-apps.ts. The server runs under callgrind with
+# instrumentation off, takes `requests` keep-alive requests to warm up (V8 optimises while valgrind is slow), then
+# counts the next `requests`. The count includes garbage collection and any late optimisation, but not cache misses:
+# compare it with the side-by-side throughput of `npm run bench`, not instead of it. On Express a full collection
+# falls inside the counted requests or not, which moves the count by up to 5%.
 set -euo pipefail
 platform=$1 app=$2 path=$3 requests=${4:-2500}
 here=$(cd "$(dirname "$0")" && pwd)

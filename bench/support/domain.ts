@@ -33,3 +33,8 @@ export const MEMBER = new User(1, [new Membership(1, 'member')]);
 export const ADMIN = new User(2, [new Membership(1, 'admin')]);
 export const EXPENSE = new Expense(1, acme, 120);
 export const POLICY_DIR = new URL('../../policy', import.meta.url).pathname;
+
+/** What the benchmark's routes answer: a small JSON body. */
+export const body = (expense: Expense) => ({ id: expense.id, amount: expense.amount });
+/** The benchmark's lookup of an expense by route parameter, asynchronous like a repository's. */
+export const findExpense = async (id: string) => (Number(id) === EXPENSE.id ? EXPENSE : undefined);

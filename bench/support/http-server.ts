@@ -2,11 +2,10 @@
  * One server of the HTTP benchmark, in a process of its own, so that the load generator does not share its core and
  * no app pays for what another one in the process set up (AsyncLocalStorage, for one, slows every promise of the
  * process once used). `node http-server.js <express|fastify> <app>`, where app is one of:
- * - `plain`: no nestjs-oso (the baseline, and a route with a no-op guard);
+ * - `plain`: no nestjs-oso and no oso in the process (the baseline, and a route with a no-op guard);
+ * - `plain-oso-loaded`: the same app in a process that has loaded nestjs-oso, and so oso, without using them;
  * - `interceptor`: no nestjs-oso, a no-op global interceptor (what Nest's interceptor pipeline costs alone);
- * - `oso`: nestjs-oso with default options (the three ways to authorize, and a skipped route);
- * - `oso-engine`: the same without compiled decisions (`compile: false`);
- * - `oso-require`: the same with `requireAuthorization: true` (which installs the global interceptor).
+ * - the nestjs-oso apps of `oso-apps.ts`, loaded only when asked for.
  * Prints the port on stdout, then serves until stdin closes, answering each line it reads with its CPU time so far.
  */
 import 'reflect-metadata';
@@ -26,11 +25,7 @@ import {
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { Authorize, AuthorizedResource, OsoModule, OsoService, SkipAuthorization } from 'nestjs-oso';
-import { CLASSES, EXPENSE, MEMBER, POLICY_DIR, type Expense } from './domain.js';
-
-const body = (expense: Expense) => ({ id: expense.id, amount: expense.amount });
-const findExpense = async (id: string) => (Number(id) === EXPENSE.id ? EXPENSE : undefined);
+import { body, findExpense } from './domain.js';
 
 @Injectable()
 class NoopGuard implements CanActivate {
@@ -60,64 +55,24 @@ class PlainController {
   }
 }
 
-@Controller('oso')
-class OsoController {
-  constructor(private readonly oso: OsoService) {}
-
-  @Get('skipped/:id')
-  @SkipAuthorization('measures what the module costs around a route')
-  async skipped(@Param('id') id: string) {
-    return body((await findExpense(id))!);
-  }
-
-  @Get('route')
-  @Authorize()
-  async route() {
-    return body(EXPENSE);
-  }
-
-  @Get('decorator/:id')
-  @Authorize('read', { resource: (request: { params: { id: string } }) => findExpense(request.params.id) })
-  decorator(@AuthorizedResource() expense: Expense) {
-    return body(expense);
-  }
-
-  @Get('service/:id')
-  async service(@Param('id') id: string) {
-    const expense = await findExpense(id);
-    await this.oso.authorize(MEMBER, 'read', expense);
-    return body(expense!);
-  }
-}
-
-const osoOptions = { policyDir: POLICY_DIR, classes: CLASSES, getActor: () => MEMBER };
-
 @Module({ controllers: [PlainController], providers: [NoopGuard] })
 class PlainModule {}
 
 @Module({ controllers: [PlainController], providers: [NoopGuard, { provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] })
 class InterceptorModule {}
 
-@Module({ imports: [OsoModule.forRoot(osoOptions)], controllers: [OsoController] })
-class OsoAppModule {}
+const PLAIN_APPS: Record<string, Type> = { plain: PlainModule, 'plain-oso-loaded': PlainModule, interceptor: InterceptorModule };
 
-@Module({ imports: [OsoModule.forRoot({ ...osoOptions, compile: false })], controllers: [OsoController] })
-class OsoEngineAppModule {}
-
-@Module({ imports: [OsoModule.forRoot({ ...osoOptions, requireAuthorization: true })], controllers: [OsoController] })
-class OsoRequireAppModule {}
-
-const APPS: Record<string, Type> = {
-  plain: PlainModule,
-  interceptor: InterceptorModule,
-  oso: OsoAppModule,
-  'oso-engine': OsoEngineAppModule,
-  'oso-require': OsoRequireAppModule,
-};
+/** The app's root module; the nestjs-oso apps (and with them oso) are imported only by the processes that serve them. */
+async function appModule(name: string): Promise<Type | undefined> {
+  // oso loads Node's `repl` module, and with it `domain`, which changes how every event emitter is built.
+  if (name === 'plain-oso-loaded') await import('nestjs-oso');
+  return PLAIN_APPS[name] ?? (await import('./oso-apps.js')).OSO_APPS[name];
+}
 
 const [platform = 'express', name = 'plain'] = process.argv.slice(2);
-const module = APPS[name];
-if (!module) throw new Error(`unknown app "${name}": one of ${Object.keys(APPS).join(', ')}`);
+const module = await appModule(name);
+if (!module) throw new Error(`unknown app "${name}"`);
 const app =
   platform === 'fastify'
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })

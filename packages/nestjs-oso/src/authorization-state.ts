@@ -1,8 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DecisionMemo } from './decision-memo.js';
-import type { HttpRequest } from './http-request.js';
-
-const STATE_OF_REQUEST = Symbol('OSO:AUTHORIZATION_STATE');
 
 /**
  * Everything nestjs-oso knows about one request: whether it was authorized or skipped, whether a route check is
@@ -22,8 +19,6 @@ export class AuthorizationState {
   resource: unknown = undefined;
   /** Whether `resource` was set, since a resource may itself be falsy. */
   hasResource = false;
-  /** The request as policies see it, built once per request. */
-  httpRequest: HttpRequest | undefined = undefined;
   /** Engine decisions already made in this request. */
   readonly decisions = new DecisionMemo();
 
@@ -47,12 +42,22 @@ export class AuthorizationState {
 }
 
 /**
- * The state of a platform request object (Express or Fastify), created on first use. It is kept on the request
- * itself so that guards, which run before any interceptor could enter the async context, find the same object.
+ * The state of each platform request object (Express or Fastify), keyed by the request so that guards, which run
+ * before any interceptor could enter the async context, find the same object. Not a property of the request: in V8
+ * every Express request object gets a hidden class of its own, so adding a property copies it, at every request.
+ * The state must never reference its request (an `HttpRequest` does): V8's young-generation GC keeps a WeakMap
+ * entry whose value reaches its key, so every request would survive until a full GC.
  */
+const stateOfRequest = new WeakMap<object, AuthorizationState>();
+
+/** The state of a platform request object, created on first use. */
 export function authorizationStateOf(request: object): AuthorizationState {
-  const holder = request as { [STATE_OF_REQUEST]?: AuthorizationState };
-  return (holder[STATE_OF_REQUEST] ??= new AuthorizationState());
+  let state = stateOfRequest.get(request);
+  if (state === undefined) {
+    state = new AuthorizationState();
+    stateOfRequest.set(request, state);
+  }
+  return state;
 }
 
 /**

@@ -69,7 +69,7 @@ export class OsoRouteAuthorizer {
     actor: unknown,
     metadata: AuthorizeMetadata | undefined,
   ): void | Promise<void> {
-    const httpRequest = (state.httpRequest ??= HttpRequest.from(request));
+    const httpRequest = HttpRequest.from(request);
     const action = metadata?.action ?? httpRequest.method;
     if (metadata?.resource) return this.authorizeResource(context, request, state, actor, action, metadata.resource, metadata);
     return markRouteChecked(state, this.oso.authorizeInRequest(state, actor, action, httpRequest, false));
