@@ -176,7 +176,7 @@ export class OsoService implements OnApplicationBootstrap {
     const known = memo?.recallAllActions(polarActor, resource);
     if (known && (options.allowWildcard || !known.has('*'))) return new Set(known);
     const actions = await this.ask('authorizedActions', () => this.oso.authorizedActions(polarActor, resource, options));
-    memo?.rememberAllActions(polarActor, resource, new Set(actions));
+    if (rememberable(resource)) memo?.rememberAllActions(polarActor, resource, new Set(actions));
     return actions;
   }
 
@@ -310,7 +310,7 @@ export class OsoService implements OnApplicationBootstrap {
   ): Promise<boolean> {
     const allowed =
       (await compiling) ?? (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource)));
-    memo?.remember(polarActor, action, resource, allowed);
+    if (rememberable(resource)) memo?.remember(polarActor, action, resource, allowed);
     return allowed;
   }
 
@@ -338,4 +338,13 @@ export class OsoService implements OnApplicationBootstrap {
 /** Polar has no `undefined`: a missing actor is `nil`, which policies can match (`allow(nil, ...)`). */
 function toPolarActor(actor: unknown): unknown {
   return actor ?? null;
+}
+
+/**
+ * Whether a decision about this resource goes in the request's memo. Not for an `HttpRequest`: one is built for each
+ * route check, so the answer could never be recalled, and the memo would then reach the platform request from its
+ * own state, which keeps the request alive through young-generation collections (see `authorizationStateOf`).
+ */
+function rememberable(resource: unknown): boolean {
+  return !(resource instanceof HttpRequest);
 }
