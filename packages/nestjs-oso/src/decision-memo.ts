@@ -1,3 +1,5 @@
+import { HttpRequest } from './http-request.js';
+
 /**
  * The decisions one request has already obtained from the engine, so the same question is never asked of it twice in
  * that request (a guard and then a service checking the same thing, or a check in a loop). Keys are compared by
@@ -16,12 +18,12 @@ export class DecisionMemo {
   }
 
   remember(actor: unknown, action: unknown, resource: unknown, allowed: boolean): void {
-    this.decisionsOf(actor, resource).byAction.set(action, allowed);
+    if (remembers(resource)) this.decisionsOf(actor, resource).byAction.set(action, allowed);
   }
 
   /** Every action the actor may do on the resource: answers any later question about that pair. */
   rememberAllActions(actor: unknown, resource: unknown, actions: Set<unknown>): void {
-    this.decisionsOf(actor, resource).allActions = actions;
+    if (remembers(resource)) this.decisionsOf(actor, resource).allActions = actions;
   }
 
   recallAllActions(actor: unknown, resource: unknown): Set<unknown> | undefined {
@@ -41,4 +43,13 @@ export class DecisionMemo {
 interface ActorDecisions {
   byAction: Map<unknown, boolean>;
   allActions?: Set<unknown>;
+}
+
+/**
+ * Not decisions about an `HttpRequest`: each route check builds its own, so the answer could never be recalled,
+ * and the memo would reach the platform request from that request's own state, which keeps the request alive
+ * through young-generation collections (see `authorizationStateOf`).
+ */
+function remembers(resource: unknown): boolean {
+  return !(resource instanceof HttpRequest);
 }

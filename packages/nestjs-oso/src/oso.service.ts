@@ -176,7 +176,7 @@ export class OsoService implements OnApplicationBootstrap {
     const known = memo?.recallAllActions(polarActor, resource);
     if (known && (options.allowWildcard || !known.has('*'))) return new Set(known);
     const actions = await this.ask('authorizedActions', () => this.oso.authorizedActions(polarActor, resource, options));
-    if (rememberable(resource)) memo?.rememberAllActions(polarActor, resource, new Set(actions));
+    memo?.rememberAllActions(polarActor, resource, new Set(actions));
     return actions;
   }
 
@@ -310,7 +310,7 @@ export class OsoService implements OnApplicationBootstrap {
   ): Promise<boolean> {
     const allowed =
       (await compiling) ?? (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource)));
-    if (rememberable(resource)) memo?.remember(polarActor, action, resource, allowed);
+    memo?.remember(polarActor, action, resource, allowed);
     return allowed;
   }
 
@@ -340,11 +340,3 @@ function toPolarActor(actor: unknown): unknown {
   return actor ?? null;
 }
 
-/**
- * Whether a decision about this resource goes in the request's memo. Not for an `HttpRequest`: one is built for each
- * route check, so the answer could never be recalled, and the memo would then reach the platform request from its
- * own state, which keeps the request alive through young-generation collections (see `authorizationStateOf`).
- */
-function rememberable(resource: unknown): boolean {
-  return !(resource instanceof HttpRequest);
-}

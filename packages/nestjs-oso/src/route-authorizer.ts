@@ -69,9 +69,12 @@ export class OsoRouteAuthorizer {
     actor: unknown,
     metadata: AuthorizeMetadata | undefined,
   ): void | Promise<void> {
+    if (metadata?.resource) {
+      const action = metadata.action ?? HttpRequest.from(request).method;
+      return this.authorizeResource(context, request, state, actor, action, metadata.resource, metadata);
+    }
     const httpRequest = HttpRequest.from(request);
     const action = metadata?.action ?? httpRequest.method;
-    if (metadata?.resource) return this.authorizeResource(context, request, state, actor, action, metadata.resource, metadata);
     return markRouteChecked(state, this.oso.authorizeInRequest(state, actor, action, httpRequest, false));
   }
 
