@@ -1,24 +1,19 @@
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { AuthorizationState, authorizationStateOf, runWithAuthorizationState } from './authorization-state.js';
+import {
+  AuthorizationState,
+  authorizationStateOf,
+  countOsoGuard,
+  existingAuthorizationStateOf,
+  routeCheckStateOf,
+  runWithAuthorizationState,
+} from './authorization-state.js';
 import { HttpRequest } from './http-request.js';
+import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
 import { createOsoEngine } from './policy-loader.js';
 import { EXPENSES, POLAR_CLASSES, USERS } from '../test/app/domain.js';
-
-/** Every object reachable from `root` through own enumerable properties and Map entries. */
-function reachableFrom(root: unknown): Set<unknown> {
-  const reachable = new Set<unknown>();
-  const visit = (value: unknown): void => {
-    if (value === null || typeof value !== 'object' || reachable.has(value)) return;
-    reachable.add(value);
-    const entries = value instanceof Map ? [...value.keys(), ...value.values()] : Object.values(value);
-    entries.forEach(visit);
-  };
-  visit(root);
-  return reachable;
-}
 
 describe('authorizationStateOf', () => {
   it('gives one state per request object, the same at every call', () => {
@@ -30,14 +25,15 @@ describe('authorizationStateOf', () => {
     expect(authorizationStateOf(other)).not.toBe(state);
   });
 
-  it('adds nothing to the request object (on Express, adding a property copies its hidden class)', () => {
+  it("keeps the state out of the request's keys and JSON", () => {
     const request = { method: 'GET' };
-    authorizationStateOf(request).skip('health check');
-    expect(Reflect.ownKeys(request)).toEqual(['method']);
-    expect(authorizationStateOf(request).skipped).toBe(true);
+    authorizationStateOf(request).setResource('expense 1');
+    expect(Object.keys(request)).toEqual(['method']);
+    expect(JSON.stringify(request)).toBe('{"method":"GET"}');
+    expect(authorizationStateOf(request).resource).toBe('expense 1');
   });
 
-  it('never reaches its request, which would keep the request alive in its WeakMap entry', async () => {
+  it('remembers engine decisions of the request, except about an HttpRequest (each check builds its own)', async () => {
     const options: OsoModuleOptions = {
       policyDir: join(import.meta.dirname, '..', 'test', 'policies'),
       classes: POLAR_CLASSES,
@@ -45,18 +41,40 @@ describe('authorizationStateOf', () => {
     };
     const oso = new OsoService(await createOsoEngine(options), options);
     const request = { method: 'GET', url: '/expenses/1', headers: {} };
+    const httpRequest = HttpRequest.from(request);
     const state = authorizationStateOf(request);
     const expense = EXPENSES.get(1)!;
     await runWithAuthorizationState(state, async () => {
-      await oso.isAllowed(USERS.bob, 'read', expense);
-      await oso.isAllowed(USERS.bob, 'GET', HttpRequest.from(request));
+      expect(await oso.isAllowed(USERS.bob, 'read', expense)).toBe(true);
+      await oso.isAllowed(USERS.bob, 'GET', httpRequest);
     });
-    state.setResource(expense);
-    // Engine decisions are remembered, except about an HttpRequest (which holds its platform request).
     expect(state.decisions.recall(USERS.bob, 'read', expense)).toBe(true);
-    const reachable = [...reachableFrom(state)];
-    expect(reachable).not.toContain(request);
-    // An HttpRequest keeps its platform request in a private field, out of the walk's sight: it must not be there.
-    expect(reachable.filter((value) => value instanceof HttpRequest)).toEqual([]);
+    expect(state.decisions.recall(USERS.bob, 'GET', httpRequest)).toBeUndefined();
+  });
+});
+
+describe('routeCheckStateOf', () => {
+  // The counts are the module's, for the whole test file, and only grow: these two run in this order.
+  it('leaves the state on the request only for a resource or when a later reader exists', () => {
+    const detached = { method: 'GET' };
+    expect(routeCheckStateOf(detached, false)).toBeInstanceOf(AuthorizationState);
+    expect(existingAuthorizationStateOf(detached)).toBeUndefined();
+
+    const withResource = { method: 'GET' };
+    expect(routeCheckStateOf(withResource, true)).toBe(existingAuthorizationStateOf(withResource));
+
+    countOsoGuard(); // the global guard alone reads nothing after itself
+    routeCheckStateOf(detached, false);
+    expect(existingAuthorizationStateOf(detached)).toBeUndefined();
+
+    countOsoGuard(); // a second guard skips a route the first one checked
+    const kept = routeCheckStateOf(detached, false);
+    expect(existingAuthorizationStateOf(detached)).toBe(kept);
+  });
+
+  it('leaves it on the request once a RequireAuthorizationInterceptor exists', () => {
+    const request = { method: 'GET' };
+    new RequireAuthorizationInterceptor();
+    expect(routeCheckStateOf(request, false)).toBe(existingAuthorizationStateOf(request));
   });
 });

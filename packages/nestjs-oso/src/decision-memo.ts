@@ -46,9 +46,7 @@ interface ActorDecisions {
 }
 
 /**
- * Not decisions about an `HttpRequest`: each route check builds its own, so the answer could never be recalled,
- * and the memo would reach the platform request from that request's own state, which keeps the request alive
- * through young-generation collections (see `authorizationStateOf`).
+ * Not decisions about an `HttpRequest`: each route check builds its own, so such an answer could never be recalled.
  */
 function remembers(resource: unknown): boolean {
   return !(resource instanceof HttpRequest);

@@ -1,5 +1,11 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { authorizationStateOf, type AuthorizationState } from './authorization-state.js';
+import {
+  authorizationStateOf,
+  countOsoGuard,
+  existingAuthorizationStateOf,
+  routeCheckStateOf,
+  type AuthorizationState,
+} from './authorization-state.js';
 import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
 import { isThenable } from './is-thenable.js';
 import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.js';
@@ -18,21 +24,21 @@ import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.js';
  */
 @Injectable()
 export class OsoGuard implements CanActivate {
-  constructor(protected readonly routes: OsoRouteAuthorizer) {}
+  constructor(protected readonly routes: OsoRouteAuthorizer) {
+    countOsoGuard();
+  }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rule = this.routes.ruleFor(context);
     if (context.getType() !== 'http') return this.canActivateOutsideHttp(context, rule);
+    // Nothing to record for a skipped route: RequireAuthorizationInterceptor reads the route's rule itself.
+    if (rule?.kind === 'skip') return true;
     const request = this.getRequest(context);
-    const state = authorizationStateOf(request);
-    if (rule?.kind === 'skip') {
-      state.skip(rule.reason);
-      return true;
-    }
     // Another OsoGuard (global and per-controller) already checked this route in this request.
-    if (state.routeChecked) return true;
+    if (existingAuthorizationStateOf(request)?.routeChecked) return true;
     const metadata = rule?.metadata;
     if (!metadata && !this.shouldAuthorizeRoute(context)) return true;
+    const state = routeCheckStateOf(request, Boolean(metadata?.resource));
     // Synchronous when it can be (a plain actor, a compiled decision): Nest awaits only guards that return promises.
     const actor = this.getActor(context, request, metadata);
     if (isThenable(actor)) return Promise.resolve(actor).then((found) => this.checkRoute(context, request, state, found, metadata));
@@ -47,7 +53,7 @@ export class OsoGuard implements CanActivate {
     metadata: AuthorizeMetadata | undefined,
   ): boolean | Promise<boolean> {
     if (actor == null && this.deferWithoutActor(context)) {
-      state.routeCheckDeferred = true;
+      authorizationStateOf(request).routeCheckDeferred = true;
       return true;
     }
     const checked = this.routes.authorize(context, request, state, actor, metadata);

@@ -1,6 +1,6 @@
 import { HttpException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Class } from 'oso';
-import { Oso } from 'oso';
+import { Oso } from './oso-library.js';
 import { currentAuthorizationState, type AuthorizationState } from './authorization-state.js';
 import type { DecisionMemo } from './decision-memo.js';
 import { CompiledDecisions, type CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';

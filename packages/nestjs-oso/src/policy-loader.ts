@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Type } from '@nestjs/common';
-import { Oso } from 'oso';
+import { Oso } from './oso-library.js';
 import { HTTP_REQUEST_POLAR_NAME } from './oso.constants.js';
 import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
 import { HttpRequest } from './http-request.js';

@@ -7,7 +7,13 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { defer, map, mergeMap, Observable } from 'rxjs';
-import { authorizationStateOf, runWithAuthorizationState, type AuthorizationState } from './authorization-state.js';
+import {
+  authorizationStateOf,
+  countRequireAuthorizationInterceptor,
+  runWithAuthorizationState,
+  type AuthorizationState,
+} from './authorization-state.js';
+import { routeRuleOf } from './route-rules.js';
 
 /**
  * Fails closed when a handler forgot to authorize: after the handler returns, if nothing in the request authorized
@@ -25,6 +31,11 @@ import { authorizationStateOf, runWithAuthorizationState, type AuthorizationStat
 export class RequireAuthorizationInterceptor implements NestInterceptor {
   protected readonly logger = new Logger('OsoModule');
 
+  constructor() {
+    // Route checks keep their state on the request only when something like this interceptor may read it.
+    countRequireAuthorizationInterceptor();
+  }
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const state = authorizationStateOf(context.switchToHttp().getRequest());
@@ -35,7 +46,7 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     if (this.isRequired(context)) {
       handled = handled.pipe(
         map((value) => {
-          if (!state.satisfied) this.failUnauthorized(context);
+          if (!state.satisfied && !isSkippedRoute(context)) this.failUnauthorized(context);
           return value;
         }),
       );
@@ -65,4 +76,9 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     );
     throw new InternalServerErrorException();
   }
+}
+
+/** A route marked `@SkipAuthorization()` (guards record nothing for it). */
+function isSkippedRoute(context: ExecutionContext): boolean {
+  return routeRuleOf(context.getClass(), context.getHandler())?.kind === 'skip';
 }

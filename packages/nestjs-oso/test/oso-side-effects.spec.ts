@@ -2,25 +2,36 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
 
 /**
- * What loading oso 0.27 does to a process, as the README's caveats say: through `require("repl")` it loads Node's
- * `domain` module, after which `process.setUncaughtExceptionCaptureCallback()` throws. Each check runs in a fresh
- * Node process, since jest's own may have loaded `domain` for other reasons. If this fails, oso has changed: update
- * the caveat (and the benchmark's "oso loaded, unused" figures).
+ * oso 0.27 requires Node's `repl` as it loads, and `repl` loads `domain`, which wraps the constructor of every event
+ * emitter and makes `process.setUncaughtExceptionCaptureCallback()` throw. nestjs-oso loads oso without `repl`
+ * (src/oso-library.ts). Each check runs in a fresh Node process on the built package, since jest's own process has
+ * loaded `domain` for other reasons. If the first test fails, oso has changed: see whether the stand-in is still needed.
  */
 describe('loading oso', () => {
   const inFreshNode = (script: string) =>
-    execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: import.meta.dirname }).trim();
-  const domainLoaded = `console.log(process.moduleLoadList.includes('NativeModule domain'))`;
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: import.meta.dirname }).trim();
+  const loaded = `process.moduleLoadList.filter((name) => /^NativeModule (repl|domain)$/.test(name)).join()`;
 
-  it("loads Node's domain module, which a bare Node process does not", () => {
-    expect(inFreshNode(domainLoaded)).toBe('false');
-    expect(inFreshNode(`require('oso'); ${domainLoaded}`)).toBe('true');
+  it("loads Node's repl and domain modules when imported directly", () => {
+    expect(inFreshNode(`console.log(${loaded})`)).toBe('');
+    expect(inFreshNode(`await import('oso'); console.log(${loaded})`)).toBe('NativeModule domain,NativeModule repl');
   });
 
-  it('makes process.setUncaughtExceptionCaptureCallback throw', () => {
-    const script = `require('oso');
-      try { process.setUncaughtExceptionCaptureCallback(() => {}); console.log('set'); }
-      catch (error) { console.log(error.code); }`;
-    expect(inFreshNode(script)).toBe('ERR_DOMAIN_CANNOT_SET_UNCAUGHT_EXCEPTION_CAPTURE');
+  it('loads neither through nestjs-oso, whose engines are instances of the app\'s own oso', () => {
+    const script = `const { createOsoEngine } = await import('nestjs-oso');
+      const engine = await createOsoEngine({ policyDir: 'policies-routes-only' });
+      const modules = ${loaded};
+      const { Oso } = await import('oso');
+      console.log(JSON.stringify({ modules, sameOso: engine instanceof Oso }));`;
+    expect(JSON.parse(inFreshNode(script))).toEqual({ modules: '', sameOso: true });
+  });
+
+  it('leaves the real repl module to whoever asks for it next, and setUncaughtExceptionCaptureCallback working', () => {
+    const script = `await import('nestjs-oso');
+      process.setUncaughtExceptionCaptureCallback(() => {});
+      process.setUncaughtExceptionCaptureCallback(null);
+      const { createRequire } = await import('node:module');
+      console.log(typeof createRequire(process.cwd() + '/')('repl').REPLServer);`;
+    expect(inFreshNode(script)).toBe('function');
   });
 });

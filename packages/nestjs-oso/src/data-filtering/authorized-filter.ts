@@ -1,5 +1,5 @@
 import type { Class, Filter, FilterCondition, Oso } from 'oso';
-import { Variable } from 'oso';
+import { Variable } from '../oso-library.js';
 import { Expression } from 'oso/dist/src/Expression.js';
 import { Pattern } from 'oso/dist/src/Pattern.js';
 import { parseFilter, type FilterJson } from 'oso/dist/src/filter.js';

@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { Relation } from 'oso';
+import { Relation } from '../../oso-library.js';
 import type { DataSource, EntityMetadata, RelationMetadata } from 'typeorm';
 import type { PolarClassRegistration } from '../../oso-module-options.interface.js';
 import { DataFilteringError } from '../data-filtering.error.js';

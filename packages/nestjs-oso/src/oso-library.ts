@@ -1,0 +1,41 @@
+import { createRequire, Module } from 'node:module';
+import type * as OsoLibrary from 'oso';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The oso library, loaded without Node's `repl` module. Every nestjs-oso file takes oso's values (classes and
+ * functions) from here; types may still come from 'oso'.
+ *
+ * oso 0.27 requires `repl` as it loads, only for `Oso.repl()`. Loading `repl` loads `domain`, which wraps the
+ * constructor of every event emitter of the process (each socket, request and response: about 1 µs per request, 4%
+ * of a Fastify route) and makes `process.setUncaughtExceptionCaptureCallback()` throw. So while oso loads, `repl`
+ * names a stand-in whose `start` (all that oso uses) loads the real module when called. The stand-in is gone from the
+ * module cache once oso has loaded, so nothing else ever sees it. When the app loaded oso first, its copy is used as
+ * it is (and `domain` is already there).
+ */
+function loadOsoWithoutRepl(): typeof OsoLibrary {
+  if (require.cache['repl'] !== undefined) return require('oso') as typeof OsoLibrary;
+  const deferredRepl = new Module('repl');
+  deferredRepl.exports = {
+    start: (...args: Parameters<typeof import('node:repl').start>) => (require('node:repl') as typeof import('node:repl')).start(...args),
+  };
+  deferredRepl.loaded = true;
+  require.cache['repl'] = deferredRepl;
+  try {
+    return require('oso') as typeof OsoLibrary;
+  } finally {
+    delete require.cache['repl'];
+  }
+}
+
+const oso = loadOsoWithoutRepl();
+
+export const Oso = oso.Oso;
+export type Oso<Actor = unknown, Action = unknown, Resource = unknown, Field = unknown, Request = unknown, Query = unknown> =
+  OsoLibrary.Oso<Actor, Action, Resource, Field, Request, Query>;
+export const Variable = oso.Variable;
+export type Variable = OsoLibrary.Variable;
+export const Relation = oso.Relation;
+export type Relation = OsoLibrary.Relation;
+export const defaultEqualityFn = oso.defaultEqualityFn;
