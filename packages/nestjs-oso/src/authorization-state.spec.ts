@@ -4,7 +4,7 @@ import {
   AuthorizationState,
   authorizationStateOf,
   countOsoGuard,
-  existingAuthorizationStateOf,
+  routeAlreadyChecked,
   routeCheckStateOf,
   runWithAuthorizationState,
 } from './authorization-state.js';
@@ -53,28 +53,38 @@ describe('authorizationStateOf', () => {
   });
 });
 
-describe('routeCheckStateOf', () => {
+/** The state a request object carries, looked up without creating one. */
+function stateOnRequest(request: object): unknown {
+  const [key] = Object.getOwnPropertySymbols(request);
+  return key === undefined ? undefined : (request as Record<symbol, unknown>)[key];
+}
+
+describe('routeCheckStateOf and routeAlreadyChecked', () => {
   // The counts are the module's, for the whole test file, and only grow: these two run in this order.
   it('leaves the state on the request only for a resource or when a later reader exists', () => {
     const detached = { method: 'GET' };
     expect(routeCheckStateOf(detached, false)).toBeInstanceOf(AuthorizationState);
-    expect(existingAuthorizationStateOf(detached)).toBeUndefined();
+    expect(stateOnRequest(detached)).toBeUndefined();
 
     const withResource = { method: 'GET' };
-    expect(routeCheckStateOf(withResource, true)).toBe(existingAuthorizationStateOf(withResource));
+    expect(routeCheckStateOf(withResource, true)).toBe(stateOnRequest(withResource));
 
     countOsoGuard(); // the global guard alone reads nothing after itself
     routeCheckStateOf(detached, false);
-    expect(existingAuthorizationStateOf(detached)).toBeUndefined();
+    expect(stateOnRequest(detached)).toBeUndefined();
+    authorizationStateOf(withResource).routeChecked = true;
+    expect(routeAlreadyChecked(withResource)).toBe(false);
 
     countOsoGuard(); // a second guard skips a route the first one checked
     const kept = routeCheckStateOf(detached, false);
-    expect(existingAuthorizationStateOf(detached)).toBe(kept);
+    expect(stateOnRequest(detached)).toBe(kept);
+    expect(routeAlreadyChecked(detached)).toBe(false);
+    expect(routeAlreadyChecked(withResource)).toBe(true);
   });
 
   it('leaves it on the request once a RequireAuthorizationInterceptor exists', () => {
     const request = { method: 'GET' };
     new RequireAuthorizationInterceptor();
-    expect(routeCheckStateOf(request, false)).toBe(existingAuthorizationStateOf(request));
+    expect(routeCheckStateOf(request, false)).toBe(stateOnRequest(request));
   });
 });

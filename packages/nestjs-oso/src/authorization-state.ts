@@ -56,10 +56,6 @@ export function authorizationStateOf(request: object): AuthorizationState {
   return ((request as StateHolder)[AUTHORIZATION_STATE] ??= new AuthorizationState());
 }
 
-/** The state of a platform request object if it has one, without creating it. */
-export function existingAuthorizationStateOf(request: object): AuthorizationState | undefined {
-  return (request as StateHolder)[AUTHORIZATION_STATE];
-}
 
 /**
  * Who may read a request's state after its route check, counted as they are constructed (before any request):
@@ -76,6 +72,14 @@ export function countRequireAuthorizationInterceptor(): void {
 /** Counts an `OsoGuard` (from its constructor). */
 export function countOsoGuard(): void {
   laterStateReaders.guards++;
+}
+
+/**
+ * Whether another `OsoGuard` already checked the route of this request. Only asked of the request when a second guard
+ * exists: on Express, even looking for a property the request does not have walks its prototype chain uncached.
+ */
+export function routeAlreadyChecked(request: object): boolean {
+  return laterStateReaders.guards > 1 && (request as StateHolder)[AUTHORIZATION_STATE]?.routeChecked === true;
 }
 
 /**
