@@ -65,7 +65,7 @@ const PLAIN_APPS: Record<string, Type> = { plain: PlainModule, 'plain-oso-loaded
 
 /** The app's root module; the nestjs-oso apps (and with them oso) are imported only by the processes that serve them. */
 async function appModule(name: string): Promise<Type | undefined> {
-  // oso loads Node's `repl` module, and with it `domain`, which changes how every event emitter is built.
+  // Loaded the usual way, oso would bring Node's `repl` and `domain`; nestjs-oso leaves them out (oso-library.ts).
   if (name === 'plain-oso-loaded') await import('nestjs-oso');
   return PLAIN_APPS[name] ?? (await import('./oso-apps.js')).OSO_APPS[name];
 }

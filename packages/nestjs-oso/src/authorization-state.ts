@@ -9,7 +9,7 @@ import { DecisionMemo } from './decision-memo.js';
 export class AuthorizationState {
   /** True once a check allowed something in this request. */
   authorized = false;
-  /** Set (possibly to an empty string) by `OsoService.skipAuthorization()`; `@SkipAuthorization()` is read off the route. */
+  /** Set (possibly to an empty string) by `OsoService.skipAuthorization()` (`@SkipAuthorization()`: see the route). */
   skipReason: string | undefined;
   /** True once the route's own check (decorator or route authorization) has passed. */
   routeChecked = false;

@@ -17,9 +17,8 @@ const require = createRequire(import.meta.url);
 function loadOsoWithoutRepl(): typeof OsoLibrary {
   if (require.cache['repl'] !== undefined) return require('oso') as typeof OsoLibrary;
   const deferredRepl = new Module('repl');
-  deferredRepl.exports = {
-    start: (...args: Parameters<typeof import('node:repl').start>) => (require('node:repl') as typeof import('node:repl')).start(...args),
-  };
+  type Repl = typeof import('node:repl');
+  deferredRepl.exports = { start: (...args: Parameters<Repl['start']>) => (require('node:repl') as Repl).start(...args) };
   deferredRepl.loaded = true;
   require.cache['repl'] = deferredRepl;
   try {
@@ -32,8 +31,7 @@ function loadOsoWithoutRepl(): typeof OsoLibrary {
 const oso = loadOsoWithoutRepl();
 
 export const Oso = oso.Oso;
-export type Oso<Actor = unknown, Action = unknown, Resource = unknown, Field = unknown, Request = unknown, Query = unknown> =
-  OsoLibrary.Oso<Actor, Action, Resource, Field, Request, Query>;
+export type Oso = OsoLibrary.Oso;
 export const Variable = oso.Variable;
 export type Variable = OsoLibrary.Variable;
 export const Relation = oso.Relation;

@@ -5,11 +5,12 @@ import { describe, expect, it } from '@jest/globals';
  * oso 0.27 requires Node's `repl` as it loads, and `repl` loads `domain`, which wraps the constructor of every event
  * emitter and makes `process.setUncaughtExceptionCaptureCallback()` throw. nestjs-oso loads oso without `repl`
  * (src/oso-library.ts). Each check runs in a fresh Node process on the built package, since jest's own process has
- * loaded `domain` for other reasons. If the first test fails, oso has changed: see whether the stand-in is still needed.
+ * loaded `domain` for other reasons. If the first test fails, oso has changed: is the stand-in still needed?
  */
 describe('loading oso', () => {
   const inFreshNode = (script: string) =>
-    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: import.meta.dirname }).trim();
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: import.meta.dirname })
+      .trim();
   const loaded = `process.moduleLoadList.filter((name) => /^NativeModule (repl|domain)$/.test(name)).join()`;
 
   it("loads Node's repl and domain modules when imported directly", () => {
