@@ -56,7 +56,6 @@ export function authorizationStateOf(request: object): AuthorizationState {
   return ((request as StateHolder)[AUTHORIZATION_STATE] ??= new AuthorizationState());
 }
 
-
 /**
  * Who may read a request's state after its route check, counted as they are constructed (before any request):
  * every `RequireAuthorizationInterceptor` (OsoModule's own or the app's), and every `OsoGuard` after the first (it

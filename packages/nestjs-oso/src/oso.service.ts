@@ -339,4 +339,3 @@ export class OsoService implements OnApplicationBootstrap {
 function toPolarActor(actor: unknown): unknown {
   return actor ?? null;
 }
-
