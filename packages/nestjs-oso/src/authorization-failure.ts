@@ -2,6 +2,7 @@ import {
   ForbiddenException,
   HttpException,
   InternalServerErrorException,
+  Logger,
   NotFoundException,
   UnauthorizedException,
 } from '@nestjs/common';
@@ -9,15 +10,39 @@ import type { AuthorizationFailure, UnauthorizedHandler } from './oso-module-opt
 
 /**
  * The one place where an authorization outcome becomes the exception the client sees. A custom `onUnauthorized`
- * may choose another exception, but can never turn a denial into a success.
+ * may choose another exception (returned or thrown), but can never turn a denial into a success: an exception whose
+ * status is below 400 becomes a 500, and the misconfiguration is logged once per handler.
  */
 export async function unauthorizedException(
   failure: AuthorizationFailure,
   onUnauthorized: UnauthorizedHandler | undefined,
 ): Promise<Error> {
-  const custom = await onUnauthorized?.(failure);
-  if (custom instanceof Error) return custom;
-  return defaultException(failure);
+  if (!onUnauthorized) return defaultException(failure);
+  let custom: unknown;
+  try {
+    custom = await onUnauthorized(failure);
+  } catch (thrown) {
+    custom = thrown;
+  }
+  if (custom == null) return defaultException(failure);
+  if (custom instanceof HttpException && custom.getStatus() < 400) {
+    reportMisconfiguration(onUnauthorized, custom.getStatus());
+    return new InternalServerErrorException();
+  }
+  // Anything else that is not an error (a value returned by mistake) is no answer to a denial either.
+  return custom instanceof Error ? custom : new InternalServerErrorException();
+}
+
+/** The `onUnauthorized` handlers already reported, so that a misconfiguration is logged once, not per request. */
+const reportedHandlers = new WeakSet<UnauthorizedHandler>();
+
+function reportMisconfiguration(onUnauthorized: UnauthorizedHandler, status: number): void {
+  if (reportedHandlers.has(onUnauthorized)) return;
+  reportedHandlers.add(onUnauthorized);
+  new Logger('OsoModule').error(
+    `The onUnauthorized option gave an exception with status ${status} for a denied request; a denial never answers ` +
+      'below 400, so the client gets 500: return an exception with a 4xx status, or nothing for the default',
+  );
 }
 
 function defaultException(failure: AuthorizationFailure): HttpException {

@@ -1,25 +1,34 @@
 import {
+  HttpException,
   Injectable,
   InternalServerErrorException,
   Logger,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
+  type Type,
 } from '@nestjs/common';
-import { defer, map, mergeMap, Observable } from 'rxjs';
+import type { ServerResponse } from 'node:http';
+import { catchError, defer, map, mergeMap, Observable } from 'rxjs';
 import {
+  AuthorizationState,
   authorizationStateOf,
   countRequireAuthorizationInterceptor,
+  currentAuthorizationState,
   runWithAuthorizationState,
-  type AuthorizationState,
 } from './authorization-state.js';
+import { refuseUnauthorizedResponse, routeResponseKind } from './route-response.js';
 import { routeRuleOf } from './route-rules.js';
 
 /**
- * Fails closed when a handler forgot to authorize: after the handler returns, if nothing in the request authorized
- * (a guard, `@Authorize()`, or an enforcing `OsoService` call at any depth) and nothing skipped, the client gets a
- * 500 instead of the handler's response, and the log names `Controller.handler`. Errors the handler threw pass
- * through unchanged. Installed globally by `requireAuthorization: true`, or used on a controller.
+ * Fails closed when a handler forgot to authorize: unless something in the request authorized (a guard,
+ * `@Authorize()`, or an enforcing `OsoService` call at any depth) or skipped, the client gets a 500 instead of
+ * whatever the handler answers, and the log names `Controller.handler`. It holds on every path a response takes:
+ * a returned value, a thrown exception below 400 (an error of 400 or more passes unchanged), an error an exception
+ * filter would answer, a response the handler writes itself (`@Res()`), and `@Sse()` streams, which must be
+ * authorized before their handler runs (their status line leaves before the first event). Outside HTTP (RPC,
+ * WebSockets, GraphQL) each call is checked the same way. Installed globally by `requireAuthorization: true`, or
+ * used on a controller or handler.
  *
  * @example
  * @Controller('admin')
@@ -37,20 +46,17 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    const state = authorizationStateOf(context.switchToHttp().getRequest());
+    const http = context.getType() === 'http';
+    // Outside HTTP there is no request object to keep the state on: each call gets its own, shared with an
+    // interceptor that already runs around this one (a global one and a handler's own).
+    const state = http
+      ? authorizationStateOf(context.switchToHttp().getRequest())
+      : (currentAuthorizationState() ?? new AuthorizationState());
     // The handler runs inside the request's async context, so OsoService finds the state at any depth.
     let handled = new Observable<unknown>((subscriber) =>
       runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)),
     );
-    if (this.isRequired(context)) {
-      handled = handled.pipe(
-        map((value) => {
-          if (!state.satisfied && !isSkippedRoute(context)) this.failUnauthorized(context);
-          return value;
-        }),
-      );
-    }
+    if (this.isRequired(context)) handled = this.enforce(context, state, handled, http);
     // Most requests owe nothing before the handler: spare them the extra operators.
     if (!this.hasWorkBeforeHandler(state)) return handled;
     return defer(() => this.beforeHandler(context, state)).pipe(mergeMap(() => handled));
@@ -76,9 +82,49 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     );
     throw new InternalServerErrorException();
   }
+
+  /** `handled`, failing with 500 on every path where the request would answer below 400 without authorizing. */
+  private enforce(
+    context: ExecutionContext,
+    state: AuthorizationState,
+    handled: Observable<unknown>,
+    http: boolean,
+  ): Observable<unknown> {
+    const owesAuthorization = () => !state.satisfied && !isSkippedRoute(context);
+    const kind = http ? routeResponseKind(context.getClass(), context.getHandler()) : 'value';
+    if (kind === 'stream') {
+      // Checked when the stream is subscribed, after the route's own check and before the handler runs.
+      return defer(() => {
+        if (owesAuthorization()) this.failUnauthorized(context);
+        return handled;
+      });
+    }
+    if (kind === 'handler') {
+      const response = context.switchToHttp().getResponse<{ raw?: ServerResponse } & ServerResponse>();
+      refuseUnauthorizedResponse(response.raw ?? response, () => !owesAuthorization(), () => this.logRefused(context));
+    }
+    return handled.pipe(
+      map((value) => {
+        if (owesAuthorization()) this.failUnauthorized(context);
+        return value;
+      }),
+      catchError((error: unknown) => {
+        // An error response (400 or more) reveals nothing the policy guards; anything else might answer 2xx.
+        if (owesAuthorization() && !(error instanceof HttpException && error.getStatus() >= 400)) this.failUnauthorized(context);
+        throw error;
+      }),
+    );
+  }
+
+  private logRefused(context: ExecutionContext): void {
+    this.logger.error(
+      `${context.getClass().name}.${context.getHandler().name} wrote its response without authorizing: call ` +
+        'OsoService.authorize() before writing, use @Authorize(), or mark it with @SkipAuthorization()',
+    );
+  }
 }
 
 /** A route marked `@SkipAuthorization()` (guards record nothing for it). */
 function isSkippedRoute(context: ExecutionContext): boolean {
-  return routeRuleOf(context.getClass(), context.getHandler())?.kind === 'skip';
+  return routeRuleOf(context.getClass() as Type, context.getHandler())?.kind === 'skip';
 }
