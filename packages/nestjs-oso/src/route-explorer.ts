@@ -4,6 +4,7 @@ import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef } from 
 import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { unenforceableHandlers } from './non-http-handlers.js';
 import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.js';
 import { routeGuards, routeRuleOf } from './route-rules.js';
@@ -18,8 +19,10 @@ interface RouteRow {
 
 /**
  * Checks every controller's `@Authorize()` at startup, so that a resource resolver Nest cannot inject stops the
- * app with a message naming the route, instead of failing on the first request. It also logs (at debug level) a
- * table of every route with its authorization mode: decorated, skipped, route-authorized, or left to the service.
+ * app with a message naming the route, instead of failing on the first request. Non-HTTP handlers (microservice,
+ * WebSocket, GraphQL) whose rule nestjs-oso cannot enforce stop it too (see `unenforceableHandlers`). It also logs
+ * (at debug level) a table of every route with its authorization mode: decorated, skipped, route-authorized, or
+ * left to the service.
  */
 @Injectable()
 export class OsoRouteExplorer implements OnModuleInit {
@@ -49,6 +52,7 @@ export class OsoRouteExplorer implements OnModuleInit {
         if (row) rows.push(row);
       }
     }
+    this.checkNonHttpHandlers();
     this.logger.debug(formatRouteTable(rows));
     const installed = this.pipeline.interceptorInstalled ? 'installed' : 'not installed';
     this.logger.debug(`Global interceptor: ${installed} (${this.pipeline.reason})`);
@@ -76,6 +80,16 @@ export class OsoRouteExplorer implements OnModuleInit {
     if (rule?.kind === 'skip') return `skipped${rule.reason ? ` (${rule.reason})` : ''}`;
     if (this.options.routeAuthorization || routeGuards(controller, handler).some(isOsoGuard)) return 'route-authorized: allow(actor, method, request: HttpRequest)';
     return `left to the service${this.options.requireAuthorization ? ' (500 unless it authorizes or skips)' : ''}`;
+  }
+
+  /** Stops the app, naming every non-HTTP handler whose rule could not be enforced, and the fix for each. */
+  private checkNonHttpHandlers(): void {
+    const classes = new Set<Type>();
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      if (typeof wrapper.metatype === 'function' && wrapper.metatype.prototype) classes.add(wrapper.metatype as Type);
+    }
+    const problems = [...classes].flatMap((classRef) => unenforceableHandlers(classRef, this.options.requireAuthorization === true));
+    if (problems.length > 0) throw new Error(`OsoModule: ${problems.join('\n')}`);
   }
 
   private checkTarget(target: object, where: string): void {

@@ -15,7 +15,7 @@ import { APP_FILTER } from '@nestjs/core';
 import * as fc from 'fast-check';
 import { map, of, timer } from 'rxjs';
 import request from 'supertest';
-import { Authorize, AuthorizedResource, OsoModule, OsoService, SkipAuthorization } from '../src/index.js';
+import { Authorize, AuthorizedResource, OsoModule, OsoService, SkipAuthorization, type OsoModuleOptions } from '../src/index.js';
 import { createTestApp, PLATFORMS, testOsoOptions, type Platform } from './app/create-app.js';
 import { EXPENSES, USERS, type Expense } from './app/domain.js';
 import { LogCollector } from './app/log-collector.js';
@@ -134,7 +134,7 @@ describe.each(PLATFORMS)('fail closed on %s', (platform: Platform) => {
   });
 
   describe('onUnauthorized can never turn a denial into a success', () => {
-    async function startWith(onUnauthorized: Parameters<typeof testOsoOptions>[0]['onUnauthorized'], logger = new LogCollector()) {
+    async function startWith(onUnauthorized: OsoModuleOptions['onUnauthorized'], logger = new LogCollector()) {
       app = await createTestApp(platform, {
         oso: OsoModule.forRoot(testOsoOptions({ onUnauthorized })),
         controllers: [DenialsController],
