@@ -9,7 +9,7 @@ import { routeRuleOf } from './route-rules.js';
  */
 const NON_HTTP_HANDLER_KEYS: ReadonlyArray<readonly [key: string, kind: string]> = [
   ['microservices:pattern', 'a microservice handler (@MessagePattern or @EventPattern)'],
-  ['message', 'a WebSocket handler (@SubscribeMessage)'],
+  ['websockets:message_mapping', 'a WebSocket handler (@SubscribeMessage)'],
   ['graphql:resolver_type', 'a GraphQL resolver'],
   ['graphql:resolve_property', 'a GraphQL field resolver'],
 ];
