@@ -74,6 +74,6 @@ export function refuseUnauthorizedResponse(raw: ServerResponse, allowed: () => b
     // Ended once with the refusal's body; later calls (an exception filter's) have nothing left to send.
     if (raw.writableEnded) return raw;
     const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-    return callback ? end.call(raw, REFUSED_BODY, callback) : end.call(raw, REFUSED_BODY);
+    return (end as (...args: unknown[]) => ServerResponse).call(raw, REFUSED_BODY, ...(callback ? [callback] : []));
   } as ServerResponse['end'];
 }

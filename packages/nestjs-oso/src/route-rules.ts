@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { GUARDS_METADATA } from '@nestjs/common/constants.js';
 import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
+import { HTTP_ONLY_GUARD } from './decorators/http-only.guard.js';
 import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from './oso.constants.js';
 
 /**
@@ -40,7 +41,12 @@ export function routeRuleOf(controller: Type, handler: object): RouteRule | unde
   return ruleOf(handler) ?? ruleOf(controller);
 }
 
-/** The guards a route declares with `@UseGuards()`, on its controller and then on its handler (Nest's order). */
+/**
+ * The guards a route declares with `@UseGuards()`, on its controller and then on its handler (Nest's order), less
+ * the one `@Authorize()` attaches (it decides nothing on HTTP routes).
+ */
 export function routeGuards(controller: Type, handler: object): unknown[] {
-  return [controller, handler].flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[]);
+  return [controller, handler]
+    .flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[])
+    .filter((guard) => guard !== HTTP_ONLY_GUARD);
 }

@@ -116,6 +116,28 @@ async function startHybrid(
   return { app, client };
 }
 
+describe('@Authorize() in an app without OsoModule', () => {
+  it('fails the microservice call instead of running the handler unchecked', async () => {
+    const moduleRef = await Test.createTestingModule({ controllers: [AuthorizedRpcController] }).compile();
+    const port = await freePort();
+    const microservice = moduleRef.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    microservice.useLogger(new LogCollector());
+    await microservice.listen();
+    const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    try {
+      const outcome = await lastValueFrom(client.send('secret', {})).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      expect(outcome).not.toHaveProperty('value');
+      expect(JSON.stringify(outcome)).not.toContain(SECRET);
+    } finally {
+      client.close();
+      await microservice.close();
+    }
+  });
+});
+
 describe.each(PLATFORMS)('non-HTTP handlers in a hybrid app on %s', (platform: Platform) => {
   let started: HybridApp | undefined;
   afterEach(async () => {

@@ -1,5 +1,6 @@
-import { SetMetadata, type ExecutionContext, type Type } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseGuards, type ExecutionContext, type Type } from '@nestjs/common';
 import { OSO_AUTHORIZE } from '../oso.constants.js';
+import { HTTP_ONLY_GUARD } from './http-only.guard.js';
 
 /**
  * Loads the resource a route acts on, from the platform request (Express or Fastify) and the execution context.
@@ -55,7 +56,8 @@ export interface AuthorizeMetadata extends AuthorizeOptions {
  * Requires a policy decision before the handler runs, on a controller class or a handler (the handler's wins).
  * Without `resource` it authorizes the request itself (`allow(actor, "GET", req: HttpRequest)`); with one, the
  * loaded resource, which the handler then receives through `@AuthorizedResource()`. The action defaults to the
- * HTTP method, the actor to the module's `getActor`. Takes effect whenever `OsoModule` is imported.
+ * HTTP method, the actor to the module's `getActor`. Takes effect whenever `OsoModule` is imported. HTTP routes only:
+ * on a handler of another transport the call fails (and `OsoModule` refuses it at startup).
  *
  * @example
  * @Get(':id')
@@ -64,5 +66,5 @@ export interface AuthorizeMetadata extends AuthorizeOptions {
  * @publicApi
  */
 export function Authorize(action?: string, options: AuthorizeOptions = {}): ClassDecorator & MethodDecorator {
-  return SetMetadata<string, AuthorizeMetadata>(OSO_AUTHORIZE, { ...options, action });
+  return applyDecorators(SetMetadata<string, AuthorizeMetadata>(OSO_AUTHORIZE, { ...options, action }), UseGuards(HTTP_ONLY_GUARD));
 }
