@@ -90,9 +90,12 @@ export interface OsoModuleOptions {
   readAction?: string;
   /**
    * Reload the policy when its files change, keeping the last good policy when a change does not load: `'watch'`
-   * watches the policy folders, `'poll'` compares file timestamps at the start of each request (default false).
+   * watches the policy folders, `'poll'` compares file timestamps at the start of each request (default false). A
+   * change is taken only once the files' text has stayed the same for `reloadSettleMs`.
    */
   reload?: 'watch' | 'poll' | false;
+  /** How long the policy files must stay unchanged (same text) before a reload takes them, in ms (default 1000). */
+  reloadSettleMs?: number;
   /**
    * At startup, run a few hundred milliseconds of checks on a scratch engine so the first requests do not pay for
    * the engine's WebAssembly tier-up (default true; once per process).
@@ -102,4 +105,6 @@ export interface OsoModuleOptions {
   compile?: boolean;
   /** The data filtering adapter of `authorizedQuery` / `authorizedResources` (`typeOrmAdapter(dataSource)`, `new InMemoryAdapter()`). */
   dataFiltering?: Adapter<unknown, unknown>;
+  /** Log the engine's whole error message, with the field values of actors and resources, on a failed check (default false: development only). */
+  logEngineErrorDetails?: boolean;
 }

@@ -6,6 +6,7 @@ import type { DecisionMemo } from './decision-memo.js';
 import { CompiledDecisions, type CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
 import { engineFailureException, unauthorizedException } from './authorization-failure.js';
 import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from './data-filtering/index.js';
+import { engineErrorLog, type EngineCallSubjects } from './engine-error-log.js';
 import { warmUpPolarEngine } from './engine-warm-up.js';
 import { HttpRequest } from './http-request.js';
 import { DEFAULT_READ_ACTION, OSO_ENGINE } from './oso.constants.js';
@@ -175,7 +176,10 @@ export class OsoService implements OnApplicationBootstrap {
     const memo = currentAuthorizationState()?.decisions;
     const known = memo?.recallAllActions(polarActor, resource);
     if (known && (options.allowWildcard || !known.has('*'))) return new Set(known);
-    const actions = await this.ask('authorizedActions', () => this.oso.authorizedActions(polarActor, resource, options));
+    const actions = await this.ask('authorizedActions', () => this.oso.authorizedActions(polarActor, resource, options), {
+      actor,
+      resource,
+    });
     memo?.rememberAllActions(polarActor, resource, new Set(actions));
     return actions;
   }
@@ -188,8 +192,10 @@ export class OsoService implements OnApplicationBootstrap {
    * await this.oso.authorizeField(user, 'read', expense, 'approverNotes');
    */
   async authorizeField(actor: unknown, action: unknown, resource: unknown, field: unknown): Promise<void> {
-    const allowed = await this.ask('authorizeField', () =>
-      this.oso.queryRuleOnce('allow_field', toPolarActor(actor), action, resource, field),
+    const allowed = await this.ask(
+      'authorizeField',
+      () => this.oso.queryRuleOnce('allow_field', toPolarActor(actor), action, resource, field),
+      { actor, action, resource, field },
     );
     if (allowed) return this.markAuthorized();
     const reason = actor == null ? 'unauthenticated' : 'forbidden';
@@ -208,7 +214,11 @@ export class OsoService implements OnApplicationBootstrap {
     resource: unknown,
     options: { allowWildcard?: boolean } = {},
   ): Promise<Set<unknown>> {
-    return this.ask('authorizedFields', () => this.oso.authorizedFields(toPolarActor(actor), action, resource, options));
+    return this.ask('authorizedFields', () => this.oso.authorizedFields(toPolarActor(actor), action, resource, options), {
+      actor,
+      action,
+      resource,
+    });
   }
 
   /**
@@ -222,8 +232,10 @@ export class OsoService implements OnApplicationBootstrap {
    * const page = await query.orderBy(`${query.alias}.id`).take(20).getMany();
    */
   async authorizedQuery<Query = unknown>(actor: unknown, action: unknown, resourceClass: Class | string): Promise<Query> {
-    const query = await this.ask('authorizedQuery', () =>
-      buildAuthorizedQuery<Query>(this.oso, toPolarActor(actor), action, resourceClass),
+    const query = await this.ask(
+      'authorizedQuery',
+      () => buildAuthorizedQuery<Query>(this.oso, toPolarActor(actor), action, resourceClass),
+      { actor, action, resource: resourceClass },
     );
     this.markAuthorized();
     return query;
@@ -244,10 +256,13 @@ export class OsoService implements OnApplicationBootstrap {
     items?: Iterable<Resource>,
   ): Promise<Resource[]> {
     const polarActor = toPolarActor(actor);
-    const resources = await this.ask('authorizedResources', () =>
-      items
-        ? filterAuthorizedItems(this.oso, polarActor, action, resourceClass, items)
-        : fetchAuthorizedResources<Resource>(this.oso, polarActor, action, resourceClass),
+    const resources = await this.ask(
+      'authorizedResources',
+      () =>
+        items
+          ? filterAuthorizedItems(this.oso, polarActor, action, resourceClass, items)
+          : fetchAuthorizedResources<Resource>(this.oso, polarActor, action, resourceClass),
+      { actor, action, resource: resourceClass },
     );
     this.markAuthorized();
     return resources;
@@ -308,8 +323,9 @@ export class OsoService implements OnApplicationBootstrap {
     resource: unknown,
     compiling: Promise<boolean | undefined> | undefined,
   ): Promise<boolean> {
+    const subjects = { actor: polarActor, action, resource };
     const allowed =
-      (await compiling) ?? (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource)));
+      (await compiling) ?? (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource), subjects));
     memo?.remember(polarActor, action, resource, allowed);
     return allowed;
   }
@@ -322,14 +338,17 @@ export class OsoService implements OnApplicationBootstrap {
     throw await unauthorizedException(failure, this.options.onUnauthorized);
   }
 
-  /** Runs an engine query; an engine failure is logged in full and answered with a bare 500. */
-  private async ask<T>(what: string, query: () => Promise<T>): Promise<T> {
+  /**
+   * Runs an engine query; an engine failure is answered with a bare 500 and logged by rule, file, line and the
+   * classes of `subjects`, without their field values (whole with `logEngineErrorDetails`).
+   */
+  private async ask<T>(what: string, query: () => Promise<T>, subjects: EngineCallSubjects): Promise<T> {
     try {
       return await query();
     } catch (error) {
       if (error instanceof HttpException) throw error;
-      const { message, stack } = error as Error;
-      this.logger.error(`${what} failed in the policy engine: ${message}`, stack);
+      const { message, stack } = engineErrorLog(what, error, subjects, this.options.logEngineErrorDetails === true);
+      this.logger.error(message, stack);
       throw engineFailureException();
     }
   }

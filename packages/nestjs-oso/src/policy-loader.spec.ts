@@ -49,3 +49,35 @@ describe('policy loading', () => {
     );
   });
 });
+
+describe('loading policy text read beforehand (what a reload loads)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('loads the given text in one engine and does not read the files again', async () => {
+    // On disk: a policy that allows nobody. Given: two files whose rules span both.
+    await writeFile(join(dir, 'allow.polar'), '');
+    const oso = await createOsoEngine({ policyDir: dir }, [
+      { file: join(dir, 'allow.polar'), text: 'allow(actor, "read", _) if is_reader(actor);' },
+      { file: join(dir, 'readers.polar'), text: 'is_reader("ada");' },
+    ]);
+    expect(await oso.isAllowed('ada', 'read', 'book')).toBe(true);
+    expect(await oso.isAllowed('bob', 'read', 'book')).toBe(false);
+  });
+
+  it('names the file and line of a text that does not load, as loading the files would', async () => {
+    const file = join(dir, 'broken.polar');
+    await expect(createOsoEngine({ policyDir: dir }, [{ file, text: 'allow(_, _, _);\nallow(' }])).rejects.toThrow(
+      new RegExp(`^OsoModule: the policy failed to load: .*at line 2, column \\d+ of file ${file}`),
+    );
+  });
+
+  it('refuses a file without the .polar extension, as loadFiles does', async () => {
+    await expect(createOsoEngine({ policyDir: dir }, [{ file: join(dir, 'policy.txt'), text: 'allow(_, _, _);' }])).rejects.toThrow(
+      'Polar files must have .polar extension',
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import type { Type } from '@nestjs/common';
 import { Oso } from './oso-library.js';
 import { HTTP_REQUEST_POLAR_NAME } from './oso.constants.js';
@@ -7,6 +7,7 @@ import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-opti
 import { HttpRequest } from './http-request.js';
 import { polarClassMetadataOf } from './decorators/polar-class.decorator.js';
 import { recordPolicySources } from './compiled-decisions/policy-sources.js';
+import type { PolicySource } from './policy-snapshot.js';
 
 /**
  * A policy that could not be loaded. The message names the folder, file, line or option at fault, so that a
@@ -57,27 +58,43 @@ export async function findPolicyFiles(options: Pick<OsoModuleOptions, 'policyDir
 
 /**
  * Builds an `Oso` engine from module options: registers `HttpRequest` and the configured classes, then loads every
- * policy file in ONE call (oso refuses a second load).
+ * policy file in ONE call (oso refuses a second load). Given `sources` (policy text read beforehand, as a reload
+ * does once the files are known to be stable), it loads that text and does not read the files again.
  *
  * @example
  * const oso = await createOsoEngine({ policyDir: 'policy', classes: [User] });
  * @throws {PolicyLoadError} on a missing folder, a duplicate class name or a policy that does not load.
  * @publicApi
  */
-export async function createOsoEngine(options: OsoModuleOptions): Promise<Oso> {
-  const files = await findPolicyFiles(options);
+export async function createOsoEngine(options: OsoModuleOptions, sources?: readonly PolicySource[]): Promise<Oso> {
+  const files = sources ? undefined : await findPolicyFiles(options);
   const oso = new Oso({ readAction: options.readAction });
   // Compiled decisions need to know which Polar features the policy uses.
   recordPolicySources(oso);
   if (options.dataFiltering) oso.setDataFilteringAdapter(options.dataFiltering);
   registerClasses(oso, options.classes ?? []);
   try {
-    await oso.loadFiles(files);
+    await (files ? oso.loadFiles(files) : loadPolicyText(oso, sources!));
   } catch (error) {
     // oso's messages already say "at line L, column C of file F"; keep them whole.
     throw new PolicyLoadError(`OsoModule: the policy failed to load: ${(error as Error).message}`.trimEnd());
   }
   return oso;
+}
+
+/**
+ * Loads policy text read beforehand in ONE call, as `loadFiles` does with what it reads. oso has no public call for
+ * this: `loadFiles` reads the disk itself and `loadStr` takes one text, after which a second load is refused. So
+ * this uses the `loadSources` method both call, named in the error if a newer oso no longer has it.
+ */
+async function loadPolicyText(oso: Oso, sources: readonly PolicySource[]): Promise<void> {
+  const load = (oso as unknown as { loadSources?: (loaded: Array<{ src: string; filename: string }>) => Promise<void> }).loadSources;
+  if (typeof load !== 'function') throw new Error('this version of oso has no Polar.loadSources to load policy text read beforehand');
+  for (const { file } of sources) {
+    // The check `loadFiles` makes before it reads.
+    if (extname(file) !== '.polar') throw new Error(`Polar files must have .polar extension. Offending file: ${file}`);
+  }
+  await load.call(oso, sources.map(({ file, text }) => ({ src: text, filename: file })));
 }
 
 /**

@@ -1,5 +1,4 @@
 import { relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Inject,
   Injectable,
@@ -14,17 +13,12 @@ import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-opti
 import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from './oso.providers.js';
 import { OsoService } from './oso.service.js';
 import { policyFingerprint } from './policy-fingerprint.js';
-import { createOsoEngine } from './policy-loader.js';
+import { createOsoEngine, PolicyLoadError } from './policy-loader.js';
+import { POLICY_RELOAD_SETTLE_MS, readStablePolicySnapshot } from './policy-snapshot.js';
 import { PolicyWatcher } from './policy-watcher.js';
 
 /** Looks in a row that may find the files still being written, before the next refresh tries again. */
 const MAX_LOAD_ATTEMPTS = 5;
-
-/**
- * How long the files must have been left alone before they are read: an editor that saves in place truncates the
- * file and then writes it, and a look in between would load half a policy (an empty file loads fine).
- */
-const SETTLE_MS = 50;
 
 /**
  * The policy's life after startup. It logs what was loaded; with `reload: 'watch'` it watches the policy folders,
@@ -33,6 +27,10 @@ const SETTLE_MS = 50;
  * `OsoService.replaceEngine` only if it loads: a broken edit is logged, with its file and line, and the last good
  * policy keeps answering. Checks already running finish on the engine they started on. Closing the app closes the
  * watcher.
+ *
+ * A reload only takes files that are stable: it reads them all, waits `reloadSettleMs`, reads them again, and loads
+ * the text it read only if both reads found the same files with the same text. A file rewritten in place (truncated,
+ * then written in parts) is otherwise caught half-written, and half a policy may well load and allow more.
  *
  * @example
  * // Reload on demand, for example from an admin endpoint or a SIGHUP handler:
@@ -46,7 +44,12 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
   private watcher: PolicyWatcher | undefined;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  /** The text of the policy last taken (loaded or reported broken); unknown for the startup load. */
+  private content: string | undefined;
+  /** Ends the wait of a running look when the app closes. */
+  private readonly closing = new AbortController();
   private closed = false;
+  private readonly settleMs: number;
 
   constructor(
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
@@ -55,6 +58,12 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
     private readonly oso: OsoService,
   ) {
     this.fingerprint = loaded.fingerprint;
+    this.settleMs = options.reloadSettleMs ?? POLICY_RELOAD_SETTLE_MS;
+    if (!Number.isFinite(this.settleMs) || this.settleMs < 0) {
+      throw new PolicyLoadError(
+        `OsoModule: "reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(options.reloadSettleMs)}`,
+      );
+    }
   }
 
   /** Startup diagnostics: the files loaded and the classes registered. */
@@ -67,19 +76,21 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
 
   /** Starts watching once the app is up, and catches what changed between the startup load and now. */
   onApplicationBootstrap(): void {
-    if (this.options.reload === 'poll') this.logger.log('Reloading the policy when its files change (checked on each request)');
+    const settled = `a change is taken once the files stay the same for ${this.settleMs} ms`;
+    if (this.options.reload === 'poll') this.logger.log(`Reloading the policy when its files change (checked on each request; ${settled})`);
     if (this.options.reload !== 'watch' || this.closed) return;
     this.watcher = new PolicyWatcher(
       this.options,
       () => void this.refresh(),
       (path, error) => this.logger.warn(`Stopped watching ${path} for policy changes: ${error.message}`),
     );
-    this.logger.log('Reloading the policy when its files change (watching the policy folders)');
+    this.logger.log(`Reloading the policy when its files change (watching the policy folders; ${settled})`);
     void this.refresh();
   }
 
   onModuleDestroy(): void {
     this.closed = true;
+    this.closing.abort();
     this.watcher?.close();
     this.watcher = undefined;
   }
@@ -105,21 +116,21 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
 
   private async reloadIfChanged(): Promise<void> {
     for (let attempt = 0; attempt < MAX_LOAD_ATTEMPTS && !this.closed; attempt++) {
-      const { key, files, newest } = await policyFingerprint(this.options);
-      if (key === this.fingerprint) return;
-      const age = Date.now() - newest;
-      if (age < SETTLE_MS) {
-        await sleep(SETTLE_MS - age);
-        continue;
-      }
-      const loaded = await createOsoEngine({ ...this.options, classes: this.classes }).then(
-        (engine) => ({ engine }),
-        (error: Error) => ({ error }),
-      );
-      // The files changed while they were read (an editor still writing): what was read may be half a file.
-      if ((await policyFingerprint(this.options)).key !== key) continue;
+      if ((await policyFingerprint(this.options)).key === this.fingerprint) return;
+      const snapshot = await readStablePolicySnapshot(this.options, this.settleMs, this.closing.signal).catch(() => undefined);
+      // Still being written (or the app is closing): look again, and load nothing read so far.
+      if (!snapshot || this.closed) continue;
       // Remembered even for a failure: a broken change is reported once, not on every look until it is fixed.
-      this.fingerprint = key;
+      this.fingerprint = snapshot.fingerprint;
+      // Rewritten with the same text (a deploy that copies every file, a `touch`): nothing to reload.
+      if (snapshot.content === this.content) return;
+      this.content = snapshot.content;
+      const loaded = snapshot.error
+        ? { error: snapshot.error }
+        : await createOsoEngine({ ...this.options, classes: this.classes }, snapshot.sources).then(
+            (engine) => ({ engine }),
+            (error: Error) => ({ error }),
+          );
       if (this.closed) return;
       if ('error' in loaded) {
         const detail = loaded.error.message.replace(/^OsoModule: (the policy failed to load: )?/, '');
@@ -127,7 +138,8 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
         return;
       }
       this.oso.replaceEngine(loaded.engine);
-      this.logger.log(`Reloaded the policy from ${files.length} file${files.length === 1 ? '' : 's'}`);
+      const files = snapshot.sources.length;
+      this.logger.log(`Reloaded the policy from ${files} file${files === 1 ? '' : 's'}`);
       return;
     }
   }

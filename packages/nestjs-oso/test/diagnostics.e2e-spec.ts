@@ -38,9 +38,21 @@ describe('startup diagnostics', () => {
     expect(logs.lines.filter((line) => line.includes('Reloading the policy'))).toEqual([]);
   });
 
-  it('says when and how the policy reloads', async () => {
+  it('says when and how the policy reloads, with how long a change must stay the same before it is taken', async () => {
     const logs = await startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ reload: 'poll' })) });
-    expect(logs.lines).toContain('log Reloading the policy when its files change (checked on each request)');
+    expect(logs.lines).toContain(
+      'log Reloading the policy when its files change (checked on each request; a change is taken once the files stay the same for 1000 ms)',
+    );
+    const watching = await startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: 250 })) });
+    expect(watching.lines).toContain(
+      'log Reloading the policy when its files change (watching the policy folders; a change is taken once the files stay the same for 250 ms)',
+    );
+  });
+
+  it.each([-1, Number.NaN, '100'])('stops at startup on a reloadSettleMs of %p, naming the option', async (reloadSettleMs) => {
+    await expect(
+      startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: reloadSettleMs as number })) }),
+    ).rejects.toThrow(`"reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(reloadSettleMs)}`);
   });
 
   it('logs at debug level a table of every route with its authorization mode', async () => {

@@ -85,6 +85,9 @@ describe.each(['watch', 'poll'] as const)('reload: %s', (mode) => {
           policyDir: dir,
           policyFiles,
           reload: mode,
+          // These files are saved by renaming (see `save`): a short settle interval keeps the suite quick. The
+          // default, and files written in place, are the subject of reload-partial-writes.e2e-spec.ts.
+          reloadSettleMs: 100,
           getActor: (context) => context.switchToHttp().getRequest().headers['x-user'],
         }),
         controllers: [DocController],

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Oso } from 'oso';
 import { Host } from 'oso/dist/src/Host.js';
 import { Dict } from 'oso/dist/src/types.js';
+import { errorKind } from '../engine-error-log.js';
 import { compileDecision, prepareDecision, UnsupportedPolicy, type CompileContext } from './decision-compiler.js';
 import { partiallyEvaluateAllow, PartialEvaluationRefused, type PartialArgument } from './partial-evaluation.js';
 import { AskEngine, PolarClasses } from './polar-values.js';
@@ -151,8 +152,9 @@ export class CompiledDecisions {
       triple.compiled++;
       return allowed;
     } catch (error) {
-      let reason = error instanceof AskEngine ? error.reason : `the application threw while the compiled check read it: ${(error as Error)?.message}`;
-      // Messages of application errors may vary without end; the list of reasons stays short.
+      // Only the class of an application error: its message may hold field values (and may vary without end).
+      let reason = error instanceof AskEngine ? error.reason : `the application threw ${errorKind(error)} while the compiled check read it`;
+      // The list of reasons stays short.
       if (!triple.handedToEngine.has(reason) && triple.handedToEngine.size >= 20) reason = 'other reasons';
       const count = triple.handedToEngine.get(reason) ?? 0;
       triple.handedToEngine.set(reason, count + 1);
