@@ -1,12 +1,10 @@
-# Members of an organization read its expenses; admins approve or reject them; the submitter may edit an
+# Members of an organization read its expenses; admins approve or reject them once; the submitter may edit an
 # expense while it still waits for a decision.
 resource Expense {
   permissions = ["read", "update", "approve", "reject"];
   relations = { organization: Organization };
 
   "read" if "member" on "organization";
-  "approve" if "admin" on "organization";
-  "reject" if "admin" on "organization";
 }
 
 has_relation(org: Organization, "organization", expense: Expense) if
@@ -15,14 +13,26 @@ has_relation(org: Organization, "organization", expense: Expense) if
 has_permission(user: User, "read", expense: Expense) if
   expense.submittedById = user.id;
 
+# The rules that depend on the expense's status are decided on the expense as it was loaded. The service writes
+# with the same rules as the UPDATE's WHERE (ExpensesService.write), so a request that lost a race changes nothing.
 has_permission(user: User, "update", expense: Expense) if
   expense.submittedById = user.id and
   expense.status = "submitted";
 
-# Fields: whoever may read an expense sees these; only approvers see what approvers wrote.
+has_permission(user: User, "approve", expense: Expense) if
+  decidable(user, expense);
+
+has_permission(user: User, "reject", expense: Expense) if
+  decidable(user, expense);
+
+decidable(user: User, expense: Expense) if
+  expense.status = "submitted" and
+  has_role(user, "admin", expense.organization);
+
+# Fields: whoever may read an expense sees these; only admins see what approvers wrote, before and after the decision.
 allow_field(user: User, "read", expense: Expense, field) if
   field in ["id", "amount", "description", "status", "organizationId", "submittedById", "createdAt"] and
   has_permission(user, "read", expense);
 
 allow_field(user: User, "read", expense: Expense, "approverNotes") if
-  has_permission(user, "approve", expense);
+  has_role(user, "admin", expense.organization);

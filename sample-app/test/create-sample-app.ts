@@ -1,19 +1,25 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/configure-app.js';
 import { ENTITIES } from '../src/database/database.options.js';
 import { seedDemoData } from '../src/database/seed.js';
 
-/** The sample app on a fresh, seeded in-memory SQLite database, ready for supertest. */
-export async function createSampleApp(): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      AppModule.forRoot({ database: { type: 'better-sqlite3', database: ':memory:', entities: ENTITIES, synchronize: true } }),
-    ],
-  }).compile();
+/** A fresh in-memory SQLite database with the app's entities. */
+export const IN_MEMORY_SQLITE: DataSourceOptions = { type: 'better-sqlite3', database: ':memory:', entities: ENTITIES, synchronize: true };
+
+/**
+ * The sample app on a fresh, seeded database (in-memory SQLite unless given), ready for supertest. `beforeInit` may
+ * add what a test needs (global interceptors are read when the app initializes).
+ */
+export async function createSampleApp(
+  database: DataSourceOptions = IN_MEMORY_SQLITE,
+  beforeInit?: (app: INestApplication) => void,
+): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ database })] }).compile();
   const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+  beforeInit?.(app);
   await app.init();
   await seedDemoData(app.get(DataSource));
   return app;

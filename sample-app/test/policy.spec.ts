@@ -43,6 +43,15 @@ describe('the expenses policy', () => {
     await oso.expectDenied(member, 'approve', submitted);
   });
 
+  it('lets admins decide an expense only while it waits for a decision, and still see their notes after', async () => {
+    for (const status of ['approved', 'rejected'] as const) {
+      const decided = expense(member, acme, status);
+      await oso.expectActions(admin, decided, ['read']);
+      await oso.expectActions(owner, decided, ['read']);
+      expect(await oso.engine.authorizedFields(admin, 'read', decided)).toContain('approverNotes');
+    }
+  });
+
   it('lets the submitter edit only while the expense waits for a decision', async () => {
     await oso.expectActions(member, expense(member, acme), ['read', 'update']);
     await oso.expectDenied(member, 'update', expense(member, acme, 'approved'));

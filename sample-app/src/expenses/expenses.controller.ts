@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { Authorize, AuthorizedResource } from 'nestjs-oso';
 import { CurrentUser } from '../auth/current-user.decorator.js';
+import { parseId } from '../common/parse-id.js';
 import { OrganizationResolver } from '../organizations/organization.resolver.js';
 import type { Organization } from '../organizations/organization.entity.js';
 import type { User } from '../users/user.entity.js';
@@ -26,8 +27,9 @@ export class ExpensesController {
 
   /** Authorized inside the service (`create_expense` on the organization). */
   @Post('organizations/:orgId/expenses')
-  create(@Param('orgId', ParseIntPipe) orgId: number, @CurrentUser() actor: User, @Body() body: CreateExpenseDto) {
-    return this.expenses.create(actor, orgId, body);
+  create(@Param('orgId') orgId: string, @CurrentUser() actor: User, @Body() body: CreateExpenseDto) {
+    // A string, parsed here: a `number` parameter would be converted by the ValidationPipe first, `2.0` and `0x2` too.
+    return this.expenses.create(actor, parseId(orgId, 'orgId'), body);
   }
 
   /** `@Authorize` with a resolver loaded through DI; the handler receives the authorized expense. */
@@ -37,13 +39,17 @@ export class ExpensesController {
     return this.expenses.view(actor, expense);
   }
 
+  /** `@Authorize('update')` on the loaded expense; the service's UPDATE checks it again on the stored one (409). */
   @Patch('expenses/:id')
   @Authorize('update', { resource: ExpenseResolver })
   update(@AuthorizedResource() expense: Expense, @CurrentUser() actor: User, @Body() body: UpdateExpenseDto) {
     return this.expenses.update(actor, expense, body);
   }
 
-  /** Readable first (404 otherwise), then `approve` is checked by the service (403 for a plain member). */
+  /**
+   * Readable first (404 otherwise), then `approve` is checked by the service (403 for a plain member, 409 once
+   * decided), and checked again by the UPDATE that writes it, so of two admins deciding at once one gets 409.
+   */
   @Post('expenses/:id/approve')
   @Authorize('read', { resource: ExpenseResolver })
   approve(@AuthorizedResource() expense: Expense, @CurrentUser() actor: User, @Body() body: DecisionDto) {

@@ -1,7 +1,8 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { OsoService } from 'nestjs-oso';
 import type { Repository, SelectQueryBuilder } from 'typeorm';
+import { updateIfAuthorized } from '../database/update-if-authorized.js';
 import { Organization } from '../organizations/organization.entity.js';
 import type { CreateExpenseDto, PageQueryDto, UpdateExpenseDto } from './expense.dto.js';
 import { Expense } from './expense.entity.js';
@@ -44,23 +45,52 @@ export class ExpensesService {
     const saved = await this.expenses.save(
       this.expenses.create({ ...body, organizationId: org.id, submittedById: actor.id, approverNotes: null }),
     );
-    return this.view(actor, await this.expenses.findOneOrFail({ where: { id: saved.id }, relations: { organization: true } }));
+    return this.view(actor, await this.load(saved.id));
   }
 
+  /** The submitter edits an expense that waits for a decision (`@Authorize('update')` checked the loaded one). */
   async update(actor: unknown, expense: Expense, body: UpdateExpenseDto): Promise<ExpenseView> {
-    await this.expenses.update(expense.id, body);
-    Object.assign(expense, body);
-    return this.view(actor, expense);
+    const changes: Partial<Pick<Expense, 'amount' | 'description'>> = {};
+    if (body.amount !== undefined) changes.amount = body.amount;
+    if (body.description !== undefined) changes.description = body.description;
+    if (Object.keys(changes).length === 0) {
+      throw new BadRequestException(['nothing to update: give amount, description or both']);
+    }
+    await this.write(actor, 'update', expense, changes);
+    return this.view(actor, await this.load(expense.id));
   }
 
   /** The approval flow: an admin of the organization approves or rejects a submitted expense, once. */
   async decide(actor: unknown, expense: Expense, decision: 'approve' | 'reject', notes?: string): Promise<ExpenseView> {
-    await this.oso.authorize(actor, decision, expense);
+    // A decided expense cannot be decided again because of its state: 409 says so, where the policy gives 403.
     if (expense.status !== 'submitted') throw new ConflictException(`Expense ${expense.id} is already ${expense.status}`);
+    await this.oso.authorize(actor, decision, expense);
     const status = decision === 'approve' ? 'approved' : 'rejected';
-    const approverNotes = notes ?? expense.approverNotes;
-    await this.expenses.update(expense.id, { status, approverNotes });
-    return this.view(actor, Object.assign(expense, { status, approverNotes }));
+    await this.write(actor, decision, expense, { status, ...(notes !== undefined && { approverNotes: notes }) });
+    return this.view(actor, await this.load(expense.id));
+  }
+
+  /**
+   * Writes `changes` only if the policy still allows `action` on the expense as it is in the database when the write
+   * happens. Every check so far was made on the expense as it was loaded, a snapshot that another request may have
+   * changed since (two admins deciding at once, an edit racing an approval); so the policy's condition for `action`
+   * is the WHERE of the UPDATE itself, and the request that lost the race writes nothing and answers 409.
+   */
+  private async write(actor: unknown, action: string, expense: Expense, changes: Partial<Expense>): Promise<void> {
+    if (await updateIfAuthorized(this.oso, actor, action, Expense, expense.id, changes)) return;
+    const now = await this.expenses.findOneBy({ id: expense.id });
+    throw new ConflictException(
+      now && now.status !== 'submitted'
+        ? `Expense ${expense.id} is already ${now.status}`
+        : `Expense ${expense.id} changed while this request was being checked; nothing was written`,
+    );
+  }
+
+  /** The expense as stored, with the organization the policy follows. */
+  private async load(id: number): Promise<Expense> {
+    const expense = await this.expenses.findOne({ where: { id }, relations: { organization: true } });
+    if (!expense) throw new NotFoundException();
+    return expense;
   }
 
   /** What the actor may see of an expense, with the actions a UI would offer as buttons. */
