@@ -106,6 +106,20 @@ describe('compiled decisions in OsoService', () => {
     expect(triple(oso, 'read')).toMatchObject({ status: 'compiled', compiledDecisions: 20 });
   });
 
+  it('order a nil attribute as the engine does: nil < 2 is true, as JavaScript compares null with 0', async () => {
+    const oso = await service(`
+      allow(_: User, "under", e: Expense) if e.amount < 2;
+      allow(_: User, "over", e: Expense) if e.amount >= 0;
+      allow(_: User, "negative", e: Expense) if e.amount < -1;`);
+    const nil = new Expense(9, acme, 1, null as unknown as number, '', '');
+    for (const action of ['under', 'over', 'negative']) {
+      expect([action, await oso.isAllowed(alice, action, nil)]).toEqual([action, await oso.engine.isAllowed(alice, action, nil)]);
+    }
+    expect(await oso.isAllowed(alice, 'under', nil)).toBe(true);
+    expect(await oso.isAllowed(alice, 'negative', nil)).toBe(false);
+    expect(triple(oso, 'under')).toMatchObject({ status: 'compiled', engineDecisions: 0 });
+  });
+
   it('never allow when no rule can apply, as the engine', async () => {
     const oso = await service({ dir: TEST_POLICIES });
     expect(await oso.isAllowed(alice, 'fly', expense)).toBe(false);

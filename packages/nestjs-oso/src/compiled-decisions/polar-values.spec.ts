@@ -127,6 +127,28 @@ describe('Polar value semantics of compiled decisions, against the engine', () =
     expect(answered).toBeGreaterThan(RUNS / 4);
   });
 
+  it('orders nil as JavaScript orders null, as the engine does: nil < 2, nil >= 0, not nil < -1, not nil < "b"', async () => {
+    // Issue 15, defect 3: the engine's host compares nil with JavaScript's operators (null counts as 0, and a
+    // non-numeric string as NaN), so `rank < 2` allows a nil rank. Compiled decisions must agree.
+    const cases: Array<[ComparisonOperator, unknown, unknown, boolean]> = [
+      ['Lt', null, 2, true],
+      ['Lt', null, -1, false],
+      ['Geq', null, 0, true],
+      ['Leq', null, null, true],
+      ['Lt', null, null, false],
+      ['Gt', 2, null, true],
+      ['Lt', null, true, true],
+      ['Lt', null, 'b', false],
+      ['Geq', null, 'b', false],
+      ['Geq', null, '', true],
+      ['Lt', null, '5', true],
+    ];
+    for (const [operator, a, b, expected] of cases) {
+      expect([operator, a, b, compare(operator, a, b, false)]).toEqual([operator, a, b, expected]);
+      expect([operator, a, b, await ask(`cmp_${operator}`, a, b)]).toEqual([operator, a, b, expected]);
+    }
+  });
+
   it('`in` answers as the engine does over lists, strings, Sets and Maps, and hands over the rest', async () => {
     const collection = fc.oneof(fc.array(value, { maxLength: 3 }), fc.string({ maxLength: 3 }), fc.array(value, { maxLength: 3 }).map((v) => new Set(v)), value);
     let answered = 0;

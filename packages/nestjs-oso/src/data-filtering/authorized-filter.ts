@@ -78,6 +78,8 @@ export async function buildAuthorizedFilter(
   try {
     const results = oso.queryRule({ bindings, acceptExpression: true }, 'allow', actor ?? null, action, resource);
     const partials: Array<{ bindings: Map<string, unknown> }> = [];
+    // The partial expression of each result, as the engine gave it (`partials` holds it serialized).
+    const expressions = new Map<object, unknown>();
     for await (const result of results) {
       const conflated = conflatedElements(result.get('resource'));
       if (conflated !== undefined) {
@@ -88,18 +90,26 @@ export async function buildAuthorizedFilter(
             'isAllowed for this action.',
         );
       }
-      partials.push({ bindings: new Map([...result.entries()].map(([name, value]) => [name, host.toPolar(value)])) });
+      const partial = { bindings: new Map([...result.entries()].map(([name, value]) => [name, host.toPolar(value)])) };
+      expressions.set(partial, result.get('resource'));
+      partials.push(partial);
     }
     if (partials.length === 0) return filter;
-    const types = host.serializeTypes();
-    const build = async (some: typeof partials) =>
-      parseFilter(oso.getFfi().buildDataFilter(types, some, 'resource', model) as FilterJson, host);
-    // One filter for all results is exact when every branch needs every join; otherwise each result (one way
-    // through the rules) is built alone, which keeps its joins apart from the others'.
-    const all = await build(partials);
-    const exact = exactBranches(all);
-    const parts = exact ? [{ ...all, branches: exact }] : await Promise.all(partials.map(async (p) => withBranches(await build([p]))));
+    const types = host.serializeTypes() as SerializedTypes;
+    const build = async (some: typeof partials, serialized = types) =>
+      parseFilter(oso.getFfi().buildDataFilter(serialized, some, 'resource', model) as FilterJson, host);
+    // One filter for all results is exact when every branch needs every join and no type is reached twice;
+    // otherwise each result (one way through the rules) is built alone, which keeps its joins apart from the others'.
+    // When the engine cannot build them together (two results reaching one type through different relations can
+    // make it fail), each is built alone too, where a failure is final.
+    const all = partials.length === 1 ? undefined : await build(partials).catch(() => undefined);
+    const exact = all && exactBranches(all);
+    const parts = exact
+      ? [{ ...all, branches: exact }]
+      : await Promise.all(partials.map(async (p) => withBranches(await buildResult(p, expressions.get(p), types, build))));
     for (const part of parts) {
+      // Aliases of types (see buildResult) join the filter's types, in a copy: the engine's own stay as they are.
+      if (part.types !== host.types) filter.types = new Map([...filter.types, ...part.types]);
       for (const relation of part.relations) {
         if (!filter.relations.some((known) => sameRelation(known, relation))) filter.relations.push(relation);
       }
@@ -136,22 +146,152 @@ export function filterBranches(filter: Filter): FilterBranch[] {
   const unused = filter.relations.filter((relation) =>
     filter.conditions.some((conditions) => !typesNeeded(filter.model, filter.relations, conditions).has(relation.toTypeName)),
   );
+  const shared = filter.relations.filter((relation) =>
+    filter.relations.some((other) => other !== relation && other.toTypeName === relation.toTypeName),
+  );
   throw new DataFilteringError(
-    `Data filtering: the filter for ${filter.model} joins ${unused.map(describeRelation).join(', ')} for some ` +
-      'of its rules only, and a filter built by Oso.authorizedQuery() does not say for which. Build it with ' +
+    `Data filtering: the filter for ${filter.model} joins ${[...new Set([...unused, ...shared])].map(describeRelation).join(', ')} ` +
+      'for some of its rules only, or reaches one type through two relations, and a filter built by ' +
+      'Oso.authorizedQuery() does not say which rule joins what. Build it with ' +
       'buildAuthorizedFilter() (OsoService.authorizedQuery does), which keeps the joins of each rule.',
   );
 }
 
-/** The branches of a plain filter when they are certain: one branch, no join, or every branch using every join. */
+/**
+ * The branches of a plain filter when they are certain: one branch, no join, or every branch using every join and
+ * no type joined through two relations (oso names joined rows by type, so `Doc.author -> User` and
+ * `Comment.author -> User` of two rules would be read as one row).
+ */
 function exactBranches(filter: Filter): FilterBranch[] | undefined {
   const branches = filter.conditions.map((conditions) => ({ relations: filter.relations, conditions }));
   if (filter.relations.length === 0 || branches.length <= 1) return branches;
+  const targets = new Set(filter.relations.map((relation) => relation.toTypeName));
+  if (targets.size < filter.relations.length) return undefined;
   for (const { conditions } of branches) {
     const needed = typesNeeded(filter.model, filter.relations, conditions);
     if (filter.relations.some((relation) => !needed.has(relation.toTypeName))) return undefined;
   }
   return branches;
+}
+
+/** The types as serialized for the engine's filter builder: fields by name, per Polar type name. */
+type SerializedTypes = Record<string, Record<string, { Relation?: { other_class_tag: string } } & Record<string, unknown>>>;
+
+/** What the engine says when one result reaches a type through two relations. */
+const REACHED_TWICE = /Type `(.+?)` occurs more than once as the target of a relation/;
+
+/**
+ * The filter of one result (one way through the rules). The engine names joined rows by type and refuses a result
+ * that reaches one type through two relations (`d.author.isAdmin and c in d.comments and c.author.isAdmin`). Each
+ * relation into such a type is then given a type of its own, an alias (`User~1`, `User~2`) with the same class and
+ * fields, so that each way has its own row; `filter.types` maps the alias to the type (`polarTypeName`).
+ */
+async function buildResult(
+  partial: { bindings: Map<string, unknown> },
+  expression: unknown,
+  types: SerializedTypes,
+  build: (some: Array<typeof partial>, serialized: SerializedTypes) => Promise<Filter>,
+): Promise<Filter> {
+  let serialized = types;
+  const aliases = new Map<string, string>();
+  for (;;) {
+    try {
+      const filter = await build([partial], serialized);
+      if (aliases.size === 0) return filter;
+      const withAliases = new Map(filter.types);
+      for (const [alias, name] of aliases) withAliases.set(alias, filter.types.get(name)!);
+      return { ...filter, types: withAliases };
+    } catch (error) {
+      const twice = REACHED_TWICE.exec((error as Error)?.message ?? '')?.[1];
+      // Aliases give each relation its own row, which is exact only when no row is reached twice (`u in p.users and
+      // u in t.users`, `foo in foo.bar.foos`) and no type check on a path (`d.author matches User`) needs the name.
+      if (twice === undefined || checksTypeOnPath(expression, twice) || reachesOneRowTwice(expression)) throw error;
+      const next = aliasTargets(serialized, twice, aliases);
+      if (next === undefined) throw error;
+      serialized = next;
+    }
+  }
+}
+
+/** The types with each relation into `typeName` (or into one of its aliases) pointed at a new alias of it. */
+function aliasTargets(types: SerializedTypes, typeName: string, aliases: Map<string, string>): SerializedTypes | undefined {
+  const real = aliases.get(typeName) ?? typeName;
+  const copy: SerializedTypes = {};
+  for (const [name, fields] of Object.entries(types)) copy[name] = { ...fields };
+  let changed = false;
+  for (const fields of Object.values(copy)) {
+    for (const [field, type] of Object.entries(fields)) {
+      const target = type.Relation?.other_class_tag;
+      if (target === undefined || (aliases.get(target) ?? target) !== real) continue;
+      // Relations into other aliases of the type keep theirs.
+      if (target !== typeName && aliases.has(target)) continue;
+      const alias = `${real}~${aliases.size + 1}`;
+      aliases.set(alias, real);
+      copy[alias] = { ...types[real] };
+      fields[field] = { ...type, Relation: { ...type.Relation!, other_class_tag: alias } };
+      changed = true;
+    }
+  }
+  // Bounded: each round gives every relation into the type its own alias, so a second round for it changes nothing.
+  return changed && aliases.size < 64 ? copy : undefined;
+}
+
+/**
+ * Whether one variable (the resource included) is reached through two paths (`u in post.users and u in t.users`),
+ * or two paths are unified (`d.author = c.author`): aliases would lose that both are one row.
+ */
+function reachesOneRowTwice(expression: unknown): boolean {
+  if (!(expression instanceof Expression) || expression.operator !== 'And') return true;
+  const reached = new Map<string, number>([['_this', 1]]);
+  for (const operation of expression.args) {
+    if (!(operation instanceof Expression)) continue;
+    const [left, right] = operation.args;
+    if (operation.operator === 'In' && left instanceof Variable && isPath(right)) {
+      reached.set(left.name, (reached.get(left.name) ?? 0) + 1);
+    } else if (operation.operator === 'Unify' || operation.operator === 'Eq') {
+      if (isDotPath(left) && isDotPath(right)) return true;
+      for (const [a, b] of [[left, right], [right, left]]) {
+        if (a instanceof Variable && isDotPath(b)) reached.set(a.name, (reached.get(a.name) ?? 0) + 1);
+      }
+    } else if (!['Isa', 'In', 'Neq', 'Lt', 'Leq', 'Gt', 'Geq'].includes(operation.operator)) {
+      // Anything else (Or, Not, calls): not analysed, so not aliased.
+      return true;
+    }
+  }
+  return [...reached.values()].some((count) => count > 1);
+}
+
+function isDotPath(term: unknown): boolean {
+  return term instanceof Expression && term.operator === 'Dot' && isPath(term.args[0]);
+}
+
+function isPath(term: unknown): boolean {
+  return term instanceof Variable || isDotPath(term);
+}
+
+/** Whether the partial expression checks the type of something else than the resource against `typeName`. */
+function checksTypeOnPath(expression: unknown, typeName: string): boolean {
+  if (!(expression instanceof Expression)) return false;
+  if (expression.operator === 'Isa') {
+    const [subject, pattern] = expression.args;
+    const isRoot = subject instanceof Variable && subject.name === '_this';
+    return !isRoot && pattern instanceof Pattern && pattern.tag === typeName;
+  }
+  return expression.args.some((arg) => checksTypeOnPath(arg, typeName));
+}
+
+/**
+ * The Polar type a filter's type name stands for: the name itself, or the type of an alias that
+ * `buildAuthorizedFilter` gave to one of two relations into the same type (`User~2` is a `User`). Adapters look up
+ * entities and collections by this name, and keep one row per name.
+ *
+ * @example
+ * polarTypeName(filter, relation.toTypeName); // 'User' for 'User~2'
+ * @publicApi
+ */
+export function polarTypeName(filter: Filter, typeName: string): string {
+  const type = filter.types.get(typeName);
+  return typeof type?.name === 'string' ? type.name : typeName;
 }
 
 /** A filter of one result: all its branches share its joins. */

@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Adapter, Datum, Filter, FilterCondition } from 'oso';
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, RelationMetadata, SelectQueryBuilder } from 'typeorm';
-import { describeRelation, filterBranches, mergeBranches, orderRelations, type FilterBranch, type FilterComparison, type FilterRelation } from '../authorized-filter.js';
+import { describeRelation, filterBranches, mergeBranches, orderRelations, polarTypeName, type FilterBranch, type FilterComparison, type FilterRelation } from '../authorized-filter.js';
 import { DataFilteringError, describeCondition } from '../data-filtering.error.js';
 import { registeredRelation } from '../registered-relation.js';
+import { AskEngine, compare, type ComparisonOperator } from '../../compiled-decisions/polar-values.js';
+import { columnKind, holdsKindOf, polarFamily, type ColumnKind, type Dialect } from './typeorm-column-kind.js';
 
 type ColumnMetadata = EntityMetadata['primaryColumns'][number];
 
@@ -79,6 +81,10 @@ export function typeOrmAdapter(dataSource: DataSource, options?: TypeOrmAdapterO
 }
 
 const TRUE = '1=1';
+type OrderOperator = 'Lt' | 'Leq' | 'Gt' | 'Geq';
+const SQL_ORDER: Record<OrderOperator, string> = { Lt: '<', Leq: '<=', Gt: '>', Geq: '>=' };
+/** `value op column` is `column FLIPPED[op] value`. */
+const FLIPPED: Record<OrderOperator, OrderOperator> = { Lt: 'Gt', Leq: 'Geq', Gt: 'Lt', Geq: 'Leq' };
 const FALSE = '1=0';
 let compilations = 0;
 
@@ -200,6 +206,7 @@ class QueryCompiler {
     const rhs = this.operand(condition.rhs, scopes, condition);
     switch (condition.cmp as FilterComparison) {
       case 'Eq':
+        this.checkCondition(condition, lhs, rhs);
         return this.equal(lhs, rhs, condition);
       case 'Neq':
         return this.not(this.equal(lhs, rhs, condition), lhs, rhs, condition);
@@ -281,6 +288,27 @@ class QueryCompiler {
     return { kind: 'columns', parts, key: 'entity', target: scope.metadata.target };
   }
 
+  /**
+   * The engine rewrites a field used as a condition (`if i.flag`) into `true = i.flag`, and raises on an item whose
+   * field is not a boolean (nil included) where `i.flag = true` is merely false. The two cannot be told apart (nor
+   * the order of the rule's conditions), so `true = column` raises unless every value of the column is a boolean:
+   * a NOT NULL boolean column.
+   */
+  private checkCondition(condition: FilterCondition, lhs: Operand, rhs: Operand): void {
+    const [value, column] = lhs.kind === 'value' ? [lhs, rhs] : [rhs, lhs];
+    if (value.kind !== 'value' || value.value !== true || column.kind !== 'columns' || column.key) return;
+    const part = column.parts[0]!;
+    const kind = this.kind(part);
+    if (kind === 'boolean' && !part.column.isNullable) return;
+    throw this.unsupported(
+      condition,
+      kind === 'boolean'
+        ? 'the column may hold nil, on which the engine raises if the rule uses it as a condition (`if x.flag`), which ' +
+            'reaches data filtering as `true = x.flag`; make the column NOT NULL, or write `x.flag != false and x.flag != nil`'
+        : `${withArticle(kind)} column used as a condition (or compared with true): the engine raises on values that are not booleans`,
+    );
+  }
+
   /** `a = b`, with Polar's meaning of nil (nil = nil), entities compared by key and to-many relations by membership. */
   private equal(lhs: Operand, rhs: Operand, condition: FilterCondition): string {
     if (lhs.kind === 'value' && rhs.kind === 'value') return isDeepStrictEqual(lhs.value, rhs.value) ? TRUE : FALSE;
@@ -293,44 +321,227 @@ class QueryCompiler {
     if (lhs.kind === 'value' && rhs.kind === 'columns') {
       const values = this.valuesFor(rhs, lhs.value);
       if (values === undefined) return FALSE;
-      return this.and(rhs.parts.map((part, i) => this.same(part, values[i])));
+      return this.and(rhs.parts.map((part, i) => this.same(part, values[i], condition)));
     }
     if (lhs.kind === 'columns' && rhs.kind === 'columns' && lhs.parts.length === rhs.parts.length && !lhs.key === !rhs.key) {
-      return this.and(lhs.parts.map((part, i) => this.sameColumns(part, rhs.parts[i]!)));
+      return this.and(lhs.parts.map((part, i) => this.sameColumns(part, rhs.parts[i]!, condition)));
     }
     throw this.unsupported(condition, 'SQL cannot compare these two sides faithfully');
   }
 
   /** `a != b`: the negation of `a = b`, where nullable columns make plain SQL `<>` miss the rows holding nil. */
   private not(equal: string, lhs: Operand, rhs: Operand, condition: FilterCondition): string {
+    if (rhs.kind === 'value') [lhs, rhs] = [rhs, lhs];
+    // A plain column and a value: `!=` is checked on its own, since the engine raises where `=` is merely false.
+    if (lhs.kind === 'value' && rhs.kind === 'columns' && !rhs.key && !isObject(lhs.value)) {
+      return this.distinct(rhs.parts[0]!, lhs.value, condition);
+    }
+    if (lhs.kind === 'columns' && rhs.kind === 'columns' && !lhs.key && !rhs.key && lhs.parts.length === 1 && rhs.parts.length === 1) {
+      return this.distinctColumns(lhs.parts[0]!, rhs.parts[0]!, condition);
+    }
     if (equal === TRUE) return FALSE;
     if (equal === FALSE) return TRUE;
     if (lhs.kind === 'members' || rhs.kind === 'members') return `NOT ${equal}`;
-    if (rhs.kind === 'value') [lhs, rhs] = [rhs, lhs];
     if (lhs.kind === 'value' && rhs.kind === 'columns') {
       const values = this.valuesFor(rhs, lhs.value)!;
-      return this.or(rhs.parts.map((part, i) => this.distinct(part, values[i])));
+      return this.or(rhs.parts.map((part, i) => this.distinct(part, values[i], condition)));
     }
     if (lhs.kind === 'columns' && rhs.kind === 'columns') {
-      return this.or(lhs.parts.map((part, i) => this.distinctColumns(part, rhs.parts[i]!)));
+      return this.or(lhs.parts.map((part, i) => this.distinctColumns(part, rhs.parts[i]!, condition)));
     }
     throw this.unsupported(condition, 'SQL cannot compare these two sides faithfully');
   }
 
+  /**
+   * `a < b` (and `<= > >=`) as the engine orders: numbers and booleans (as 0 and 1) numerically, strings by code
+   * point, and nil as JavaScript does (`nil < 2` is true: null counts as 0). Whatever SQL cannot order the same way
+   * raises.
+   */
   private order(lhs: Operand, rhs: Operand, condition: FilterCondition): string {
-    const operator = { Lt: '<', Leq: '<=', Gt: '>', Geq: '>=' }[condition.cmp as 'Lt' | 'Leq' | 'Gt' | 'Geq'];
-    const side = (operand: Operand, other: Operand): string => {
-      if (operand.kind === 'columns' && operand.parts.length === 1 && !operand.key) return operand.parts[0]!.sql;
-      if (operand.kind === 'value' && other.kind === 'columns' && !isObject(operand.value)) {
-        return this.parameter(this.prepare(operand.value, other.parts[0]!.column));
-      }
-      throw this.unsupported(condition, `${operator} needs a column and a value or two columns`);
-    };
-    if (lhs.kind === 'value' && rhs.kind === 'value') {
-      throw this.unsupported(condition, 'it compares two constants');
+    let operator = condition.cmp as OrderOperator;
+    if (lhs.kind === 'value' && rhs.kind === 'value') throw this.unsupported(condition, 'it compares two constants');
+    if (lhs.kind === 'value') {
+      [lhs, rhs] = [rhs, lhs];
+      operator = FLIPPED[operator];
     }
-    if ((lhs.kind === 'value' && lhs.value === null) || (rhs.kind === 'value' && rhs.value === null)) return FALSE;
-    return `${side(lhs, rhs)} ${operator} ${side(rhs, lhs)}`;
+    const column = lhs.kind === 'columns' && lhs.parts.length === 1 && !lhs.key ? lhs.parts[0]! : undefined;
+    if (!column) throw this.unsupported(condition, `${SQL_ORDER[operator]} needs a column and a value or two columns`);
+    if (rhs.kind === 'value') return this.orderValue(column, operator, rhs.value, condition);
+    const other = rhs.kind === 'columns' && rhs.parts.length === 1 && !rhs.key ? rhs.parts[0]! : undefined;
+    if (!other) throw this.unsupported(condition, `${SQL_ORDER[operator]} needs a column and a value or two columns`);
+    return this.orderColumns(column, operator, other, condition);
+  }
+
+  /** `column op value`, the column's nil rows included when the engine's `nil op value` is true. */
+  private orderValue(part: Part, operator: OrderOperator, value: unknown, condition: FilterCondition): string {
+    if (isObject(value)) throw this.unsupported(condition, 'only plain values can be ordered');
+    const kind = this.kind(part);
+    const family = polarFamily(kind);
+    if (kind === 'digits' || kind === 'opaque') {
+      const what = kind === 'digits' ? 'big integer' : 'decimal';
+      throw this.unsupported(condition, `the engine orders this ${what} column as the strings the driver gives, not as numbers`);
+    }
+    // The rows holding nil: JavaScript's `null op value` (the engine's host answers it), or a raise where the
+    // engine's answer would depend on how the policy was written (`not x < "b"` reaches us as `x >= "b"`).
+    const nilRows = (): boolean => {
+      if (!part.column.isNullable) return false;
+      if (typeof value === 'string' && Number.isNaN(Number(value))) {
+        throw this.unsupported(
+          condition,
+          'nil and a non-numeric string are unordered in the engine (both < and >= are false), so whether nil rows pass ' +
+            'depends on whether the rule was written negated',
+        );
+      }
+      return this.polarOrder(operator, null, value, condition);
+    };
+    const withNil = (sql: string) => (nilRows() ? this.or([sql, `${part.sql} IS NULL`]) : sql);
+    if (value === null) {
+      // `x op nil`: JavaScript compares x with null as with 0.
+      if (family === 'number') {
+        const sql = `${part.sql} ${SQL_ORDER[operator]} ${this.parameter(0)}`;
+        return part.column.isNullable && this.polarOrder(operator, null, null, condition) ? this.or([sql, `${part.sql} IS NULL`]) : sql;
+      }
+      if (family === 'boolean') {
+        const nil = this.polarOrder(operator, null, null, condition);
+        return this.booleanChoice(part, (b) => this.polarOrder(operator, b, null, condition), nil);
+      }
+      throw this.unsupported(condition, `ordering ${withArticle(kind)} column against nil depends on JavaScript's conversion of each value`);
+    }
+    if (family === 'other') return withNil(`${part.sql} ${SQL_ORDER[operator]} ${this.parameter(this.prepare(value, part.column))}`);
+    if (family === 'boolean') {
+      if (typeof value !== 'boolean' && typeof value !== 'number') throw this.typeError(condition, kind, value);
+      return this.booleanChoice(part, (b) => this.polarOrder(operator, b, value, condition), nilRows());
+    }
+    if (family === 'number') {
+      if (typeof value !== 'number' && typeof value !== 'boolean') throw this.typeError(condition, kind, value);
+      let bound = +value;
+      if (!Number.isFinite(bound)) throw this.unsupported(condition, 'the value is not a finite number');
+      let op = operator;
+      // An integer column against 2.5: `< 2.5` is `<= 2`, `> 2.5` is `>= 3` (PostgreSQL would reject 2.5 as an integer).
+      if (kind === 'integer' && !Number.isInteger(bound)) {
+        [op, bound] = operator === 'Lt' || operator === 'Leq' ? ['Leq', Math.floor(bound)] : ['Geq', Math.ceil(bound)];
+      }
+      return withNil(`${part.sql} ${SQL_ORDER[op]} ${this.parameter(bound)}`);
+    }
+    if (typeof value !== 'string') throw this.typeError(condition, kind, value);
+    if (kind === 'uuid') {
+      // PostgreSQL orders uuids as their lowercase spelling; it would read another spelling as the same uuid.
+      if (!holdsKindOf(kind, value)) throw this.unsupported(condition, 'the value is not a lowercase uuid');
+      return withNil(`${part.sql} ${SQL_ORDER[operator]} ${this.parameter(value)}`);
+    }
+    return withNil(this.stringOrder(part.sql, SQL_ORDER[operator], this.parameter(value)));
+  }
+
+  /** `a op b` on two columns: numbers and booleans with nil as 0 (as JavaScript compares null), strings by code point. */
+  private orderColumns(a: Part, operator: OrderOperator, b: Part, condition: FilterCondition): string {
+    const [kindA, kindB] = [this.kind(a), this.kind(b)];
+    const [ka, kb] = [polarFamily(kindA), polarFamily(kindB)];
+    const numeric = (family: string) => family === 'number' || family === 'boolean';
+    if (!plainString(kindA) || !plainString(kindB)) {
+      throw this.unsupported(condition, `the engine orders ${kindA} and ${kindB} columns by the strings the driver gives`);
+    }
+    if (numeric(ka) && numeric(kb)) {
+      return `${this.asNumber(a, ka)} ${SQL_ORDER[operator]} ${this.asNumber(b, kb)}`;
+    }
+    if (ka === 'string' && kb === 'string' && !a.column.isNullable && !b.column.isNullable) {
+      return this.stringOrder(a.sql, SQL_ORDER[operator], b.sql);
+    }
+    if (ka === 'other' && kb === 'other' && !a.column.isNullable && !b.column.isNullable) {
+      return `${a.sql} ${SQL_ORDER[operator]} ${b.sql}`;
+    }
+    throw this.unsupported(
+      condition,
+      ka === kb
+        ? 'nil in one of the columns is ordered by JavaScript\'s conversion of the other column\'s values'
+        : `Polar cannot order ${withArticle(ka)} column against ${withArticle(kb)} column (the engine raises)`,
+    );
+  }
+
+  /** A numeric or boolean column as the number JavaScript compares: nil as 0, booleans as 0 and 1. */
+  private asNumber(part: Part, family: string): string {
+    if (family === 'boolean') return `(CASE WHEN ${part.sql} THEN 1 ELSE 0 END)`;
+    return part.column.isNullable ? `COALESCE(${part.sql}, 0)` : part.sql;
+  }
+
+  /** The rows of a boolean column whose value passes `test` (nil rows when `nil` is true). */
+  private booleanChoice(part: Part, test: (value: boolean) => boolean, nil: boolean): string {
+    const values = [false, true].filter(test);
+    let rows = FALSE;
+    if (values.length === 2) rows = `${part.sql} IS NOT NULL`;
+    else if (values.length === 1) rows = `${part.sql} = ${this.parameter(this.prepare(values[0], part.column))}`;
+    return nil && part.column.isNullable ? this.or([rows, `${part.sql} IS NULL`]) : rows;
+  }
+
+  /** The engine's answer to `left op right`; a comparison it rejects raises. */
+  private polarOrder(operator: ComparisonOperator, left: unknown, right: unknown, condition: FilterCondition): boolean {
+    try {
+      return compare(operator, left, right, false);
+    } catch (error) {
+      if (error instanceof AskEngine) {
+        throw this.unsupported(condition, `the engine cannot compare ${String(left)} with ${String(right)} (${error.reason})`);
+      }
+      throw error;
+    }
+  }
+
+  /** Strings ordered by code point, whatever the column's collation. */
+  private stringOrder(left: string, operator: string, right: string): string {
+    switch (this.dialect()) {
+      case 'postgres':
+        return `${left} ${operator} ${right} COLLATE "C"`;
+      case 'mysql':
+        return `CAST(${left} AS BINARY) ${operator} CAST(${right} AS BINARY)`;
+      case 'sqlite':
+        return `${left} ${operator} ${right} COLLATE BINARY`;
+      default:
+        throw new DataFilteringError(`TypeOrmAdapter: ordering strings exactly is not supported on ${this.dataSource.options.type}`);
+    }
+  }
+
+  /** Strings equal byte for byte: no case folding, no trailing-space padding, whatever the column's collation. */
+  private stringEqual(left: string, right: string, list = false): string {
+    switch (this.dialect()) {
+      case 'postgres':
+        return list ? `${left} IN (${right})` : `${left} = ${right}`;
+      case 'mysql':
+        // The plain comparison can use an index; BINARY makes it exact (MariaDB pads and folds case otherwise).
+        return list
+          ? `(${left} IN (${right}) AND CAST(${left} AS BINARY) IN (${right}))`
+          : `(${left} = ${right} AND CAST(${left} AS BINARY) = CAST(${right} AS BINARY))`;
+      case 'sqlite':
+        return list ? `${left} COLLATE BINARY IN (${right})` : `${left} = ${right} COLLATE BINARY`;
+      default:
+        throw new DataFilteringError(`TypeOrmAdapter: comparing strings exactly is not supported on ${this.dataSource.options.type}`);
+    }
+  }
+
+  private kind(part: Part): ColumnKind {
+    return columnKind(part.column, this.dialect());
+  }
+
+  private dialect(): Dialect {
+    const type = this.dataSource.options.type;
+    if (type === 'postgres' || type === 'cockroachdb') return 'postgres';
+    if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') return 'mysql';
+    if (['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'expo', 'cordova', 'react-native', 'nativescript'].includes(type)) return 'sqlite';
+    return undefined;
+  }
+
+  private converts(condition: FilterCondition, a: ColumnKind, b: ColumnKind): DataFilteringError {
+    return this.unsupported(condition, `the database converts between ${a} and ${b} columns; Polar compares the strings`);
+  }
+
+  private opaque(condition: FilterCondition): DataFilteringError {
+    return this.unsupported(
+      condition,
+      'a decimal column reaches the engine as a string spelled by the driver ("2.50"), which SQL cannot match exactly; ' +
+        'compare it with nil only, or use a float or integer column',
+    );
+  }
+
+  private typeError(condition: FilterCondition, kind: ColumnKind, value: unknown): DataFilteringError {
+    const what = `${typeof value} ${JSON.stringify(value)}`;
+    return this.unsupported(condition, `Polar cannot compare ${withArticle(kind)} column with ${what} (the engine raises, or != and not = differ)`);
   }
 
   /** `element in collection` (or `not in`): a list value, a PostgreSQL array column, or a to-many relation. */
@@ -342,13 +553,28 @@ class QueryCompiler {
         return found !== negated ? TRUE : FALSE;
       }
       const list = collection.value;
-      if (element.kind === 'columns' && !element.key && list.every((item) => item !== null && !isObject(item))) {
-        // A plain column and plain values: one IN list. An empty list allows nothing (`in`) or everything (`not in`).
-        if (list.length === 0) return negated ? TRUE : FALSE;
+      if (!negated && list.length > 0 && list.every((item) => item === true)) {
+        // Merged `true = x.flag` branches (see checkCondition).
+        this.checkCondition(condition, { kind: 'value', value: true }, element);
+      }
+      if (element.kind === 'columns' && !element.key && list.every((item) => !isObject(item))) {
+        // A plain column and plain values: one IN list of the values the column's kind can unify with, and nil.
         const part = element.parts[0]!;
-        const values = this.parameter(list.map((item) => this.prepare(item, part.column)), true);
-        if (!negated) return `${part.sql} IN (${values})`;
-        return part.column.isNullable ? `(${part.sql} NOT IN (${values}) OR ${part.sql} IS NULL)` : `${part.sql} NOT IN (${values})`;
+        const kind = this.kind(part);
+        if (kind === 'opaque' && list.some((item) => item !== null)) throw this.opaque(condition);
+        const kept = [...new Set(list.filter((item) => item !== null && holdsKindOf(kind, item)))];
+        const nil = list.includes(null);
+        let found = FALSE;
+        if (kept.length > 0) {
+          const values = this.parameter(kept.map((item) => this.prepare(item, part.column)), true);
+          found = kind === 'string' ? this.stringEqual(part.sql, values, true) : `${part.sql} IN (${values})`;
+        }
+        const nullable = part.column.isNullable;
+        if (!negated) return this.or([found, nil && nullable ? `${part.sql} IS NULL` : FALSE]);
+        // `x not in list`: none of the values, and nil rows unless nil is in the list.
+        const notFound = found === FALSE ? TRUE : `NOT (${found})`;
+        if (!nullable) return notFound;
+        return nil ? this.and([notFound, `${part.sql} IS NOT NULL`]) : this.or([notFound, `${part.sql} IS NULL`]);
       }
       const each = list.map((value) => this.equal(element, { kind: 'value', value }, condition));
       if (!negated) return this.or(each);
@@ -408,28 +634,54 @@ class QueryCompiler {
     return keys.some((key) => key === undefined || key === null) ? undefined : keys;
   }
 
-  private same(part: Part, value: unknown): string {
-    const prepared = value === null ? null : this.prepare(value, part.column);
-    return prepared === null || prepared === undefined ? `${part.sql} IS NULL` : `${part.sql} = ${this.parameter(prepared)}`;
+  /** `column = value` as Polar unifies: a value of another kind (`"2"` for an integer column) is never equal. */
+  private same(part: Part, value: unknown, condition: FilterCondition): string {
+    if (value === null || value === undefined) return `${part.sql} IS NULL`;
+    const kind = this.kind(part);
+    if (kind === 'opaque') throw this.opaque(condition);
+    if (!holdsKindOf(kind, value)) return FALSE;
+    const parameter = this.parameter(this.prepare(value, part.column));
+    return kind === 'string' ? this.stringEqual(part.sql, parameter) : `${part.sql} = ${parameter}`;
   }
 
-  private distinct(part: Part, value: unknown): string {
-    const prepared = value === null ? null : this.prepare(value, part.column);
-    if (prepared === null || prepared === undefined) return `${part.sql} IS NOT NULL`;
-    const sql = `${part.sql} <> ${this.parameter(prepared)}`;
+  /** `column != value`: the negation of `=`, nil rows included (Polar says `nil != "x"`). */
+  private distinct(part: Part, value: unknown, condition: FilterCondition): string {
+    if (value === null || value === undefined) return `${part.sql} IS NOT NULL`;
+    const kind = this.kind(part);
+    const family = polarFamily(kind);
+    if (kind === 'opaque') throw this.opaque(condition);
+    if (family !== 'other' && family !== valueFamily(value)) {
+      // The engine raises on `1 != "a"`, and `1 != true` differs from `not 1 = true`, which also reaches us as `!=`.
+      throw this.typeError(condition, kind, value);
+    }
+    if (!holdsKindOf(kind, value)) return TRUE;
+    const parameter = this.parameter(this.prepare(value, part.column));
+    const equal = kind === 'string' ? this.stringEqual(part.sql, parameter) : `${part.sql} = ${parameter}`;
+    const sql = `NOT (${equal})`;
     // Polar says `nil != "x"`; SQL says NULL <> 'x' is unknown, so nullable columns add the NULL rows back.
     return part.column.isNullable ? `(${sql} OR ${part.sql} IS NULL)` : sql;
   }
 
-  private sameColumns(a: Part, b: Part): string {
-    const sql = `${a.sql} = ${b.sql}`;
-    return a.column.isNullable || b.column.isNullable ? `(${sql} OR (${a.sql} IS NULL AND ${b.sql} IS NULL))` : sql;
+  /** `a = b` on two columns: values of one kind compared exactly, nil equal to nil, different kinds never equal. */
+  private sameColumns(a: Part, b: Part, condition: FilterCondition): string {
+    const bothNil = a.column.isNullable && b.column.isNullable ? `(${a.sql} IS NULL AND ${b.sql} IS NULL)` : FALSE;
+    const [ka, kb] = [this.kind(a), this.kind(b)];
+    if (ka !== 'other' && kb !== 'other' && polarFamily(ka) !== polarFamily(kb)) return bothNil;
+    // A big integer or uuid against a text column: the database would convert one into the other.
+    if ((!plainString(ka) || !plainString(kb)) && ka !== kb) throw this.converts(condition, ka, kb);
+    const sql = ka === 'string' && kb === 'string' ? this.stringEqual(a.sql, b.sql) : `${a.sql} = ${b.sql}`;
+    return bothNil === FALSE ? sql : `(${sql} OR ${bothNil})`;
   }
 
-  private distinctColumns(a: Part, b: Part): string {
-    const sql = `${a.sql} <> ${b.sql}`;
+  private distinctColumns(a: Part, b: Part, condition: FilterCondition): string {
+    const [ka, kb] = [this.kind(a), this.kind(b)];
+    if ((!plainString(ka) || !plainString(kb)) && ka !== kb) throw this.converts(condition, ka, kb);
+    if (ka !== 'other' && kb !== 'other' && polarFamily(ka) !== polarFamily(kb)) {
+      throw this.unsupported(condition, `Polar cannot tell ${withArticle(ka)} column from ${withArticle(kb)} column with != (the engine raises or compares numbers)`);
+    }
+    const sql = ka === 'string' && kb === 'string' ? `NOT ${this.stringEqual(a.sql, b.sql)}` : `${a.sql} <> ${b.sql}`;
     if (!a.column.isNullable && !b.column.isNullable) return sql;
-    return `(${sql} OR (${a.sql} IS NULL AND ${b.sql} IS NOT NULL) OR (${a.sql} IS NOT NULL AND ${b.sql} IS NULL))`;
+    return `((${sql}) OR (${a.sql} IS NULL AND ${b.sql} IS NOT NULL) OR (${a.sql} IS NOT NULL AND ${b.sql} IS NULL))`;
   }
 
   private and(clauses: string[]): string {
@@ -463,7 +715,8 @@ class QueryCompiler {
   }
 
   private metadataOf(typeName: string): EntityMetadata {
-    const target = this.options.entities?.[typeName] ?? this.filter.types.get(typeName)?.cls;
+    // An alias (`User~2`, one of two relations into User) is looked up as its type.
+    const target = this.options.entities?.[polarTypeName(this.filter, typeName)] ?? this.filter.types.get(typeName)?.cls;
     if (target === undefined || !this.dataSource.hasMetadata(target)) {
       throw new DataFilteringError(
         `TypeOrmAdapter: the Polar type ${typeName} is not an entity of this DataSource; register the entity class ` +
@@ -475,7 +728,8 @@ class QueryCompiler {
 
   private unsupported(condition: FilterCondition, reason: string): DataFilteringError {
     return new DataFilteringError(
-      `TypeOrmAdapter: cannot filter ${this.filter.model} on the condition ${describeCondition(condition)}: ${reason}`,
+      // Aliases (`User~2`, one of two relations into User) read as their type.
+      `TypeOrmAdapter: cannot filter ${this.filter.model} on the condition ${describeCondition(condition).replace(/~\d+\b/g, '')}: ${reason}`,
     );
   }
 }
@@ -486,6 +740,21 @@ function relationOf(metadata: EntityMetadata, field: string): RelationMetadata |
     metadata.findRelationWithPropertyPath(field) ??
     metadata.relationIds.find((relationId) => relationId.propertyName === field)?.relation
   );
+}
+
+/** "an integer", "a string". */
+function withArticle(kind: string): string {
+  return /^[aeiou]/.test(kind) ? `an ${kind}` : `a ${kind}`;
+}
+
+/** Strings that are only strings (not big integers, uuids or decimals the driver spells). */
+function plainString(kind: ColumnKind): boolean {
+  return kind !== 'digits' && kind !== 'uuid' && kind !== 'opaque';
+}
+
+/** The family of a plain value for `!=`: numbers, strings, booleans. */
+function valueFamily(value: unknown): string {
+  return typeof value === 'number' ? 'number' : typeof value === 'string' ? 'string' : typeof value === 'boolean' ? 'boolean' : 'other';
 }
 
 function isObject(value: unknown): value is object {
