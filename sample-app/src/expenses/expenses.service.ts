@@ -1,8 +1,8 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { OsoService } from 'nestjs-oso';
+import { updateAuthorized } from 'nestjs-oso/typeorm';
 import type { Repository, SelectQueryBuilder } from 'typeorm';
-import { updateIfAuthorized } from '../database/update-if-authorized.js';
 import { Organization } from '../organizations/organization.entity.js';
 import type { CreateExpenseDto, PageQueryDto, UpdateExpenseDto } from './expense.dto.js';
 import { Expense } from './expense.entity.js';
@@ -77,7 +77,8 @@ export class ExpensesService {
    * is the WHERE of the UPDATE itself, and the request that lost the race writes nothing and answers 409.
    */
   private async write(actor: unknown, action: string, expense: Expense, changes: Partial<Expense>): Promise<void> {
-    if (await updateIfAuthorized(this.oso, actor, action, Expense, expense.id, changes)) return;
+    const allowed = await this.oso.authorizedQuery<SelectQueryBuilder<Expense>>(actor, action, Expense);
+    if ((await updateAuthorized(allowed.andWhere(`${allowed.alias}.id = :id`, { id: expense.id }), changes)) === 1) return;
     const now = await this.expenses.findOneBy({ id: expense.id });
     throw new ConflictException(
       now && now.status !== 'submitted'
