@@ -1,6 +1,6 @@
 import type { Adapter, Class, Oso } from 'oso';
 import { buildAuthorizedFilter } from './authorized-filter.js';
-import { InMemoryAdapter, type InMemoryAdapterOptions, type InMemoryQuery } from './in-memory.adapter.js';
+import { InMemoryAdapter, InMemoryQuery, type InMemoryAdapterOptions } from './in-memory.adapter.js';
 
 /**
  * The query of the resources of `resourceClass` that `actor` may do `action` on, built in one partial evaluation of
@@ -21,7 +21,10 @@ export async function buildAuthorizedQuery<Query = unknown>(
   adapter?: Adapter<Query, unknown>,
 ): Promise<Query> {
   const filter = await buildAuthorizedFilter(oso, actor, action, resourceClass);
-  return (adapter ?? (oso.getHost().adapter as Adapter<Query, unknown>)).buildQuery(filter);
+  const query = (adapter ?? (oso.getHost().adapter as Adapter<Query, unknown>)).buildQuery(filter);
+  // The in-memory predicate leaves to the engine the items it cannot decide as the engine would.
+  if (query instanceof InMemoryQuery) query.isAllowed = (item) => oso.isAllowed(actor, action, item);
+  return query;
 }
 
 /**
@@ -46,10 +49,11 @@ export async function fetchAuthorizedResources<Resource = unknown>(
 }
 
 /**
- * The items of an array that `actor` may do `action` on, as `isAllowed` would decide each, but with ONE partial
- * evaluation of the policy and a JavaScript predicate. Relations are joined through `options.collections` (hash
- * joins), or through the items' own loaded properties; without options, an `InMemoryAdapter` the engine was given is
- * used.
+ * The items of an array that `actor` may do `action` on, exactly as `isAllowed` would decide each (its errors
+ * included), but with ONE partial evaluation of the policy and a JavaScript predicate; the few items the predicate
+ * cannot decide as the engine would (a property absent, a value of another type) are asked of `isAllowed`.
+ * Relations are joined through `options.collections` (hash joins), or through the items' own loaded properties;
+ * without options, an `InMemoryAdapter` the engine was given is used.
  *
  * @example
  * const visible = await filterAuthorizedItems(oso, user, 'read', Expense, expenses, {
@@ -68,6 +72,6 @@ export async function filterAuthorizedItems<Item>(
 ): Promise<Item[]> {
   const configured = oso.getHost().adapter;
   const adapter = options || !(configured instanceof InMemoryAdapter) ? new InMemoryAdapter(options) : configured;
-  const filter = await buildAuthorizedFilter(oso, actor, action, resourceClass);
-  return (adapter.buildQuery(filter) as InMemoryQuery<Item>).filter(items);
+  const query = await buildAuthorizedQuery(oso, actor, action, resourceClass, adapter as Adapter<InMemoryQuery<Item>, unknown>);
+  return query.authorizedItems(items);
 }

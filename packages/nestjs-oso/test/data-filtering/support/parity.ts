@@ -70,7 +70,11 @@ export async function expectParity(
       if (typeof name === 'string' && dataSource.hasMetadata(type.cls)) collections[name] = await dataSource.getRepository(type.cls).find();
     }
     const kept = await filterAuthorizedItems(oso, actor, action, entity, items, { collections });
-    expect(keys(kept)).toEqual(keys(allowed));
+    // What the engine says of these very items: whole objects compare by deep equality, so relations loaded on the
+    // items can change it (`post in user.posts` is false for a post that carries its tags).
+    const allowedItems: ObjectLiteral[] = [];
+    for (const item of items) if (await oso.isAllowed(actor, action, item)) allowedItems.push(item);
+    expect(keys(kept)).toEqual(keys(allowedItems));
   }
   return rows;
 }
