@@ -504,9 +504,10 @@ class QueryCompiler {
       case 'postgres':
         return list ? `${left} IN (${right})` : `${left} = ${right}`;
       case 'mysql':
-        // BINARY alone: MariaDB pads and folds case otherwise, and a plain `=` beside it (for an index) lets its
-        // optimizer propagate the padded equality into the binary one, which then matches 'a ' for 'a'.
-        return list ? `CAST(${left} AS BINARY) IN (${right})` : `CAST(${left} AS BINARY) = CAST(${right} AS BINARY)`;
+        // The plain comparison can use an index; BINARY makes it exact (MariaDB pads and folds case otherwise).
+        return list
+          ? `(${left} IN (${right}) AND CAST(${left} AS BINARY) IN (${right}))`
+          : `(${left} = ${right} AND CAST(${left} AS BINARY) = CAST(${right} AS BINARY))`;
       case 'sqlite':
         return list ? `${left} COLLATE BINARY IN (${right})` : `${left} = ${right} COLLATE BINARY`;
       default:

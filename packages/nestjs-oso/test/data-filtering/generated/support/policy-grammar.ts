@@ -314,3 +314,20 @@ export function caseArb(setsPerPolicy: number): fc.Arbitrary<GeneratedCase> {
   });
 }
 
+
+/**
+ * Excluded on MariaDB only, until the TypeORM adapter is fixed: a rule that follows a relation (an `EXISTS`
+ * subquery), on data holding two strings that differ only by trailing spaces. MariaDB caches a subquery's result by
+ * the outer columns it reads, compared under their PAD SPACE collation, so a row with `code = 'a '` can get the
+ * cached answer of one with `code = 'a'` (seen at 20,000 cases: `d.code in [nil, "Ab", "a"] and d.org.tier <= nil`
+ * returned the `'a '` doc; with `optimizer_switch='subquery_cache=off'` the same SQL is exact).
+ */
+export function mariadbExcluded(policy: GeneratedPolicy, data: GeneratedData, _actor: ActorRow): boolean {
+  // The outer rows of the subqueries: docs (their code) and, for memberships, organizations (their name).
+  const confusable = (values: Array<string | null>) => {
+    const strings = values.filter((value): value is string => typeof value === 'string');
+    return strings.some((a) => strings.some((b) => a !== b && a.trimEnd() === b.trimEnd()));
+  };
+  const padConfusable = confusable(data.docs.map((row) => row.code)) || confusable(data.orgs.map((row) => row.name));
+  return padConfusable && policy.rules.some((atoms) => atoms.some((atom) => atom.kind === 'role' || atom.path !== 'd'));
+}
