@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
-import { routeRuleOf } from './route-rules.js';
+import { methodsOf, routeRuleOf } from './route-rules.js';
 
 /**
  * The metadata keys other transports' decorators put on their handler methods, with what they make of a method.
@@ -60,17 +60,4 @@ function hasOwnRequireAuthorization(classRef: Type, handler: object): boolean {
           (interceptor === RequireAuthorizationInterceptor || interceptor.prototype instanceof RequireAuthorizationInterceptor)),
     ),
   );
-}
-
-/** The methods of a class, its own and inherited, each once. */
-function* methodsOf(classRef: Type): Generator<[string, object]> {
-  const seen = new Set<string>();
-  for (let proto = classRef.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      if (name === 'constructor' || seen.has(name)) continue;
-      seen.add(name);
-      const method = Object.getOwnPropertyDescriptor(proto, name)?.value as unknown;
-      if (typeof method === 'function') yield [name, method];
-    }
-  }
 }

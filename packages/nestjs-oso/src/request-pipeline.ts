@@ -3,7 +3,7 @@ import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { OsoGuard } from './oso.guard.js';
 import type { OsoModuleOptions } from './oso-module-options.interface.js';
-import { routeGuards, routeRuleOf } from './route-rules.js';
+import { methodsOf, routeGuards, routeRuleOf } from './route-rules.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
 const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
@@ -126,16 +126,8 @@ function guardName(metatype: unknown): string {
 
 /** The route handlers of a controller class: its methods that carry an HTTP method. */
 function* routeHandlers(controller: Type): Generator<[string, object]> {
-  const seen = new Set<string>();
-  for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      if (name === 'constructor' || seen.has(name)) continue;
-      seen.add(name);
-      const handler = Object.getOwnPropertyDescriptor(proto, name)?.value as unknown;
-      if (typeof handler === 'function' && Reflect.getMetadata(METHOD_METADATA, handler) !== undefined) {
-        yield [name, handler];
-      }
-    }
+  for (const [name, handler] of methodsOf(controller)) {
+    if (Reflect.getMetadata(METHOD_METADATA, handler) !== undefined) yield [name, handler];
   }
 }
 

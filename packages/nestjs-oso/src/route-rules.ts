@@ -50,3 +50,16 @@ export function routeGuards(controller: Type, handler: object): unknown[] {
     .flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[])
     .filter((guard) => guard !== HTTP_ONLY_GUARD);
 }
+
+/** The methods of a class, its own and inherited, each once. */
+export function* methodsOf(classRef: Type): Generator<[string, object]> {
+  const seen = new Set<string>();
+  for (let proto = classRef.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      if (name === 'constructor' || seen.has(name)) continue;
+      seen.add(name);
+      const method = Object.getOwnPropertyDescriptor(proto, name)?.value as unknown;
+      if (typeof method === 'function') yield [name, method];
+    }
+  }
+}
