@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { OsoModule } from '../src/index.js';
 import { createTestApp, PLATFORMS, testOsoOptions } from './app/create-app.js';
-import { LogCollector } from './app/log-collector.js';
+import { LogCollector } from './fixtures/log-collector.js';
 
 /**
  * The scenarios of flask-oso's and django-oso's documentation, on the main e2e app (actor from the `x-user`

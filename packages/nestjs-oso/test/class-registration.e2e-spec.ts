@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { Controller, Get, Module, Param, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { Authorize, OsoModule, OsoService, PolarClass } from '../src/index.js';
 import { createTestApp, PLATFORMS } from './app/create-app.js';
+import { policyFixture } from './fixtures/policies.js';
 
-const WIDGETS_DIR = join(import.meta.dirname, 'policies-widgets');
+const WIDGETS_DIR = policyFixture('widgets');
 
 /** Two unrelated classes that both call themselves Widget in Polar; each app registers one of them. */
 @PolarClass('Widget')

@@ -28,30 +28,30 @@ function cli(args: string[], input = ''): Promise<Run> {
 describe('the nestjs-oso command line', () => {
   describe('check', () => {
     it('exits 0 on a policy that loads, listing its files and classes', async () => {
-      const run = await cli(['check', '--classes', 'test/cli/classes.mjs', 'test/policies']);
+      const run = await cli(['check', '--classes', 'test/fixtures/cli-classes.mjs', 'test/fixtures/policies/expenses']);
       expect(run).toEqual({
         code: 0,
         stdout:
           'OK: 2 policy files loaded, classes: HttpRequest, Expense, Membership, Organization, User\n' +
-          '  test/policies/authorization.polar\n' +
-          '  test/policies/routes/http.polar\n',
+          '  test/fixtures/policies/expenses/authorization.polar\n' +
+          '  test/fixtures/policies/expenses/routes/http.polar\n',
         stderr: '',
       });
     });
 
     it('without --classes, checks the policy with stand-ins for the classes it names, and says so', async () => {
-      const run = await cli(['check', 'test/policies']);
+      const run = await cli(['check', 'test/fixtures/policies/expenses']);
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('OK: 2 policy files loaded');
       expect(run.stdout).toContain('note: without --classes, User, Organization, Expense are empty stand-ins');
     });
 
     it('exits 1 on a syntax error, with file:line:column and the line itself', async () => {
-      const run = await cli(['check', 'test/policies-broken']);
+      const run = await cli(['check', 'test/fixtures/policies/broken']);
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr).toBe(
-        "test/policies-broken/broken.polar:3:17: error: did not expect to find the token ';'\n" +
+        "test/fixtures/policies/broken/broken.polar:3:17: error: did not expect to find the token ';'\n" +
           '\t003:   resource.id = ;\n' +
           '\t                     ^\n' +
           'FAILED: the policy does not load\n',
@@ -59,27 +59,27 @@ describe('the nestjs-oso command line', () => {
     });
 
     it('exits 1 on a rule over a class the --classes modules do not have (oso alone only warns)', async () => {
-      const run = await cli(['check', '-c', 'test/cli/classes.mjs', 'test/policies-typo/typo.polar']);
+      const run = await cli(['check', '-c', 'test/fixtures/cli-classes.mjs', 'test/fixtures/policies/typo/typo.polar']);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain('test/policies-typo/typo.polar:2:13: error: Unknown specializer Usr');
+      expect(run.stderr).toContain('test/fixtures/policies/typo/typo.polar:2:13: error: Unknown specializer Usr');
       expect(run.stderr).toContain('FAILED: 1 error');
     });
 
     it('exits 1 on a policy that names a class nobody registered, and on a folder that does not exist', async () => {
       const [unregistered, missing] = await Promise.all([
-        cli(['check', '-c', 'test/cli/classes.mjs', 'test/policies-widgets']),
+        cli(['check', '-c', 'test/fixtures/cli-classes.mjs', 'test/fixtures/policies/widgets']),
         cli(['check', 'test/no-such-folder']),
       ]);
       expect(unregistered.code).toBe(1);
-      expect(unregistered.stderr).toContain('test/policies-widgets/widgets.polar:3:1: error: Unregistered class: Member');
+      expect(unregistered.stderr).toContain('test/fixtures/policies/widgets/widgets.polar:3:1: error: Unregistered class: Member');
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain(`error: policyDir "${join(packageDir, 'test', 'no-such-folder')}" does not exist`);
     });
 
     it('exits 2 on a wrong command line', async () => {
-      const wrong = [[], ['check'], ['lint', 'test/policies'], ['check', '--verbose', 'test/policies']];
+      const wrong = [[], ['check'], ['lint', 'test/fixtures/policies/expenses'], ['check', '--verbose', 'test/fixtures/policies/expenses']];
       const [badModule, ...runs] = await Promise.all([
-        cli(['check', '--classes', 'test/cli/missing.mjs', 'test/policies']),
+        cli(['check', '--classes', 'test/fixtures/missing.mjs', 'test/fixtures/policies/expenses']),
         ...wrong.map((args) => cli(args)),
       ]);
       runs.forEach((run, i) => {
@@ -87,14 +87,14 @@ describe('the nestjs-oso command line', () => {
         expect(run!.stderr).toContain('Usage: nestjs-oso <check|repl>');
       });
       expect(badModule!.code).toBe(2);
-      expect(badModule!.stderr).toContain('error: cannot import the --classes module test/cli/missing.mjs');
+      expect(badModule!.stderr).toContain('error: cannot import the --classes module test/fixtures/missing.mjs');
     });
   });
 
   describe('repl', () => {
     it('answers the queries piped into it, one a line, and goes on after an error', async () => {
       const run = await cli(
-        ['repl', 'test/policies-routes-only'],
+        ['repl', 'test/fixtures/policies/routes-only'],
         [
           'allow("ada", "GET", new HttpRequest("GET", "/", null, {}, {}, {}))',
           'allow("ada", "GET", new HttpRequest("GET", "/secret", null, {}, {}, {}));',
@@ -110,9 +110,9 @@ describe('the nestjs-oso command line', () => {
     });
 
     it('exits 1 when the policy does not load', async () => {
-      const run = await cli(['repl', 'test/policies-broken'], 'true');
+      const run = await cli(['repl', 'test/fixtures/policies/broken'], 'true');
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain('test/policies-broken/broken.polar:3:17: error:');
+      expect(run.stderr).toContain('test/fixtures/policies/broken/broken.polar:3:17: error:');
     });
   });
 });

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { OsoGuard, OsoModule } from '../src/index.js';
 import { createTestApp, testOsoOptions, type AppSpec } from './app/create-app.js';
 import { ExpenseResolver, ExpensesController, ExpensesService, ReportsController, RootController } from './app/expenses.controllers.js';
-import { LogCollector } from './app/log-collector.js';
+import { LogCollector } from './fixtures/log-collector.js';
 
 @Controller('guarded')
 @UseGuards(OsoGuard)
@@ -31,7 +31,7 @@ describe('startup diagnostics', () => {
     const logs = await startupLogs();
     expect(logs.lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^log Loaded 2 policy files: \S*test\/policies\/authorization\.polar, \S*test\/policies\/routes\/http\.polar$/),
+        expect.stringMatching(/^log Loaded 2 policy files: \S*test\/fixtures\/policies\/expenses\/authorization\.polar, \S*test\/fixtures\/policies\/expenses\/routes\/http\.polar$/),
         'log Registered Polar classes: HttpRequest, User, Organization, Expense, Membership',
       ]),
     );

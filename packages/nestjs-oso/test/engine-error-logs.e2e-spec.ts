@@ -3,9 +3,10 @@ import { Controller, Get, Param, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { OsoModule, OsoService } from '../src/index.js';
 import { createTestApp, PLATFORMS, type Platform } from './app/create-app.js';
-import { LogCollector } from './app/log-collector.js';
+import { LogCollector } from './fixtures/log-collector.js';
+import { policyFixture } from './fixtures/policies.js';
 
-const POLICY_DIR = join(import.meta.dirname, 'policies-engine-errors');
+const POLICY_DIR = policyFixture('engine-errors');
 const POLICY_FILE = join(POLICY_DIR, 'docs.polar');
 const SECRETS = ['SECRET-HASH', 'SECRET-TOKEN', 'secret-mail@example.com', 'SECRET-BODY'];
 

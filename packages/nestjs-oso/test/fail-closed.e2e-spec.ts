@@ -17,8 +17,8 @@ import { map, of, timer } from 'rxjs';
 import request from 'supertest';
 import { Authorize, AuthorizedResource, OsoModule, OsoService, SkipAuthorization, type OsoModuleOptions } from '../src/index.js';
 import { createTestApp, PLATFORMS, testOsoOptions, type Platform } from './app/create-app.js';
-import { EXPENSES, USERS, type Expense } from './app/domain.js';
-import { LogCollector } from './app/log-collector.js';
+import { EXPENSES, USERS, type Expense } from './fixtures/domain.js';
+import { LogCollector } from './fixtures/log-collector.js';
 
 const expenseById = (req: { params: { id: string } }) => EXPENSES.get(Number(req.params.id));
 const SECRET = 'top-secret-payload';

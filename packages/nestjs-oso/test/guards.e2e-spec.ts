@@ -10,7 +10,7 @@ import {
   SkipAuthorization,
 } from '../src/index.js';
 import { createTestApp, PLATFORMS, POLICY_DIR } from './app/create-app.js';
-import { EXPENSES, POLAR_CLASSES, type Expense } from './app/domain.js';
+import { EXPENSES, POLAR_CLASSES, type Expense } from './fixtures/domain.js';
 import { HeaderAuthGuard } from './app/header-auth.guard.js';
 
 const expenseById = (req: { params: { id: string } }) => EXPENSES.get(Number(req.params.id));

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   Controller,
   Get,
@@ -18,9 +17,10 @@ import {
   type OsoModuleOptions,
 } from '../src/index.js';
 import { createTestApp, PLATFORMS, testOsoOptions } from './app/create-app.js';
-import { EXPENSES, type Expense } from './app/domain.js';
+import { EXPENSES, type Expense } from './fixtures/domain.js';
+import { policyFixture } from './fixtures/policies.js';
 
-const ROUTES_ONLY_DIR = join(import.meta.dirname, 'policies-routes-only');
+const ROUTES_ONLY_DIR = policyFixture('routes-only');
 const expenseById = (req: { params: { id: string } }) => EXPENSES.get(Number(req.params.id));
 
 @Controller()

@@ -13,8 +13,8 @@ import {
   type OsoModuleOptions,
 } from '../src/index.js';
 import { PLATFORMS, testOsoOptions, type Platform } from './app/create-app.js';
-import { EXPENSES, USERS } from './app/domain.js';
-import { LogCollector } from './app/log-collector.js';
+import { EXPENSES, USERS } from './fixtures/domain.js';
+import { LogCollector } from './fixtures/log-collector.js';
 
 const SECRET = 'rpc-secret';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from '@jest/globals';
 /**
  * oso 0.27 requires Node's `repl` as it loads, and `repl` loads `domain`, which wraps the constructor of every event
  * emitter and makes `process.setUncaughtExceptionCaptureCallback()` throw. nestjs-oso loads oso without `repl`
- * (src/oso-library.ts). Each check runs in a fresh Node process on the built package, since jest's own process has
+ * (src/engine/oso-library.ts). Each check runs in a fresh Node process on the built package, since jest's own process has
  * loaded `domain` for other reasons. If the first test fails, oso has changed: is the stand-in still needed?
  */
 describe('loading oso', () => {
@@ -20,7 +20,7 @@ describe('loading oso', () => {
 
   it('loads neither through nestjs-oso, whose engines are instances of the app\'s own oso', () => {
     const script = `const { createOsoEngine } = await import('nestjs-oso');
-      const engine = await createOsoEngine({ policyDir: 'policies-routes-only' });
+      const engine = await createOsoEngine({ policyDir: 'fixtures/policies/routes-only' });
       const modules = ${loaded};
       const { Oso } = await import('oso');
       console.log(JSON.stringify({ modules, sameOso: engine instanceof Oso }));`;

@@ -6,9 +6,10 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { Authorize, createOsoEngine, OsoModule, OsoPolicyReloader } from '../src/index.js';
 import { createTestApp, PLATFORMS, type Platform } from './app/create-app.js';
-import { LogCollector } from './app/log-collector.js';
+import { LogCollector } from './fixtures/log-collector.js';
+import { policyFixture } from './fixtures/policies.js';
 
-const FIXTURE_DIR = join(import.meta.dirname, 'policies-partial-write');
+const FIXTURE_DIR = policyFixture('partial-write');
 /** The pause of the writer between the first part of the file and the rest (the one seen in production). */
 const PAUSE_MS = 400;
 /** The pauses between the rewrites: one shorter and one longer than the settle interval, then a quiet end. */

@@ -6,9 +6,10 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { Authorize, OsoModule, OsoPolicyReloader, OsoService } from '../src/index.js';
 import { createTestApp, PLATFORMS, type Platform } from './app/create-app.js';
-import { LogCollector } from './app/log-collector.js';
+import { LogCollector } from './fixtures/log-collector.js';
+import { policyFixture } from './fixtures/policies.js';
 
-const FIXTURE_DIR = join(import.meta.dirname, 'policies-reload');
+const FIXTURE_DIR = policyFixture('reload');
 const USERS = ['alice', 'bob', 'carol', 'dave'] as const;
 type Decisions = Record<(typeof USERS)[number], number>;
 

@@ -3,9 +3,9 @@ import { APP_GUARD } from '@nestjs/core';
 import request from 'supertest';
 import { Authorize, AuthorizedResource, OsoGuard, OsoModule, type OsoModuleOptions } from '../src/index.js';
 import { createTestApp, PLATFORMS, POLICY_DIR, type Platform } from './app/create-app.js';
-import { EXPENSES, POLAR_CLASSES, type Expense } from './app/domain.js';
+import { EXPENSES, POLAR_CLASSES, type Expense } from './fixtures/domain.js';
 import { HeaderAuthGuard } from './app/header-auth.guard.js';
-import { LogCollector } from './app/log-collector.js';
+import { LogCollector } from './fixtures/log-collector.js';
 
 const expenseById = (req: { params: { id: string } }) => EXPENSES.get(Number(req.params.id));
 

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,9 +7,10 @@ import { Test } from '@nestjs/testing';
 import * as fc from 'fast-check';
 import { OsoModule } from '../src/index.js';
 import { PLATFORMS, type Platform } from './app/create-app.js';
-import { LogCollector } from './app/log-collector.js';
+import { LogCollector } from './fixtures/log-collector.js';
 import { DispatchRecorder, ROUTE_TARGET_CONTROLLERS, ROUTE_TARGET_HANDLERS } from './app/route-targets.controllers.js';
 import { sendRaw, type RawResponse } from './app/route-targets.raw-request.js';
+import { policyFixture } from './fixtures/policies.js';
 
 /** Generated targets per router: bounded and seeded in `npm test`; a fuzz run sets `ROUTE_TARGETS_RUNS=5000` (and a seed). */
 const RUNS = Number(process.env.ROUTE_TARGETS_RUNS ?? 150);
@@ -56,7 +56,7 @@ async function listeningApp(platform: Platform, settings: RouterSettings = {}): 
   @Module({
     imports: [
       OsoModule.forRoot({
-        policyDir: join(import.meta.dirname, 'fixtures', 'policies', 'route-targets'),
+        policyDir: policyFixture('route-targets'),
         getActor: (context) => context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-policy'] ?? null,
       }),
     ],

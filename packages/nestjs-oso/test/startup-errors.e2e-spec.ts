@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { Controller, Get, Injectable } from '@nestjs/common';
 import { Authorize, OsoModule, type OsoModuleOptions } from '../src/index.js';
 import { createTestApp, POLICY_DIR } from './app/create-app.js';
-import { Expense, POLAR_CLASSES, User } from './app/domain.js';
+import { Expense, POLAR_CLASSES, User } from './fixtures/domain.js';
+import { policyFixture } from './fixtures/policies.js';
 
 const here = import.meta.dirname;
 const start = (options: OsoModuleOptions, controllers: Array<new () => object> = []) =>
@@ -15,12 +16,12 @@ describe('startup misconfiguration stops the app with a clear message', () => {
   });
 
   it('names a policy folder without any .polar file', async () => {
-    const empty = join(here, 'policies-empty');
+    const empty = policyFixture('empty');
     await expect(start({ policyDir: empty })).rejects.toThrow(`policyDir "${empty}" contains no .polar file`);
   });
 
   it('names the file and line of a Polar syntax error', async () => {
-    const broken = join(here, 'policies-broken');
+    const broken = policyFixture('broken');
     await expect(start({ policyDir: broken })).rejects.toThrow(
       `at line 3, column 17 of file ${join(broken, 'broken.polar')}`,
     );

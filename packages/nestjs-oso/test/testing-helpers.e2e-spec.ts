@@ -1,5 +1,4 @@
 import { AssertionError } from 'node:assert';
-import { join } from 'node:path';
 import { Controller, Get, Injectable, UnauthorizedException, UseGuards, type CanActivate, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -9,8 +8,9 @@ import request from 'supertest';
 import { Authorize, AuthorizedResource, OsoModule, PolicyLoadError } from '../src/index.js';
 import { createTestOso, TestActorGuard, type TestOso } from '../src/testing/index.js';
 import { createTestApp, PLATFORMS, POLICY_DIR } from './app/create-app.js';
-import { EXPENSES, POLAR_CLASSES, USERS, type Expense } from './app/domain.js';
+import { EXPENSES, POLAR_CLASSES, USERS, type Expense } from './fixtures/domain.js';
 import { ExpenseResolver, ExpensesController, ExpensesService } from './app/expenses.controllers.js';
+import { policyFixture } from './fixtures/policies.js';
 
 const { alice, bob, carol } = USERS as Required<typeof USERS>;
 const [expense1, , expense3] = [EXPENSES.get(1)!, EXPENSES.get(2)!, EXPENSES.get(3)!];
@@ -49,7 +49,7 @@ describe('createTestOso: policy unit tests in one line each', () => {
   });
 
   it('a policy that does not load fails as the app would', async () => {
-    await expect(createTestOso({ policyDir: join(import.meta.dirname, 'policies-broken') })).rejects.toBeInstanceOf(PolicyLoadError);
+    await expect(createTestOso({ policyDir: policyFixture('broken') })).rejects.toBeInstanceOf(PolicyLoadError);
   });
 });
 

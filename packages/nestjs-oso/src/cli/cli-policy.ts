@@ -3,9 +3,9 @@ import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Type } from '@nestjs/common';
 import type { Oso } from 'oso';
-import { HTTP_REQUEST_POLAR_NAME } from '../oso.constants.js';
-import type { PolarClassRegistration } from '../oso-module-options.interface.js';
-import { createOsoEngine, findPolicyFiles, resolvePolarClasses } from '../policy-loader.js';
+import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
+import type { PolarClassRegistration } from '../module/oso-module-options.interface.js';
+import { createOsoEngine, findPolicyFiles, resolvePolarClasses } from '../policy/policy-loader.js';
 
 /** A mistake in how the command was called (exit code 2), as opposed to a policy that does not load (exit code 1). */
 export class CliUsageError extends Error {

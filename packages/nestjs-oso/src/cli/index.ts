@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { PolicyLoadError } from '../policy-loader.js';
+import { PolicyLoadError } from '../policy/policy-loader.js';
 import { runCheck, type CliOutput } from './check.command.js';
 import { CliUsageError, formatDiagnostic } from './cli-policy.js';
 import { runRepl } from './repl.command.js';

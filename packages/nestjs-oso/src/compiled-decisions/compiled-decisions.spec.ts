@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { InternalServerErrorException, Logger, NotFoundException } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { Oso, Relation } from 'oso';
-import { OsoService } from '../oso.service.js';
-import type { OsoModuleOptions } from '../oso-module-options.interface.js';
-import { createOsoEngine } from '../policy-loader.js';
-import { Expense, Membership, Organization, User } from '../../test/app/domain.js';
+import { OsoService } from '../authorization/oso.service.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
+import { createOsoEngine } from '../policy/policy-loader.js';
+import { Expense, Membership, Organization, User } from '../../test/fixtures/domain.js';
+import { policyFixture } from '../../test/fixtures/policies.js';
 
 /** A class whose static method a policy calls: its answer may change between requests. */
 class Config {
@@ -16,7 +17,7 @@ class Config {
   }
 }
 const CLASSES = [User, Organization, Expense, { class: Membership, name: 'Membership' }, Config];
-const TEST_POLICIES = join(import.meta.dirname, '..', '..', 'test', 'policies');
+const TEST_POLICIES = policyFixture('expenses');
 const acme = new Organization(1);
 const alice = new User(1, 'alice', [new Membership(1, 'admin')]);
 const bob = new User(2, 'bob', [new Membership(1, 'member')]);

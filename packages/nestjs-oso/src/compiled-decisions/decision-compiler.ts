@@ -15,7 +15,7 @@
  * - `exhaustive`: otherwise, every constraint is evaluated for every binding of the local variables, so that any
  *   lookup the engine could make, in whatever order, has been made without error before the compiled check answers.
  */
-import { Variable } from '../oso-library.js';
+import { Variable } from '../engine/oso-library.js';
 import { Expression } from 'oso/dist/src/Expression.js';
 import { Pattern } from 'oso/dist/src/Pattern.js';
 import { Predicate } from 'oso/dist/src/Predicate.js';

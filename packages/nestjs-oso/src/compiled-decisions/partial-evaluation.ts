@@ -5,7 +5,7 @@
  * engine itself.
  */
 import type { Oso } from 'oso';
-import { Variable } from '../oso-library.js';
+import { Variable } from '../engine/oso-library.js';
 import { Expression } from 'oso/dist/src/Expression.js';
 import type { Host } from 'oso/dist/src/Host.js';
 import { Host as HostClass } from 'oso/dist/src/Host.js';

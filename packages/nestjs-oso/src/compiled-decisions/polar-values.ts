@@ -5,7 +5,7 @@
  * modelled here, or where two engine behaviours cannot be told apart, ends in `AskEngine`: the compiled check
  * gives up and the engine decides.
  */
-import { defaultEqualityFn, Relation, Variable } from '../oso-library.js';
+import { defaultEqualityFn, Relation, Variable } from '../engine/oso-library.js';
 import { Expression } from 'oso/dist/src/Expression.js';
 import { ancestors } from 'oso/dist/src/helpers.js';
 import { Pattern } from 'oso/dist/src/Pattern.js';

@@ -1,9 +1,9 @@
 import type { Class, Filter, FilterCondition, Oso } from 'oso';
-import { Variable } from '../oso-library.js';
+import { Variable } from '../engine/oso-library.js';
 import { Expression } from 'oso/dist/src/Expression.js';
 import { Pattern } from 'oso/dist/src/Pattern.js';
 import { parseFilter, type FilterJson } from 'oso/dist/src/filter.js';
-import { DataFilteringError } from './data-filtering.error.js';
+import { DataFilteringError } from '../errors/data-filtering.error.js';
 import { conflatedElements } from './partial-expression.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Adapter, Class, Oso } from 'oso';
 import { buildAuthorizedFilter } from './authorized-filter.js';
-import { InMemoryAdapter, InMemoryQuery, type InMemoryAdapterOptions } from './in-memory.adapter.js';
+import { InMemoryAdapter, InMemoryQuery, type InMemoryAdapterOptions } from './in-memory/in-memory.adapter.js';
 
 /**
  * The query of the resources of `resourceClass` that `actor` may do `action` on, built in one partial evaluation of

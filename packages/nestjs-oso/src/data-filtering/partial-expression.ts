@@ -1,4 +1,4 @@
-import { Variable } from '../oso-library.js';
+import { Variable } from '../engine/oso-library.js';
 import { Expression } from 'oso/dist/src/Expression.js';
 import { Pattern } from 'oso/dist/src/Pattern.js';
 

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { authorizationStateOf } from '../authorization-state.js';
+import { authorizationStateOf } from '../authorization/authorization-state.js';
 
 /**
  * Injects the resource that `@Authorize(action, { resource })` loaded and authorized, so the handler does not

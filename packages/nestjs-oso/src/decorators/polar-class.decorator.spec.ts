@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOsoEngine, resolvePolarClasses } from '../policy-loader.js';
+import { createOsoEngine, resolvePolarClasses } from '../policy/policy-loader.js';
 import { PolarClass, polarClassMetadataOf } from './polar-class.decorator.js';
 
 class Owner {}

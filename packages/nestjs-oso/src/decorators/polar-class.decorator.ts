@@ -1,6 +1,6 @@
 import { SetMetadata, type Type } from '@nestjs/common';
 import type { Relation } from 'oso';
-import { OSO_POLAR_CLASS } from '../oso.constants.js';
+import { OSO_POLAR_CLASS } from '../module/oso.constants.js';
 
 /**
  * The field types of a Polar class, for data filtering: other classes, or oso `Relation`s.

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import { OSO_SKIP_AUTHORIZATION } from '../oso.constants.js';
+import { OSO_SKIP_AUTHORIZATION } from '../module/oso.constants.js';
 
 /**
  * Marks a controller or handler as needing no authorization: no guard checks it and `requireAuthorization` lets

@@ -1,8 +1,8 @@
 import { AssertionError } from 'node:assert';
 import { inspect } from 'node:util';
 import type { Oso } from 'oso';
-import type { OsoModuleOptions } from '../oso-module-options.interface.js';
-import { createOsoEngine } from '../policy-loader.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
+import { createOsoEngine } from '../policy/policy-loader.js';
 
 /**
  * A policy engine for unit tests, with one-line assertions on its decisions. Its functions need no `this`, so they

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { OsoModule, type OsoModuleOptions } from '../../src/index.js';
-import { LogCollector } from './log-collector.js';
-import { POLAR_CLASSES, userFromHeader } from './domain.js';
+import { LogCollector } from '../fixtures/log-collector.js';
+import { POLAR_CLASSES, userFromHeader } from '../fixtures/domain.js';
 import {
   ExpenseResolver,
   ExpensesController,
@@ -12,8 +11,9 @@ import {
   ReportsController,
   RootController,
 } from './expenses.controllers.js';
+import { policyFixture } from '../fixtures/policies.js';
 
-export const POLICY_DIR = join(import.meta.dirname, '..', 'policies');
+export const POLICY_DIR = policyFixture('expenses');
 
 /** The platforms every e2e suite runs on. */
 export const PLATFORMS = ['express', 'fastify'] as const;

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authorize, AuthorizedResource, OsoService, SkipAuthorization, type ResourceResolver } from '../../src/index.js';
-import { EXPENSES, userFromHeader, type Expense } from './domain.js';
+import { EXPENSES, userFromHeader, type Expense } from '../fixtures/domain.js';
 
 /** Loads the expense of `:id` through dependency injection. */
 @Injectable()

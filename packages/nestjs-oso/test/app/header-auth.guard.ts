@@ -1,5 +1,5 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { userFromHeader } from './domain.js';
+import { userFromHeader } from '../fixtures/domain.js';
 
 /** An authentication stand-in, as a controller-level guard: sets `request.user` from the `x-user` header. */
 @Injectable()

@@ -6,7 +6,7 @@ import type { Filter, FilterCondition } from 'oso';
 import { Column, Entity, PrimaryColumn, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { buildAuthorizedQuery, DataFilteringError, fetchAuthorizedResources } from '../../src/data-filtering/index.js';
 import { TypeOrmAdapter, typeOrmAdapter, typeOrmPolarClasses } from '../../src/data-filtering/typeorm/index.js';
-import { createOsoEngine } from '../../src/policy-loader.js';
+import { createOsoEngine } from '../../src/policy/policy-loader.js';
 import { DATABASES, describeOnEachDatabase, IN_CI, openDatabase } from './support/databases.js';
 import { Allocation, EXPENSE_ENTITIES, ExpenseRow, Member, seedExpenses } from './support/expense-entities.js';
 import { expectParity, osoFor } from './support/parity.js';

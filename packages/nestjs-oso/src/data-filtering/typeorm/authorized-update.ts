@@ -1,6 +1,6 @@
 import type { ObjectLiteral, QueryRunner, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { DataFilteringError } from '../data-filtering.error.js';
+import { DataFilteringError } from '../../errors/data-filtering.error.js';
 
 /**
  * Writes `changes` to the rows an authorized query selects, in ONE `UPDATE` whose `WHERE` is the query's own: the

@@ -1,8 +1,8 @@
 import type { Type } from '@nestjs/common';
-import { Relation } from '../../oso-library.js';
+import { Relation } from '../../engine/oso-library.js';
 import type { DataSource, EntityMetadata, RelationMetadata } from 'typeorm';
-import type { PolarClassRegistration } from '../../oso-module-options.interface.js';
-import { DataFilteringError } from '../data-filtering.error.js';
+import type { PolarClassRegistration } from '../../module/oso-module-options.interface.js';
+import { DataFilteringError } from '../../errors/data-filtering.error.js';
 
 /**
  * Options of `typeOrmPolarClasses`.

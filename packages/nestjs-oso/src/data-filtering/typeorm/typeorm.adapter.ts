@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Adapter, Datum, Filter, FilterCondition } from 'oso';
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, RelationMetadata, SelectQueryBuilder } from 'typeorm';
 import { describeRelation, filterBranches, mergeBranches, orderRelations, polarTypeName, type FilterBranch, type FilterComparison, type FilterRelation } from '../authorized-filter.js';
-import { DataFilteringError, describeCondition } from '../data-filtering.error.js';
+import { DataFilteringError, describeCondition } from '../../errors/data-filtering.error.js';
 import { registeredRelation } from '../registered-relation.js';
 import { AskEngine, compare, type ComparisonOperator } from '../../compiled-decisions/polar-values.js';
 import { columnKind, holdsKindOf, polarFamily, type ColumnKind, type Dialect } from './typeorm-column-kind.js';

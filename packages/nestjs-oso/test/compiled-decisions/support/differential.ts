@@ -16,8 +16,8 @@ import { Logger } from '@nestjs/common';
 import * as fc from 'fast-check';
 import type { Oso } from 'oso';
 import { CompiledDecisions, type CompiledDecisionInfo } from '../../../src/compiled-decisions/compiled-decisions.js';
-import type { PolarClassRegistration } from '../../../src/oso-module-options.interface.js';
-import { createOsoEngine } from '../../../src/policy-loader.js';
+import type { PolarClassRegistration } from '../../../src/module/oso-module-options.interface.js';
+import { createOsoEngine } from '../../../src/policy/policy-loader.js';
 
 /** A policy with the random cases to check it on. */
 export interface Family {

@@ -4,20 +4,20 @@
  */
 import { join } from 'node:path';
 import * as fc from 'fast-check';
-import { HttpRequest } from '../../../src/http-request.js';
-import { Expense, Membership, Organization, User } from '../../app/domain.js';
+import { HttpRequest } from '../../../src/http/http-request.js';
+import { Expense, Membership, Organization, User } from '../../fixtures/domain.js';
 import { collection, field, instance, instances, MISSING, odd, plain } from './arbitraries.js';
 import type { Family } from './differential.js';
+import { policyFixture } from '../../fixtures/policies.js';
 
 const repository = join(import.meta.dirname, '..', '..', '..', '..', '..');
-const testDir = join(import.meta.dirname, '..', '..');
 
 /** Few ids, so that memberships and resources often meet. */
 const id = fc.constantFrom(1, 2);
 const role = fc.constantFrom('member', 'admin', 'owner', 'guest');
 
 // ---------------------------------------------------------------------------------------------------------------
-// The e2e app's policy (test/policies): RBAC through resource blocks, the submitter rule, an erroring rule, routes.
+// The e2e app's policy (test/fixtures/policies/expenses): RBAC through resource blocks, the submitter rule, an erroring rule, routes.
 
 const e2eOrganization = fc.oneof(
   { arbitrary: instances(Organization, { id: field(id) }), weight: 10 },
@@ -55,8 +55,8 @@ const httpRequest = fc
   .map(({ method, path: p, route: r, params, query }) => new HttpRequest(method, p, r, params, query, {}));
 
 export const e2eFamily: Family = {
-  name: 'e2e app (test/policies)',
-  policy: { dir: join(testDir, 'policies') },
+  name: 'e2e app (test/fixtures/policies/expenses)',
+  policy: { dir: policyFixture('expenses') },
   classes: [User, Organization, Expense, { class: Membership, name: 'Membership' }],
   seed: 7001,
   actors: fc.oneof(
@@ -75,8 +75,8 @@ export const e2eFamily: Family = {
 };
 
 export const routesOnlyFamily: Family = {
-  name: 'routes only (test/policies-routes-only)',
-  policy: { dir: join(testDir, 'policies-routes-only') },
+  name: 'routes only (test/fixtures/policies/routes-only)',
+  policy: { dir: policyFixture('routes-only') },
   classes: [User],
   seed: 7002,
   actors: fc.oneof(e2eUser, fc.constant(null), fc.constantFrom({ name: 'x' }, 'token', 0, false)),

@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { Controller, Get, Param, Query, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { OsoModule, OsoService } from '../../../src/index.js';
 import { InMemoryAdapter } from '../../../src/data-filtering/index.js';
 import { createTestApp, PLATFORMS, type Platform } from '../../app/create-app.js';
-import { LogCollector } from '../../app/log-collector.js';
+import { LogCollector } from '../../fixtures/log-collector.js';
+import { policyFixture } from '../../fixtures/policies.js';
 
 /** An item as a JSON body or a cache gives it: any property may be absent, or hold a value of another type. */
 class Item {
@@ -48,7 +48,7 @@ describe.each(PLATFORMS)('in-memory lists answer as isAllowed, errors included, 
     logs = new LogCollector();
     app = await createTestApp(platform, {
       oso: OsoModule.forRoot({
-        policyDir: join(import.meta.dirname, 'policies'),
+        policyDir: policyFixture('generated-items'),
         classes: [Item, User],
         dataFiltering: new InMemoryAdapter(),
       }),

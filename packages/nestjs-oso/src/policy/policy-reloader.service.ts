@@ -7,11 +7,11 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { HTTP_REQUEST_POLAR_NAME } from './oso.constants.js';
-import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
-import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
-import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from './oso.providers.js';
-import { OsoService } from './oso.service.js';
+import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
+import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
+import type { OsoModuleOptions, PolarClassRegistration } from '../module/oso-module-options.interface.js';
+import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from '../module/oso.providers.js';
+import { OsoService } from '../authorization/oso.service.js';
 import { policyFingerprint } from './policy-fingerprint.js';
 import { createOsoEngine, PolicyLoadError } from './policy-loader.js';
 import { POLICY_RELOAD_SETTLE_MS, readStablePolicySnapshot } from './policy-snapshot.js';

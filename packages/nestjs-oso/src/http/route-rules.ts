@@ -1,8 +1,8 @@
 import type { Type } from '@nestjs/common';
 import { GUARDS_METADATA } from '@nestjs/common/constants.js';
-import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
-import { HTTP_ONLY_GUARD } from './decorators/http-only.guard.js';
-import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from './oso.constants.js';
+import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
+import { HTTP_ONLY_GUARD } from './http-only.guard.js';
+import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from '../module/oso.constants.js';
 
 /**
  * What a route's decorators ask for: a check, a skip, or (undefined) nothing.

@@ -8,8 +8,8 @@ import {
   type FilterBranch,
   type FilterComparison,
   type FilterRelation,
-} from './authorized-filter.js';
-import { DataFilteringError, describeCondition } from './data-filtering.error.js';
+} from '../authorized-filter.js';
+import { DataFilteringError, describeCondition } from '../../errors/data-filtering.error.js';
 import {
   FALSE,
   MISSING,
@@ -22,8 +22,8 @@ import {
   UNSURE,
   type Ordering,
   type Verdict,
-} from './in-memory/polar-comparison.js';
-import { registeredRelation } from './registered-relation.js';
+} from './polar-comparison.js';
+import { registeredRelation } from '../registered-relation.js';
 
 /**
  * Options of the in-memory adapter.

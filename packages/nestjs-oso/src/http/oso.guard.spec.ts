@@ -1,10 +1,10 @@
-import { join } from 'node:path';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Authorize } from './decorators/authorize.decorator.js';
+import { Authorize } from '../decorators/authorize.decorator.js';
 import { OsoGuard } from './oso.guard.js';
-import { OsoModule } from './oso.module.js';
-import { OsoRouteAuthorizer } from './route-authorizer.js';
+import { OsoModule } from '../module/oso.module.js';
+import { OsoRouteAuthorizer } from './route-authorizer.service.js';
+import { policyFixture } from '../../test/fixtures/policies.js';
 
 class Gateway {
   @Authorize('read')
@@ -18,7 +18,7 @@ describe('OsoGuard outside HTTP', () => {
   let moduleRef: TestingModule;
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [OsoModule.forRoot(join(import.meta.dirname, '..', 'test', 'policies-routes-only'))],
+      imports: [OsoModule.forRoot(policyFixture('routes-only'))],
     }).compile();
     guard = new OsoGuard(moduleRef.get(OsoRouteAuthorizer));
   });
@@ -48,7 +48,7 @@ describe('OsoGuard on its common path', () => {
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [
-        OsoModule.forRoot({ policyDir: join(import.meta.dirname, '..', 'test', 'policies-routes-only'), getActor: () => ({ id: 1 }) }),
+        OsoModule.forRoot({ policyDir: policyFixture('routes-only'), getActor: () => ({ id: 1 }) }),
       ],
     }).compile();
     guard = new OsoGuard(moduleRef.get(OsoRouteAuthorizer));

@@ -1,17 +1,17 @@
 import { HttpException, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Class } from 'oso';
-import { Oso } from './oso-library.js';
+import { Oso } from '../engine/oso-library.js';
 import { currentAuthorizationState, type AuthorizationState } from './authorization-state.js';
 import type { DecisionMemo } from './decision-memo.js';
-import { CompiledDecisions, type CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
+import { CompiledDecisions, type CompiledDecisionInfo } from '../compiled-decisions/compiled-decisions.js';
 import { engineFailureException, unauthorizedException } from './authorization-failure.js';
-import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from './data-filtering/index.js';
-import { engineErrorLog, type EngineCallSubjects } from './engine-error-log.js';
-import { warmUpPolarEngine } from './engine-warm-up.js';
-import { HttpRequest } from './http-request.js';
-import { DEFAULT_READ_ACTION, OSO_ENGINE } from './oso.constants.js';
-import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
-import type { AuthorizationFailure, OsoModuleOptions } from './oso-module-options.interface.js';
+import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from '../data-filtering/index.js';
+import { engineErrorLog, type EngineCallSubjects } from '../policy/engine-error-log.js';
+import { warmUpPolarEngine } from '../policy/engine-warm-up.js';
+import { HttpRequest } from '../http/http-request.js';
+import { DEFAULT_READ_ACTION, OSO_ENGINE } from '../module/oso.constants.js';
+import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
+import type { AuthorizationFailure, OsoModuleOptions } from '../module/oso-module-options.interface.js';
 
 /**
  * Options of a single `OsoService.authorize()` call.

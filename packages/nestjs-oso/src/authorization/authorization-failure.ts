@@ -6,7 +6,7 @@ import {
   NotFoundException,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { AuthorizationFailure, UnauthorizedHandler } from './oso-module-options.interface.js';
+import type { AuthorizationFailure, UnauthorizedHandler } from '../module/oso-module-options.interface.js';
 
 /**
  * The one place where an authorization outcome becomes the exception the client sees. A custom `onUnauthorized`

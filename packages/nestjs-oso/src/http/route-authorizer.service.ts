@@ -1,13 +1,13 @@
 import { Inject, Injectable, Scope, type ExecutionContext, type Type } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
-import type { AuthorizationState } from './authorization-state.js';
-import { unauthorizedException } from './authorization-failure.js';
-import type { AuthorizeMetadata, ResourceResolver, ResourceResolverFn } from './decorators/authorize.decorator.js';
+import type { AuthorizationState } from '../authorization/authorization-state.js';
+import { unauthorizedException } from '../authorization/authorization-failure.js';
+import type { AuthorizeMetadata, ResourceResolver, ResourceResolverFn } from '../decorators/authorize.decorator.js';
 import { HttpRequest } from './http-request.js';
 import { isThenable } from './is-thenable.js';
-import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
-import { OsoService } from './oso.service.js';
+import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
+import { OsoService } from '../authorization/oso.service.js';
 import { routeRuleOf, ruleOf, type RouteRule } from './route-rules.js';
 
 export type { RouteRule } from './route-rules.js';

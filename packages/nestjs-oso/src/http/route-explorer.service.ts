@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, Optional, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
-import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
-import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
+import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { unenforceableHandlers } from './non-http-handlers.js';
-import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.js';
-import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.js';
+import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.service.js';
+import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.service.js';
 import { routeGuards, routeRuleOf } from './route-rules.js';
 
 /** One line of the route table: a route and how it is authorized. */

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import {
   AuthorizationState,
@@ -8,12 +7,13 @@ import {
   routeCheckStateOf,
   runWithAuthorizationState,
 } from './authorization-state.js';
-import { HttpRequest } from './http-request.js';
-import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { HttpRequest } from '../http/http-request.js';
+import { RequireAuthorizationInterceptor } from '../http/require-authorization.interceptor.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
-import { createOsoEngine } from './policy-loader.js';
-import { EXPENSES, POLAR_CLASSES, USERS } from '../test/app/domain.js';
+import { createOsoEngine } from '../policy/policy-loader.js';
+import { EXPENSES, POLAR_CLASSES, USERS } from '../../test/fixtures/domain.js';
+import { policyFixture } from '../../test/fixtures/policies.js';
 
 describe('authorizationStateOf', () => {
   it('gives one state per request object, the same at every call', () => {
@@ -35,7 +35,7 @@ describe('authorizationStateOf', () => {
 
   it('remembers engine decisions of the request, except about an HttpRequest (each check builds its own)', async () => {
     const options: OsoModuleOptions = {
-      policyDir: join(import.meta.dirname, '..', 'test', 'policies'),
+      policyDir: policyFixture('expenses'),
       classes: POLAR_CLASSES,
       compile: false,
     };

@@ -1,7 +1,7 @@
 import { Oso, Relation } from 'oso';
-import { buildAuthorizedFilter, filterBranches } from './authorized-filter.js';
-import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from './authorized-resources.js';
-import { DataFilteringError } from './data-filtering.error.js';
+import { buildAuthorizedFilter, filterBranches } from '../authorized-filter.js';
+import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from '../authorized-resources.js';
+import { DataFilteringError } from '../../errors/data-filtering.error.js';
 import { InMemoryAdapter, InMemoryQuery } from './in-memory.adapter.js';
 
 class Membership {

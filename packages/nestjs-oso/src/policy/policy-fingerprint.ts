@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { findPolicyFiles } from './policy-loader.js';
 
 /** What the policy files of some options look like on disk, to tell whether they changed since a load. */

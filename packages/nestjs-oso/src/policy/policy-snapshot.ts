@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { policyFingerprint } from './policy-fingerprint.js';
 import { findPolicyFiles } from './policy-loader.js';
 

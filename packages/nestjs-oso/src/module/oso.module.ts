@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModulesContainer } from '@nestjs/core';
-import { OsoGlobalGuard } from './oso-global.guard.js';
-import { OsoGlobalInterceptor } from './oso-global.interceptor.js';
+import { OsoGlobalGuard } from '../http/oso-global.guard.js';
+import { OsoGlobalInterceptor } from '../http/oso-global.interceptor.js';
 import { OSO_ENGINE } from './oso.constants.js';
 import {
   ConfigurableOsoModule,
@@ -11,11 +11,11 @@ import {
 } from './oso.module-definition.js';
 import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
 import { OSO_ENGINE_PROVIDERS, osoFeatureModule } from './oso.providers.js';
-import { OsoService } from './oso.service.js';
-import { OsoPolicyReloader } from './policy-reloader.js';
-import { OsoRequestPipeline } from './request-pipeline.js';
-import { OsoRouteAuthorizer } from './route-authorizer.js';
-import { OsoRouteExplorer } from './route-explorer.js';
+import { OsoService } from '../authorization/oso.service.js';
+import { OsoPolicyReloader } from '../policy/policy-reloader.service.js';
+import { OsoRequestPipeline } from '../http/request-pipeline.service.js';
+import { OsoRouteAuthorizer } from '../http/route-authorizer.service.js';
+import { OsoRouteExplorer } from '../http/route-explorer.service.js';
 
 /**
  * Oso authorization for a Nest app: loads the Polar policy once at startup (a broken policy stops the app),

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Get, UseInterceptors } from '@nestjs/common';
-import { Authorize } from './decorators/authorize.decorator.js';
-import { SkipAuthorization } from './decorators/skip-authorization.decorator.js';
+import { Authorize } from '../decorators/authorize.decorator.js';
+import { SkipAuthorization } from '../decorators/skip-authorization.decorator.js';
 import { nonHttpHandlerKind, unenforceableHandlers } from './non-http-handlers.js';
 import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import { OsoGuard } from './oso.guard.js';
-import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
-import { OsoPolicyReloader } from './policy-reloader.js';
-import { OsoRequestPipeline } from './request-pipeline.js';
-import { OsoRouteAuthorizer } from './route-authorizer.js';
+import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
+import { OsoPolicyReloader } from '../policy/policy-reloader.service.js';
+import { OsoRequestPipeline } from './request-pipeline.service.js';
+import { OsoRouteAuthorizer } from './route-authorizer.service.js';
 
 /**
  * The `OsoGuard` that `OsoModule` installs for the whole app, so `@Authorize()` never silently does nothing.

@@ -1,6 +1,6 @@
 import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 
 /** How long the watcher waits after the last file event before it reports a change (editors write in bursts). */
 export const POLICY_WATCH_DEBOUNCE_MS = 100;

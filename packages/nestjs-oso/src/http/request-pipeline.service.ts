@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { OsoGuard } from './oso.guard.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { methodsOf, routeGuards, routeRuleOf } from './route-rules.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */

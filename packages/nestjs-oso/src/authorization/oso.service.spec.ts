@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Relation } from 'oso';
 import {
   ForbiddenException,
@@ -8,15 +7,16 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { AuthorizationState, runWithAuthorizationState } from './authorization-state.js';
-import { HttpRequest } from './http-request.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import { HttpRequest } from '../http/http-request.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
-import { InMemoryAdapter } from './data-filtering/index.js';
-import { createOsoEngine } from './policy-loader.js';
-import { Expense, EXPENSES, Membership, Organization, POLAR_CLASSES, User, USERS } from '../test/app/domain.js';
-import { LogCollector } from '../test/app/log-collector.js';
+import { InMemoryAdapter } from '../data-filtering/index.js';
+import { createOsoEngine } from '../policy/policy-loader.js';
+import { Expense, EXPENSES, Membership, Organization, POLAR_CLASSES, User, USERS } from '../../test/fixtures/domain.js';
+import { LogCollector } from '../../test/fixtures/log-collector.js';
+import { policyFixture } from '../../test/fixtures/policies.js';
 
-const options: OsoModuleOptions = { policyDir: join(import.meta.dirname, '..', 'test', 'policies'), classes: POLAR_CLASSES };
+const options: OsoModuleOptions = { policyDir: policyFixture('expenses'), classes: POLAR_CLASSES };
 const expense = (id: number) => EXPENSES.get(id)!;
 const { alice, bob } = USERS;
 
@@ -146,7 +146,7 @@ describe('OsoService', () => {
 
   it('replaceEngine puts a new policy in force for the next checks', async () => {
     const service = new OsoService(await createOsoEngine(options), options);
-    const engine = await createOsoEngine({ policyDir: join(import.meta.dirname, '..', 'test', 'policies-routes-only') });
+    const engine = await createOsoEngine({ policyDir: policyFixture('routes-only') });
     service.replaceEngine(engine);
     expect(service.engine).toBe(engine);
     // The new policy has no rule about expenses, so what bob could read before is now denied.

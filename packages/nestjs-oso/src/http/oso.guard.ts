@@ -5,10 +5,10 @@ import {
   routeAlreadyChecked,
   routeCheckStateOf,
   type AuthorizationState,
-} from './authorization-state.js';
-import type { AuthorizeMetadata } from './decorators/authorize.decorator.js';
+} from '../authorization/authorization-state.js';
+import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { isThenable } from './is-thenable.js';
-import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.js';
+import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.service.js';
 
 /**
  * Route authorization. Used on a controller (`@UseGuards(AuthGuard, OsoGuard)`) it checks every route there:

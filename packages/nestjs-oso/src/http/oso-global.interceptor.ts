@@ -1,9 +1,9 @@
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
-import type { AuthorizationState } from './authorization-state.js';
-import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
-import type { OsoModuleOptions } from './oso-module-options.interface.js';
+import type { AuthorizationState } from '../authorization/authorization-state.js';
+import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
+import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
-import { OsoRouteAuthorizer } from './route-authorizer.js';
+import { OsoRouteAuthorizer } from './route-authorizer.service.js';
 
 /**
  * The interceptor `OsoModule` installs for the whole app: it carries each request's authorization state into the

@@ -4,8 +4,8 @@ import type { Oso } from 'oso';
 import { OSO_ENGINE } from './oso.constants.js';
 import { OSO_MODULE_OPTIONS } from './oso.module-definition.js';
 import type { OsoModuleOptions, PolarClassRegistration } from './oso-module-options.interface.js';
-import { policyFingerprint } from './policy-fingerprint.js';
-import { createOsoEngine, resolvePolarClasses } from './policy-loader.js';
+import { policyFingerprint } from '../policy/policy-fingerprint.js';
+import { createOsoEngine, resolvePolarClasses } from '../policy/policy-loader.js';
 
 /** Injection token of the app's resolved Polar classes: the `classes` option and every `OsoModule.forFeature()`. */
 export const OSO_POLAR_CLASSES = 'OSO:POLAR_CLASSES';

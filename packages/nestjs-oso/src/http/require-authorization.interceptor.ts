@@ -16,7 +16,7 @@ import {
   countRequireAuthorizationInterceptor,
   currentAuthorizationState,
   runWithAuthorizationState,
-} from './authorization-state.js';
+} from '../authorization/authorization-state.js';
 import { refuseUnauthorizedResponse, routeResponseKind } from './route-response.js';
 import { routeRuleOf } from './route-rules.js';
 
