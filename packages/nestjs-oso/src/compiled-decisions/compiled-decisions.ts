@@ -1,7 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Oso } from 'oso';
-import { Host } from 'oso/dist/src/Host.js';
-import { Dict } from 'oso/dist/src/types.js';
+import { Host, Dict } from '../engine/oso-internals.js';
 import { errorKind } from '../policy/engine-error-log.js';
 import { compileDecision, prepareDecision, UnsupportedPolicy, type CompileContext } from './decision-compiler.js';
 import { partiallyEvaluateAllow, PartialEvaluationRefused, type PartialArgument } from './partial-evaluation.js';

@@ -16,10 +16,7 @@
  *   lookup the engine could make, in whatever order, has been made without error before the compiled check answers.
  */
 import { Variable } from '../engine/oso-library.js';
-import { Expression } from 'oso/dist/src/Expression.js';
-import { Pattern } from 'oso/dist/src/Pattern.js';
-import { Predicate } from 'oso/dist/src/Predicate.js';
-import { Dict } from 'oso/dist/src/types.js';
+import { Expression, Pattern, Predicate, Dict } from '../engine/oso-internals.js';
 import { SINGLE } from './partial-evaluation.js';
 import {
   AskEngine,

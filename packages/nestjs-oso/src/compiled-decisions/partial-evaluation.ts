@@ -1,17 +1,12 @@
 /**
  * Asks the engine for the partial evaluation of `allow(actor, action, resource)` with the actor and the resource
- * unknown. This is the one file that reaches into oso 0.27's internals (pinned by the `~0.27.3` dependency): the
- * query runs on a clone of the engine's host so that two of its answers can be changed without touching the
- * engine itself.
+ * unknown. It leans on oso 0.27's internals more than any other file (all taken from `engine/oso-internals.ts`;
+ * pinned by the `~0.27.3` dependency): the query runs on a clone of the engine's host so that two of its answers
+ * can be changed without touching the engine itself.
  */
 import type { Oso } from 'oso';
 import { Variable } from '../engine/oso-library.js';
-import { Expression } from 'oso/dist/src/Expression.js';
-import type { Host } from 'oso/dist/src/Host.js';
-import { Host as HostClass } from 'oso/dist/src/Host.js';
-import { Pattern } from 'oso/dist/src/Pattern.js';
-import { Predicate } from 'oso/dist/src/Predicate.js';
-import { Query } from 'oso/dist/src/Query.js';
+import { Expression, type Host, Host as HostClass, Pattern, Predicate, Query } from '../engine/oso-internals.js';
 
 /** What stands for the actor or the resource in the query. */
 export type PartialArgument =

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { Oso } from 'oso';
-import { Dict } from 'oso/dist/src/types.js';
+import { Dict } from '../engine/oso-internals.js';
 import { AskEngine, checkValue, compare, isa, lookup, member, PolarClasses, unify, type ComparisonOperator } from './polar-values.js';
 
 /**

@@ -6,11 +6,7 @@
  * gives up and the engine decides.
  */
 import { defaultEqualityFn, Relation, Variable } from '../engine/oso-library.js';
-import { Expression } from 'oso/dist/src/Expression.js';
-import { ancestors } from 'oso/dist/src/helpers.js';
-import { Pattern } from 'oso/dist/src/Pattern.js';
-import { Predicate } from 'oso/dist/src/Predicate.js';
-import { Dict, type HostTypes, type UserType } from 'oso/dist/src/types.js';
+import { Expression, ancestors, Pattern, Predicate, Dict, type HostTypes, type UserType } from '../engine/oso-internals.js';
 
 /** Thrown inside a compiled check when only the engine can answer (it may answer with an error). */
 export class AskEngine {

@@ -1,8 +1,6 @@
 import type { Class, Filter, FilterCondition, Oso } from 'oso';
 import { Variable } from '../engine/oso-library.js';
-import { Expression } from 'oso/dist/src/Expression.js';
-import { Pattern } from 'oso/dist/src/Pattern.js';
-import { parseFilter, type FilterJson } from 'oso/dist/src/filter.js';
+import { Expression, Pattern, parseFilter, type FilterJson } from '../engine/oso-internals.js';
 import { DataFilteringError } from '../errors/data-filtering.error.js';
 import { conflatedElements } from './partial-expression.js';
 

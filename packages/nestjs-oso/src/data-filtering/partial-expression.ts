@@ -1,6 +1,5 @@
 import { Variable } from '../engine/oso-library.js';
-import { Expression } from 'oso/dist/src/Expression.js';
-import { Pattern } from 'oso/dist/src/Pattern.js';
+import { Expression, Pattern } from '../engine/oso-internals.js';
 
 /**
  * Checks on the partial expression of one way through the rules, before oso turns it into a filter.
