@@ -8,7 +8,8 @@ export type { CompiledDecisionInfo } from './compiled-decisions/compiled-decisio
 export { OsoGuard } from './http/oso.guard.js';
 export { RequireAuthorizationInterceptor } from './http/require-authorization.interceptor.js';
 export { HttpRequest } from './http/http-request.js';
-export { PolicyLoadError, createOsoEngine, findPolicyFiles } from './policy/policy-loader.js';
+export { createOsoEngine, findPolicyFiles } from './policy/policy-loader.js';
+export { OsoError, PolicyLoadError, OsoConfigurationError, DataFilteringError } from './errors/index.js';
 export { OsoPolicyReloader } from './policy/policy-reloader.service.js';
 export { OsoRouteAuthorizer, type RouteRule } from './http/route-authorizer.service.js';
 export * from './data-filtering/index.js';

@@ -1,6 +1,6 @@
 import { Controller, Get, Module, UseGuards, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { OsoGuard, OsoModule } from '../src/index.js';
+import { OsoConfigurationError, OsoGuard, OsoModule } from '../src/index.js';
 import { createTestApp, testOsoOptions, type AppSpec } from './app/create-app.js';
 import { ExpenseResolver, ExpensesController, ExpensesService, ReportsController, RootController } from './app/expenses.controllers.js';
 import { LogCollector } from './fixtures/log-collector.js';
@@ -50,9 +50,9 @@ describe('startup diagnostics', () => {
   });
 
   it.each([-1, Number.NaN, '100'])('stops at startup on a reloadSettleMs of %p, naming the option', async (reloadSettleMs) => {
-    await expect(
-      startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: reloadSettleMs as number })) }),
-    ).rejects.toThrow(`"reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(reloadSettleMs)}`);
+    const started = startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: reloadSettleMs as number })) });
+    await expect(started).rejects.toThrow(`"reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(reloadSettleMs)}`);
+    await expect(started).rejects.toBeInstanceOf(OsoConfigurationError);
   });
 
   it('logs at debug level a table of every route with its authorization mode', async () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Controller, Get, Injectable } from '@nestjs/common';
-import { Authorize, OsoModule, type OsoModuleOptions } from '../src/index.js';
+import { Authorize, OsoConfigurationError, OsoModule, PolicyLoadError, type OsoModuleOptions } from '../src/index.js';
 import { createTestApp, POLICY_DIR } from './app/create-app.js';
 import { Expense, POLAR_CLASSES, User } from './fixtures/domain.js';
 import { policyFixture } from './fixtures/policies.js';
@@ -13,6 +13,7 @@ describe('startup misconfiguration stops the app with a clear message', () => {
   it('names a policy folder that does not exist', async () => {
     const missing = join(here, 'no-such-folder');
     await expect(start({ policyDir: missing })).rejects.toThrow(`policyDir "${missing}" does not exist`);
+    await expect(start({ policyDir: missing })).rejects.toBeInstanceOf(PolicyLoadError);
   });
 
   it('names a policy folder without any .polar file', async () => {
@@ -65,8 +66,10 @@ describe('startup misconfiguration stops the app with a clear message', () => {
         return {};
       }
     }
-    await expect(start({ policyDir: POLICY_DIR, classes: POLAR_CLASSES }, [ThingsController])).rejects.toThrow(
+    const started = start({ policyDir: POLICY_DIR, classes: POLAR_CLASSES }, [ThingsController]);
+    await expect(started).rejects.toThrow(
       '@Authorize() on ThingsController.read uses the resource resolver UnlistedResolver, which is not a provider',
     );
+    await expect(started).rejects.toBeInstanceOf(OsoConfigurationError);
   });
 });

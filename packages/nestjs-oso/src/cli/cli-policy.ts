@@ -84,7 +84,7 @@ export async function loadCliPolicy(options: CliPolicyOptions): Promise<CliPolic
  * the line; a message without a location is `error: message`.
  */
 export function formatDiagnostic(kind: 'error' | 'warning', message: string): string {
-  const text = message.replace(/^OsoModule: (the policy failed to load: )?/, '').trimEnd();
+  const text = message.trimEnd();
   const located = /^([\s\S]*?) at line (\d+), column (\d+) of file (.+?)(?::\n([\s\S]*))?$/.exec(text);
   if (!located) return `${kind}: ${text}`;
   const [, what, line, column, file, excerpt] = located;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { PolicyLoadError } from '../policy/policy-loader.js';
+import { PolicyLoadError, policyLoadDetail } from '../errors/policy-load.error.js';
 import { runCheck, type CliOutput } from './check.command.js';
 import { CliUsageError, formatDiagnostic } from './cli-policy.js';
 import { runRepl } from './repl.command.js';
@@ -51,7 +51,7 @@ async function main(args: string[], output: CliOutput): Promise<number> {
       return 2;
     }
     if (error instanceof PolicyLoadError) {
-      output.err(formatDiagnostic('error', error.message));
+      output.err(formatDiagnostic('error', policyLoadDetail(error)));
       output.err('FAILED: the policy does not load');
       return 1;
     }

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { authorizationStateOf } from '../authorization/authorization-state.js';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 
 /**
  * Injects the resource that `@Authorize(action, { resource })` loaded and authorized, so the handler does not
@@ -9,13 +10,13 @@ import { authorizationStateOf } from '../authorization/authorization-state.js';
  * @Patch(':id')
  * @Authorize('update', { resource: ExpenseResolver })
  * update(@AuthorizedResource() expense: Expense, @Body() body: UpdateExpenseDto) { ... }
- * @throws {Error} (answered 500) on a handler whose `@Authorize()` loads no resource.
+ * @throws {OsoConfigurationError} (answered 500) on a handler whose `@Authorize()` loads no resource.
  * @publicApi
  */
 export const AuthorizedResource = createParamDecorator((_data: unknown, context: ExecutionContext) => {
   const state = authorizationStateOf(context.switchToHttp().getRequest());
   if (!state.hasResource) {
-    throw new Error(
+    throw new OsoConfigurationError(
       `@AuthorizedResource() on ${context.getClass().name}.${context.getHandler().name}, ` +
         'but its @Authorize() has no resource option',
     );

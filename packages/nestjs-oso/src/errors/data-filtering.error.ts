@@ -1,4 +1,5 @@
 import type { Datum, FilterCondition } from 'oso';
+import { OsoError } from './oso.error.js';
 
 /**
  * A policy that data filtering cannot turn into a query, or a data filtering setup that is incomplete. The message
@@ -13,8 +14,8 @@ import type { Datum, FilterCondition } from 'oso';
  * }
  * @publicApi
  */
-export class DataFilteringError extends Error {
-  override readonly name = 'DataFilteringError';
+export class DataFilteringError extends OsoError {
+  override readonly name: string = 'DataFilteringError';
 }
 
 /** A condition as Polar would spell it (`Foo.bar.isCool = true` becomes `Bar.isCool = true`), for error messages. @internal */

@@ -1,4 +1,5 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 
 /**
  * The guard `@Authorize()` attaches to what it decorates, so that the decorator cannot be ignored where no global
@@ -9,7 +10,7 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 class HttpOnlyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() === 'http') return true;
-    throw new Error(
+    throw new OsoConfigurationError(
       `@Authorize() on ${context.getClass().name}.${context.getHandler().name} checks HTTP routes only, ` +
         `not "${context.getType()}" calls: call OsoService.authorize() in the handler instead`,
     );

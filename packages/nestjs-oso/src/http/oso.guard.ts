@@ -9,6 +9,7 @@ import {
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { isThenable } from './is-thenable.js';
 import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.service.js';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 
 /**
  * Route authorization. Used on a controller (`@UseGuards(AuthGuard, OsoGuard)`) it checks every route there:
@@ -87,7 +88,7 @@ export class OsoGuard implements CanActivate {
   /** RPC, WebSocket and GraphQL contexts: nothing to check unless `@Authorize()` asks, which is not supported. */
   protected canActivateOutsideHttp(context: ExecutionContext, rule: RouteRule | undefined): boolean {
     if (rule?.kind === 'authorize') {
-      throw new Error(
+      throw new OsoConfigurationError(
         `@Authorize() on ${context.getClass().name}.${context.getHandler().name} needs an HTTP context, ` +
           `not "${context.getType()}": subclass OsoGuard to support it`,
       );

@@ -8,6 +8,7 @@ import { unenforceableHandlers } from './non-http-handlers.js';
 import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.service.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.service.js';
 import { routeGuards, routeRuleOf } from './route-rules.js';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 
 /** One line of the route table: a route and how it is authorized. */
 interface RouteRow {
@@ -89,7 +90,7 @@ export class OsoRouteExplorer implements OnModuleInit {
       if (typeof wrapper.metatype === 'function' && wrapper.metatype.prototype) classes.add(wrapper.metatype as Type);
     }
     const problems = [...classes].flatMap((classRef) => unenforceableHandlers(classRef, this.options.requireAuthorization === true));
-    if (problems.length > 0) throw new Error(`OsoModule: ${problems.join('\n')}`);
+    if (problems.length > 0) throw new OsoConfigurationError(problems.join('\n'));
   }
 
   private checkTarget(target: object, where: string): void {
@@ -99,8 +100,8 @@ export class OsoRouteExplorer implements OnModuleInit {
     try {
       this.moduleRef.introspect(resolver);
     } catch {
-      throw new Error(
-        `OsoModule: @Authorize() on ${where} uses the resource resolver ${resolver.name}, which is not a provider: ` +
+      throw new OsoConfigurationError(
+        `@Authorize() on ${where} uses the resource resolver ${resolver.name}, which is not a provider: ` +
           'add it to the providers of the module that declares the controller',
       );
     }

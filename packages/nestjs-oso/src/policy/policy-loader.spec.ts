@@ -1,7 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOsoEngine, findPolicyFiles, PolicyLoadError } from './policy-loader.js';
+import { createOsoEngine, findPolicyFiles } from './policy-loader.js';
+import { OsoError } from '../errors/oso.error.js';
+import { PolicyLoadError } from '../errors/policy-load.error.js';
 
 describe('policy loading', () => {
   let dir: string;
@@ -71,8 +73,20 @@ describe('loading policy text read beforehand (what a reload loads)', () => {
   it('names the file and line of a text that does not load, as loading the files would', async () => {
     const file = join(dir, 'broken.polar');
     await expect(createOsoEngine({ policyDir: dir }, [{ file, text: 'allow(_, _, _);\nallow(' }])).rejects.toThrow(
-      new RegExp(`^OsoModule: the policy failed to load: .*at line 2, column \\d+ of file ${file}`),
+      new RegExp(`^the policy failed to load: .*at line 2, column \\d+ of file ${file}`),
     );
+  });
+
+  it("is a PolicyLoadError, an OsoError, whose cause is the engine's own error", async () => {
+    const file = join(dir, 'broken.polar');
+    const error = await createOsoEngine({ policyDir: dir }, [{ file, text: 'allow(' }]).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PolicyLoadError);
+    expect(error).toBeInstanceOf(OsoError);
+    const { message, cause, name } = error as PolicyLoadError;
+    expect(name).toBe('PolicyLoadError');
+    expect(cause).toBeInstanceOf(Error);
+    expect(message).toBe(`the policy failed to load: ${(cause as Error).message}`.trimEnd());
+    expect((cause as Error).message).toContain(`of file ${file}`);
   });
 
   it('refuses a file without the .polar extension, as loadFiles does', async () => {

@@ -8,18 +8,7 @@ import { HttpRequest } from '../http/http-request.js';
 import { polarClassMetadataOf } from '../decorators/polar-class.decorator.js';
 import { recordPolicySources } from '../compiled-decisions/policy-sources.js';
 import type { PolicySource } from './policy-snapshot.js';
-
-/**
- * A policy that could not be loaded. The message names the folder, file, line or option at fault, so that a
- * misconfigured app stops at startup with something a person can act on.
- *
- * @example
- * try { await createOsoEngine({ policyDir: 'policy' }); } catch (error) { if (error instanceof PolicyLoadError) ... }
- * @publicApi
- */
-export class PolicyLoadError extends Error {
-  override readonly name = 'PolicyLoadError';
-}
+import { PolicyLoadError } from '../errors/policy-load.error.js';
 
 /**
  * Finds the policy files of the options: every `*.polar` file below each `policyDir` (recursively, sorted) and then
@@ -33,24 +22,21 @@ export class PolicyLoadError extends Error {
 export async function findPolicyFiles(options: Pick<OsoModuleOptions, 'policyDir' | 'policyFiles'>): Promise<string[]> {
   const dirs = options.policyDir === undefined ? [] : ([] as string[]).concat(options.policyDir);
   if (dirs.length === 0 && !options.policyFiles?.length) {
-    throw new PolicyLoadError('OsoModule: the "policyDir" option is required (a folder of .polar files)');
+    throw new PolicyLoadError('the "policyDir" option is required (a folder of .polar files)');
   }
   const files: string[] = [];
   for (const dir of dirs.map((d) => resolve(d))) {
     const entries = await readdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
-      throw new PolicyLoadError(
-        error.code === 'ENOENT'
-          ? `OsoModule: policyDir "${dir}" does not exist`
-          : `OsoModule: cannot read policyDir "${dir}": ${error.message}`,
-      );
+      if (error.code === 'ENOENT') throw new PolicyLoadError(`policyDir "${dir}" does not exist`);
+      throw new PolicyLoadError(`cannot read policyDir "${dir}": ${error.message}`, { cause: error });
     });
     const polar = entries.filter((entry) => entry.endsWith('.polar')).sort();
-    if (polar.length === 0) throw new PolicyLoadError(`OsoModule: policyDir "${dir}" contains no .polar file`);
+    if (polar.length === 0) throw new PolicyLoadError(`policyDir "${dir}" contains no .polar file`);
     files.push(...polar.map((entry) => join(dir, entry)));
   }
   for (const file of (options.policyFiles ?? []).map((f) => resolve(f))) {
     const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) throw new PolicyLoadError(`OsoModule: policy file "${file}" does not exist`);
+    if (!info?.isFile()) throw new PolicyLoadError(`policy file "${file}" does not exist`);
     files.push(file);
   }
   return [...new Set(files)];
@@ -77,7 +63,7 @@ export async function createOsoEngine(options: OsoModuleOptions, sources?: reado
     await (files ? oso.loadFiles(files) : loadPolicyText(oso, sources!));
   } catch (error) {
     // oso's messages already say "at line L, column C of file F"; keep them whole.
-    throw new PolicyLoadError(`OsoModule: the policy failed to load: ${(error as Error).message}`.trimEnd());
+    throw new PolicyLoadError(`the policy failed to load: ${(error as Error).message}`.trimEnd(), { cause: error });
   }
   return oso;
 }
@@ -118,7 +104,7 @@ export function resolvePolarClasses(
   for (const entry of classes) {
     const stated: Partial<PolarClassRegistration> = typeof entry === 'function' ? { class: entry } : entry;
     if (typeof stated?.class !== 'function') {
-      throw new PolicyLoadError(`OsoModule: "classes" must hold classes or { class, name } objects, got ${String(entry)}`);
+      throw new PolicyLoadError(`"classes" must hold classes or { class, name } objects, got ${String(entry)}`);
     }
     const { fields, isaCheck, name = stated.class.name } = { ...polarClassMetadataOf(stated.class), ...definedOnly(stated) };
     const registration: PolarClassRegistration = {
@@ -132,7 +118,7 @@ export function resolvePolarClasses(
     if (existing) {
       const where = [existing.where, declaredIn(entry)];
       throw new PolicyLoadError(
-        `OsoModule: duplicate Polar class name "${name}": ${describe(existing.registration.class)} and ${describe(registration.class)}` +
+        `duplicate Polar class name "${name}": ${describe(existing.registration.class)} and ${describe(registration.class)}` +
           (where.every(Boolean) && where[0] !== where[1] ? ` (from ${where[0]} and ${where[1]})` : ''),
       );
     }
@@ -148,7 +134,7 @@ function registerClasses(oso: Oso, classes: ReadonlyArray<Type<unknown> | PolarC
     try {
       oso.registerClass(cls, { name, ...(fields && { fields }), ...(isaCheck && { isaCheck }) });
     } catch (error) {
-      throw new PolicyLoadError(`OsoModule: cannot register ${describe(cls)} as "${name}": ${(error as Error).message}`);
+      throw new PolicyLoadError(`cannot register ${describe(cls)} as "${name}": ${(error as Error).message}`, { cause: error });
     }
   }
 }

@@ -13,7 +13,9 @@ import type { OsoModuleOptions, PolarClassRegistration } from '../module/oso-mod
 import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from '../module/oso.providers.js';
 import { OsoService } from '../authorization/oso.service.js';
 import { policyFingerprint } from './policy-fingerprint.js';
-import { createOsoEngine, PolicyLoadError } from './policy-loader.js';
+import { createOsoEngine } from './policy-loader.js';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
+import { policyLoadDetail } from '../errors/policy-load.error.js';
 import { POLICY_RELOAD_SETTLE_MS, readStablePolicySnapshot } from './policy-snapshot.js';
 import { PolicyWatcher } from './policy-watcher.js';
 
@@ -60,8 +62,8 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
     this.fingerprint = loaded.fingerprint;
     this.settleMs = options.reloadSettleMs ?? POLICY_RELOAD_SETTLE_MS;
     if (!Number.isFinite(this.settleMs) || this.settleMs < 0) {
-      throw new PolicyLoadError(
-        `OsoModule: "reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(options.reloadSettleMs)}`,
+      throw new OsoConfigurationError(
+        `"reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(options.reloadSettleMs)}`,
       );
     }
   }
@@ -133,7 +135,7 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
           );
       if (this.closed) return;
       if ('error' in loaded) {
-        const detail = loaded.error.message.replace(/^OsoModule: (the policy failed to load: )?/, '');
+        const detail = policyLoadDetail(loaded.error);
         this.logger.error(`The policy change does not load, so the last good policy stays in place: ${detail}`);
         return;
       }

@@ -1,4 +1,5 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 
 /**
  * The header `TestActorGuard` reads unless told otherwise.
@@ -70,7 +71,7 @@ export class TestActorGuard implements CanActivate {
     const actor = typeof actors === 'function' ? actors(name) : Object.hasOwn(actors, name) ? actors[name] : undefined;
     if (actor === undefined) {
       const known = typeof actors === 'function' ? '' : ` (known: ${Object.keys(actors).join(', ')})`;
-      throw new Error(`TestActorGuard: no test actor named "${name}"${known}`);
+      throw new OsoConfigurationError(`TestActorGuard: no test actor named "${name}"${known}`);
     }
     return actor;
   }
