@@ -4,9 +4,14 @@
  * policy compiled into a predicate (`filterAuthorizedItems`). Both must keep exactly the same expenses. Each run
  * covers the whole list; figures are medians over the runs, after a warm-up.
  */
-import { Relation } from 'oso';
-import { createOsoEngine, type OsoModuleOptions } from 'nestjs-oso';
-import { buildAuthorizedFilter, filterAuthorizedItems, InMemoryAdapter } from 'nestjs-oso/data-filtering';
+import {
+  buildAuthorizedFilter,
+  createOsoEngine,
+  filterAuthorizedItems,
+  InMemoryAdapter,
+  Relation,
+  type OsoModuleOptions,
+} from 'nestjs-oso';
 import { Membership, Organization, POLICY_DIR, User } from './support/domain.js';
 import { fixed, median, table } from './support/report.js';
 

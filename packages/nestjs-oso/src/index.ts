@@ -1,15 +1,25 @@
-export * from './decorators/index.js';
-export type { AuthorizationFailure, ActorResolver, OsoModuleOptions, PolarClassRegistration, UnauthorizedHandler } from './module/oso-module-options.interface.js';
-export { OSO_AUTHORIZE, OSO_ENGINE, OSO_POLAR_CLASS, OSO_SKIP_AUTHORIZATION } from './module/oso.constants.js';
-export { OSO_MODULE_OPTIONS } from './module/oso.module-definition.js';
+// The one public surface of nestjs-oso. Subpaths: `nestjs-oso/typeorm` (the TypeORM adapter, so that apps without
+// TypeORM never load it) and `nestjs-oso/testing` (helpers for tests).
 export { OsoModule } from './module/oso.module.js';
+export { OSO_MODULE_OPTIONS } from './module/oso.module-definition.js';
+export type {
+  ActorResolver,
+  AuthorizationFailure,
+  OsoModuleOptions,
+  PolarClassRegistration,
+  UnauthorizedHandler,
+} from './module/oso-module-options.interface.js';
+export { OSO_AUTHORIZE, OSO_ENGINE, OSO_POLAR_CLASS, OSO_SKIP_AUTHORIZATION } from './module/oso.constants.js';
 export { OsoService, type AuthorizeCallOptions } from './authorization/oso.service.js';
-export type { CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
+export * from './decorators/index.js';
 export { OsoGuard } from './http/oso.guard.js';
 export { RequireAuthorizationInterceptor } from './http/require-authorization.interceptor.js';
 export { HttpRequest } from './http/http-request.js';
-export { createOsoEngine, findPolicyFiles } from './policy/policy-loader.js';
-export { OsoError, PolicyLoadError, OsoConfigurationError, DataFilteringError } from './errors/index.js';
-export { OsoPolicyReloader } from './policy/policy-reloader.service.js';
 export { OsoRouteAuthorizer, type RouteRule } from './http/route-authorizer.service.js';
+export { createOsoEngine, findPolicyFiles } from './policy/policy-loader.js';
+export { OsoPolicyReloader } from './policy/policy-reloader.service.js';
+export type { CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
 export * from './data-filtering/index.js';
+export * from './errors/index.js';
+export { Oso, Relation } from './engine/oso-library.js';
+export type { Adapter, Class, Datum, Filter, FilterCondition, Immediate, Projection } from 'oso';

@@ -35,6 +35,37 @@ describe('the nestjs-oso package', () => {
     }
   });
 
+  it('exports each public name from one entry point only, and data filtering from the root', async () => {
+    const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.exports)).toEqual(['.', './typeorm', './testing', './package.json']);
+    const entries = {
+      root: Object.keys(await import('nestjs-oso')),
+      typeorm: Object.keys(await import('nestjs-oso/typeorm')),
+      testing: Object.keys(await import('nestjs-oso/testing')),
+    };
+    expect(entries.root).toEqual(expect.arrayContaining(['buildAuthorizedQuery', 'InMemoryAdapter', 'Relation', 'OsoError']));
+    const seen = new Map<string, string>();
+    const twice: string[] = [];
+    for (const [entry, names] of Object.entries(entries)) {
+      for (const name of names) {
+        if (seen.has(name)) twice.push(`${name} (${seen.get(name)} and ${entry})`);
+        seen.set(name, entry);
+      }
+    }
+    expect(twice).toEqual([]);
+  });
+
+  it('ships no @internal declaration in its type declarations (stripInternal)', async () => {
+    const distDir = join(packageDir, 'dist');
+    const declarations = (await readdir(distDir, { recursive: true })).filter((f) => f.endsWith('.d.ts'));
+    expect(declarations).toContain('index.d.ts');
+    const leaked: string[] = [];
+    for (const file of declarations) {
+      if ((await readFile(join(distDir, file), 'utf8')).includes('@internal')) leaked.push(file);
+    }
+    expect(leaked).toEqual([]);
+  });
+
   it('documents every exported symbol with a JSDoc that has an @example', async () => {
     const entry = await import('nestjs-oso');
     const all = await sources();

@@ -6,5 +6,4 @@ export {
   type FilterRelation,
 } from './authorized-filter.js';
 export { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from './authorized-resources.js';
-export { DataFilteringError } from '../errors/data-filtering.error.js';
 export { InMemoryAdapter, InMemoryQuery, type InMemoryAdapterOptions } from './in-memory/in-memory.adapter.js';

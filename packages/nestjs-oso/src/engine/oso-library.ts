@@ -30,10 +30,32 @@ function loadOsoWithoutRepl(): typeof OsoLibrary {
 
 const oso = loadOsoWithoutRepl();
 
+/**
+ * oso's `Oso` class (the policy engine), loaded without Node's `repl`: the class of the engine `OsoModule` provides
+ * under `OSO_ENGINE` and `createOsoEngine` builds. Import it from nestjs-oso, not from `oso`, so that oso is always
+ * loaded this way.
+ *
+ * @example
+ * constructor(@Inject(OSO_ENGINE) private readonly engine: Oso) {}
+ * @publicApi
+ */
 export const Oso = oso.Oso;
 export type Oso = OsoLibrary.Oso;
+/** @internal An unknown of a partial query, as the engine returns them. */
 export const Variable = oso.Variable;
 export type Variable = OsoLibrary.Variable;
+/**
+ * A data filtering relation between two registered classes, declared in the `fields` of a class registration
+ * (oso's own `Relation`, re-exported so that apps never import `oso` before nestjs-oso has loaded it).
+ *
+ * @example
+ * OsoModule.forRoot({
+ *   policyDir: 'policy',
+ *   classes: [{ class: Expense, fields: { organization: new Relation('one', 'Organization', 'organizationId', 'id') } }],
+ * });
+ * @publicApi
+ */
 export const Relation = oso.Relation;
 export type Relation = OsoLibrary.Relation;
+/** @internal The equality the engine uses between two application values (`==` on instances). */
 export const defaultEqualityFn = oso.defaultEqualityFn;

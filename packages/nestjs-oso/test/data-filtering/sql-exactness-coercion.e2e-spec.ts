@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError } from '../../src/data-filtering/index.js';
+import { buildAuthorizedQuery, DataFilteringError } from '../../src/index.js';
 import { describeOnEachDatabase } from './support/databases.js';
 import { osoFor } from './support/parity.js';
 import { expectSqlParity } from './support/sql-exactness-check.js';

@@ -1,4 +1,4 @@
-import { buildAuthorizedQuery, DataFilteringError } from '../../src/data-filtering/index.js';
+import { buildAuthorizedQuery, DataFilteringError } from '../../src/index.js';
 import { describeOnEachDatabase } from './support/databases.js';
 import { osoFor } from './support/parity.js';
 import { expectSqlParity } from './support/sql-exactness-check.js';

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { Oso } from 'oso';
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, filterAuthorizedItems } from '../../../src/data-filtering/index.js';
+import { buildAuthorizedQuery, filterAuthorizedItems } from '../../../src/index.js';
 import { typeOrmAdapter, typeOrmPolarClasses, type TypeOrmPolarClassesOptions } from '../../../src/data-filtering/typeorm/index.js';
 
 /** An engine for one policy: the entities registered from TypeORM metadata, the TypeORM adapter, the policy loaded. */

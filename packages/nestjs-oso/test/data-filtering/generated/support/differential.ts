@@ -7,7 +7,7 @@ import {
   InMemoryAdapter,
   type AuthorizedFilter,
   type InMemoryQuery,
-} from '../../../../src/data-filtering/index.js';
+} from '../../../../src/index.js';
 import { typeOrmAdapter, typeOrmPolarClasses } from '../../../../src/data-filtering/typeorm/index.js';
 import type { DatabaseKind } from '../../support/databases.js';
 import { GD_ENTITIES, GdDoc } from './gd-entities.js';
