@@ -4,6 +4,7 @@ import { Expression } from 'oso/dist/src/Expression.js';
 import { Pattern } from 'oso/dist/src/Pattern.js';
 import { parseFilter, type FilterJson } from 'oso/dist/src/filter.js';
 import { DataFilteringError } from './data-filtering.error.js';
+import { policyFeaturesOf } from '../compiled-decisions/policy-sources.js';
 import { conflatedElements } from './partial-expression.js';
 
 /**
@@ -70,6 +71,14 @@ export async function buildAuthorizedFilter(
   const model = typeof resourceClass === 'string' ? resourceClass : host.getType(resourceClass)?.name;
   if (model === undefined) {
     throw new DataFilteringError(`Data filtering: class ${(resourceClass as Class).name} is not registered with Polar`);
+  }
+  const reflexive = policyFeaturesOf(oso)?.reflexive;
+  if (reflexive !== undefined) {
+    throw new DataFilteringError(
+      `Data filtering cannot express the policy for ${model} and action ${describeAction(action)}: it compares an ` +
+        `attribute with itself ("${reflexive}"), which the engine's partial evaluation drops, so no filter would read ` +
+        'the attribute that isAllowed reads (and raises on when it is absent). Remove the comparison, or use isAllowed.',
+    );
   }
   const filter: AuthorizedFilter = { model, relations: [], conditions: [], types: host.types, branches: [] };
   const resource = new Variable('resource');
