@@ -4,14 +4,8 @@
  * policy compiled into a predicate (`filterAuthorizedItems`). Both must keep exactly the same expenses. Each run
  * covers the whole list; figures are medians over the runs, after a warm-up.
  */
-import {
-  buildAuthorizedFilter,
-  createOsoEngine,
-  filterAuthorizedItems,
-  InMemoryAdapter,
-  Relation,
-  type OsoModuleOptions,
-} from 'nestjs-oso';
+import { createOsoEngine, Relation, type OsoModuleOptions } from 'nestjs-oso';
+import { buildAuthorizedFilter, filterAuthorizedItems, InMemoryAdapter } from 'nestjs-oso/data-filtering';
 import { Membership, Organization, POLICY_DIR, User } from './support/domain.js';
 import { fixed, median, table } from './support/report.js';
 

@@ -1,5 +1,7 @@
-// The one public surface of nestjs-oso. Subpaths: `nestjs-oso/typeorm` (the TypeORM adapter, so that apps without
-// TypeORM never load it) and `nestjs-oso/testing` (helpers for tests).
+// The public surface of nestjs-oso: the module, its service, guard, interceptor and decorators, the engine's loading,
+// the errors, and the oso values apps need. Each name is exported from one entry point only; the subpaths are
+// `nestjs-oso/data-filtering` (data filtering's building blocks and the in-memory adapter),
+// `nestjs-oso/typeorm` (the TypeORM adapter, so that apps without TypeORM never load it) and `nestjs-oso/testing`.
 export { OsoModule } from './module/oso.module.js';
 export { OSO_MODULE_OPTIONS } from './module/oso.module-definition.js';
 export type {
@@ -19,7 +21,8 @@ export { OsoRouteAuthorizer, type RouteRule } from './http/route-authorizer.serv
 export { createOsoEngine, findPolicyFiles } from './policy/policy-loader.js';
 export { OsoPolicyReloader } from './policy/policy-reloader.service.js';
 export type { CompiledDecisionInfo } from './compiled-decisions/compiled-decisions.js';
-export * from './data-filtering/index.js';
-export * from './errors/index.js';
+export { OsoError } from './errors/oso.error.js';
+export { PolicyLoadError } from './errors/policy-load.error.js';
+export { OsoConfigurationError } from './errors/oso-configuration.error.js';
 export { Oso, Relation } from './engine/oso-library.js';
-export type { Adapter, Class, Datum, Filter, FilterCondition, Immediate, Projection } from 'oso';
+export type { Class } from 'oso';

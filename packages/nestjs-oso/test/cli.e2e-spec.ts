@@ -46,6 +46,17 @@ describe('the nestjs-oso command line', () => {
       expect(run.stdout).toContain('note: without --classes, User, Organization, Expense are empty stand-ins');
     });
 
+    it('warns, without failing, about an ordered comparison of an attribute that may be nil', async () => {
+      const run = await cli(['check', 'test/fixtures/policies/nil-ordering']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('OK: 1 policy file loaded');
+      expect(run.stderr.trimEnd().split('\n')).toEqual([
+        'test/fixtures/policies/nil-ordering/ranks.polar:3:3: warning: "resource.rank <" orders an attribute that may be nil: ' +
+          'the engine orders nil as JavaScript orders null (nil < 2 and nil >= 0 are true), and so do compiled decisions ' +
+          'and data filtering; add "resource.rank != nil and" before it if nil must not pass',
+      ]);
+    });
+
     it('exits 1 on a syntax error, with file:line:column and the line itself', async () => {
       const run = await cli(['check', 'test/fixtures/policies/broken']);
       expect(run.code).toBe(1);

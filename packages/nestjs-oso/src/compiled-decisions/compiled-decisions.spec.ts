@@ -161,6 +161,7 @@ describe('compiled decisions in OsoService', () => {
     ['cut', 'allow(u: User, "read", _: Expense) if cut and u.id = 1;', 'the policy uses `cut`'],
     ['forall', 'allow(u: User, "read", _: Expense) if forall(m in u.memberships, m.role = "admin");', 'the policy uses `forall`'],
     ['a negated group', 'allow(u: User, "read", e: Expense) if not (e.amount > 100 and u.id = 1);', 'the policy negates a group or a rule call'],
+    ['a comparison of an attribute with itself', 'allow(_: User, "read", e: Expense) if e.amount >= e.amount;', 'compares an attribute with itself'],
     ['a method call', 'allow(u: User, "read", _: Expense) if u.name.startsWith("a");', 'partial evaluation failed'],
     ['arithmetic', 'allow(u: User, "read", _: Expense) if u.id + 1 = 2;', 'the Polar operation Add'],
     ['a call into the application', 'allow(_: User, "read", e: Expense) if e.amount < Config.limit();', 'the policy calls into the application'],
@@ -175,6 +176,14 @@ describe('compiled decisions in OsoService', () => {
     expect(await outcome(oso.isAllowed(bob, 'read', expense))).toBe(await outcome(oso.engine.isAllowed(bob, 'read', expense)));
     expect(triple(oso, 'read')).toMatchObject({ status: 'engine', compiledDecisions: 0, engineDecisions: 1 });
     expect(triple(oso, 'read')!.reason).toContain(reason);
+  });
+
+  it('raise as the engine does on a resource without the attribute it compares with itself', async () => {
+    const oso = await service('allow(_: User, "read", e: Expense) if e.amount = e.amount;');
+    const partial = Object.assign(Object.create(Expense.prototype) as Expense, { id: 9 });
+    await expect(oso.engine.isAllowed(bob, 'read', partial)).rejects.toThrow();
+    await expect(oso.isAllowed(bob, 'read', partial)).rejects.toThrow();
+    expect(await oso.isAllowed(bob, 'read', expense)).toBe(true);
   });
 
   it('leave an engine whose policy text is unknown to itself (built without createOsoEngine)', async () => {

@@ -179,7 +179,9 @@ export class CompiledDecisions {
           ? 'the policy uses `forall`, which partial evaluation does not translate faithfully'
           : features.compoundNegation
             ? 'the policy negates a group or a rule call (`not (a and b)`), which partial evaluation does not translate faithfully'
-            : undefined;
+            : features.reflexive
+              ? `the policy compares an attribute with itself (\`${features.reflexive}\`), which partial evaluation drops`
+              : undefined;
     state = {
       triples: new Map(),
       count: 0,

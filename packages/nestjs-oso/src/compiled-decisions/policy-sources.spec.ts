@@ -28,4 +28,20 @@ describe('the Polar features compiled decisions look for in a policy', () => {
     expect(policyFeatures('allow(u, _, _) if u.active = true and u.a in [1];').bareConditions).toBe(false);
     expect(policyFeatures('allow(_, _, _) if true;').bareConditions).toBe(false);
   });
+
+  it('finds a comparison of an attribute with itself, which the partial evaluator drops', () => {
+    expect(policyFeatures('allow(_, _, d) if d.rank >= d.rank;').reflexive).toBe('d.rank >= d.rank');
+    expect(policyFeatures('allow(_, _, d) if d.a.b = d.a.b and d.x = 1;').reflexive).toBe('d.a.b = d.a.b');
+    expect(policyFeatures('allow(_, _, d) if d.rank<d.rank;').reflexive).toBe('d.rank<d.rank');
+    for (const policy of [
+      'allow(_, _, d) if d.rank >= d.ranking;',
+      'allow(_, _, d) if d.a = d.a.b;',
+      'allow(_, _, d) if xd.a = d.a;',
+      'allow(_, _, d) if d.a = d.a();',
+      'allow(_, _, d) if d.a = "d.a = d.a";',
+      'allow(_, _, d) if d.a = e.a; # d.a = d.a',
+    ]) {
+      expect(policyFeatures(policy).reflexive).toBeUndefined();
+    }
+  });
 });

@@ -51,16 +51,28 @@ export interface PolicyFeatures {
    * evaluator writes it `true = user.active`, like the condition that is merely false for such a value.
    */
   bareConditions: boolean;
+  /**
+   * The first comparison of an attribute with itself (`d.rank >= d.rank`), if any. The partial evaluator drops it, so
+   * no partial result reads the attribute, while the engine reads it on an instance and raises when it is absent (or,
+   * for an ordering, when it is a boolean).
+   */
+  reflexive: string | undefined;
 }
 
 const PATH = String.raw`[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+`;
 const NAME = String.raw`[A-Za-z_]\w*`;
 
+const featuresCache = new WeakMap<object, { files: number; features: PolicyFeatures }>();
+
 /** The features of the policy `engine` loaded, or `undefined` when its text was not recorded. */
 export function policyFeaturesOf(engine: Oso): PolicyFeatures | undefined {
   const text = sources.get(engine);
   if (!text) return undefined;
-  return policyFeatures(text.join('\n'));
+  const cached = featuresCache.get(engine);
+  if (cached?.files === text.length) return cached.features;
+  const features = policyFeatures(text.join('\n'));
+  featuresCache.set(engine, { files: text.length, features });
+  return features;
 }
 
 /** The features of some Polar text. */
@@ -81,6 +93,7 @@ export function policyFeatures(text: string): PolicyFeatures {
     negation: /\bnot\b/.test(code),
     compoundNegation: [...code.matchAll(/\bnot\b/g)].some((match) => negatesSeveral(code.slice(match.index! + 3))),
     aliased,
+    reflexive: new RegExp(String.raw`(?<![\w.])(${PATH})\s*(?:==|=|!=|<=|>=|<|>)\s*\1(?![\w.(\[])`).exec(code)?.[0],
     bareConditions: new RegExp(String.raw`(?:\bif|\band|\bor|\bnot|\()\s*(?!true\b|false\b|cut\b)[A-Za-z_][\w.]*\s*(?=\band\b|\bor\b|;|\))`).test(code),
   };
 }

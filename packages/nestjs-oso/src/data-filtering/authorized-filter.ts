@@ -2,6 +2,7 @@ import type { Class, Filter, FilterCondition, Oso } from 'oso';
 import { Variable } from '../engine/oso-library.js';
 import { Expression, Pattern, parseFilter, type FilterJson } from '../engine/oso-internals.js';
 import { DataFilteringError } from '../errors/data-filtering.error.js';
+import { policyFeaturesOf } from '../compiled-decisions/policy-sources.js';
 import { conflatedElements } from './partial-expression.js';
 
 /**
@@ -68,6 +69,14 @@ export async function buildAuthorizedFilter(
   const model = typeof resourceClass === 'string' ? resourceClass : host.getType(resourceClass)?.name;
   if (model === undefined) {
     throw new DataFilteringError(`Data filtering: class ${(resourceClass as Class).name} is not registered with Polar`);
+  }
+  const reflexive = policyFeaturesOf(oso)?.reflexive;
+  if (reflexive !== undefined) {
+    throw new DataFilteringError(
+      `Data filtering cannot express the policy for ${model} and action ${describeAction(action)}: it compares an ` +
+        `attribute with itself ("${reflexive}"), which the engine's partial evaluation drops, so no filter would read ` +
+        'the attribute that isAllowed reads (and raises on when it is absent). Remove the comparison, or use isAllowed.',
+    );
   }
   const filter: AuthorizedFilter = { model, relations: [], conditions: [], types: host.types, branches: [] };
   const resource = new Variable('resource');

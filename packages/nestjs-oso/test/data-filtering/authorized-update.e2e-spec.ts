@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, type SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError } from '../../src/index.js';
+import { buildAuthorizedQuery, DataFilteringError } from '../../src/data-filtering/index.js';
 import { updateAuthorized } from '../../src/data-filtering/typeorm/index.js';
 import { describeOnEachDatabase } from './support/databases.js';
 import { osoFor } from './support/parity.js';

@@ -1,5 +1,6 @@
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError, Relation } from '../../src/index.js';
+import { buildAuthorizedQuery, DataFilteringError } from '../../src/data-filtering/index.js';
+import { Relation } from '../../src/index.js';
 import { describeOnEachDatabase } from './support/databases.js';
 import { expectParity, osoFor } from './support/parity.js';
 import { Bar, Foo, Issue, Log, Num, Org, PARITY_ENTITIES, Repo, seedParity, User } from './support/parity-entities.js';

@@ -1,5 +1,5 @@
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError } from '../../src/index.js';
+import { buildAuthorizedQuery, DataFilteringError } from '../../src/data-filtering/index.js';
 import { describeOnEachDatabase } from './support/databases.js';
 import { expectParity, osoFor } from './support/parity.js';
 import { POLAR_NAMES, Post, POST_ENTITIES, seedManyToMany, seedPosts, seedTags, User } from './support/post-entities.js';

@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError } from '../../src/index.js';
+import { buildAuthorizedQuery, DataFilteringError, filterAuthorizedItems } from '../../src/data-filtering/index.js';
 import { describeOnEachDatabase } from './support/databases.js';
 import { osoFor } from './support/parity.js';
 import { expectSqlParity } from './support/sql-exactness-check.js';
@@ -62,6 +62,17 @@ describeOnEachDatabase(
         // The column's collation (utf8mb4_general_ci) would have matched four rows for "red".
         const [{ n }] = await dataSource().query(`SELECT COUNT(*) AS n FROM sx_item WHERE color = 'red'`);
         expect(Number(n)).toBe(4);
+      }
+    });
+
+    it('refuses a comparison of an attribute with itself, which the partial evaluator drops (SQL and in memory)', async () => {
+      const engine = await oso('allow(_, "self", i: Item) if i.rank >= i.rank; allow(_, "same", i: Item) if i.color = i.color;');
+      for (const action of ['self', 'same']) {
+        await refused(engine, 'x', action);
+        // In memory: an item without the attribute, on which isAllowed raises, must not be listed.
+        const items = [Object.assign(Object.create(SxItem.prototype) as SxItem, { id: 9 })];
+        await expect(engine.isAllowed('x', action, items[0])).rejects.toThrow();
+        await expect(filterAuthorizedItems(engine, 'x', action, SxItem, items)).rejects.toThrow(DataFilteringError);
       }
     });
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Column, Entity, PrimaryColumn, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError, fetchAuthorizedResources, type Filter, type FilterCondition } from '../../src/index.js';
+import { buildAuthorizedQuery, DataFilteringError, fetchAuthorizedResources, type Filter, type FilterCondition } from '../../src/data-filtering/index.js';
 import { TypeOrmAdapter, typeOrmAdapter, typeOrmPolarClasses } from '../../src/data-filtering/typeorm/index.js';
 import { createOsoEngine } from '../../src/policy/policy-loader.js';
 import { DATABASES, describeOnEachDatabase, IN_CI, openDatabase } from './support/databases.js';

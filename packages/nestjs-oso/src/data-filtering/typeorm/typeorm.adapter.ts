@@ -158,9 +158,19 @@ class QueryCompiler {
       clauses.push(this.join(relation, from, to, subquery));
       scopes.set(relation.toTypeName, to);
     }
-    const conditions = this.and([...clauses, ...branch.conditions.map((c) => this.condition(c, scopes))]);
+    const conditions = this.and([...clauses, ...branch.conditions.map((c) => this.condition(c, scopes)), ...this.uncached(root)]);
     if (conditions === FALSE) return FALSE;
     return `EXISTS ${subquery.where(conditions).getQuery()}`;
+  }
+
+  /**
+   * MariaDB caches a correlated subquery's result by the outer columns it reads, compared under their collation: a
+   * row whose `code` is `'a '` got the cached answer of one whose `code` is `'a'` (PAD SPACE), although the subquery
+   * compares them byte for byte. Reading the outer row's primary key too makes every cache key unique to its row.
+   */
+  private uncached(root: Scope): string[] {
+    if (this.dialect() !== 'mysql') return [];
+    return root.metadata.primaryColumns.map((column) => `${this.column(root, column)} IS NOT NULL`);
   }
 
   /** The SQL of one join: the columns of the registered `Relation`, or else the entity's own TypeORM relation. */

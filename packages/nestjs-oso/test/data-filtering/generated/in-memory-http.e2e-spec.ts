@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { OsoModule, OsoService } from '../../../src/index.js';
-import { InMemoryAdapter } from '../../../src/index.js';
+import { InMemoryAdapter } from '../../../src/data-filtering/index.js';
 import { createTestApp, PLATFORMS, type Platform } from '../../app/create-app.js';
 import { LogCollector } from '../../fixtures/log-collector.js';
 import { policyFixture } from '../../fixtures/policies.js';

@@ -1,8 +1,9 @@
 import type { Type } from '@nestjs/common';
 import { Oso } from 'oso';
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, filterAuthorizedItems } from '../../../src/index.js';
+import { buildAuthorizedQuery, filterAuthorizedItems } from '../../../src/data-filtering/index.js';
 import { typeOrmAdapter, typeOrmPolarClasses, type TypeOrmPolarClassesOptions } from '../../../src/data-filtering/typeorm/index.js';
+import { recordPolicySources } from '../../../src/compiled-decisions/policy-sources.js';
 
 /** An engine for one policy: the entities registered from TypeORM metadata, the TypeORM adapter, the policy loaded. */
 export async function osoFor(
@@ -12,6 +13,8 @@ export async function osoFor(
   options: TypeOrmPolarClassesOptions & { constants?: Record<string, unknown>; extraClasses?: Array<Type<unknown>> } = {},
 ): Promise<Oso> {
   const oso = new Oso();
+  // As createOsoEngine does: the policy text tells which shapes the partial evaluator drops.
+  recordPolicySources(oso);
   oso.setDataFilteringAdapter(typeOrmAdapter(dataSource));
   for (const registration of typeOrmPolarClasses(dataSource, entities, options)) {
     oso.registerClass(registration.class, { name: registration.name, fields: registration.fields });

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { Oso } from 'oso';
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery } from '../../../src/index.js';
+import { buildAuthorizedQuery } from '../../../src/data-filtering/index.js';
 
 /** The ids `isAllowed` accepts among every row of `entity` (relations in `load` are loaded on the rows first). */
 export async function engineIds(

@@ -17,6 +17,7 @@ export class SxUser {
 export class SxDoc {
   @PrimaryColumn('int') id!: number;
   @Column('int') authorId!: number;
+  @Column('varchar', { length: 16, nullable: true }) code!: string | null;
   @ManyToOne(() => SxUser) @JoinColumn({ name: 'authorId' }) author!: SxUser;
   @OneToMany(() => SxComment, (comment) => comment.doc) comments!: SxComment[];
 }
@@ -85,10 +86,10 @@ export async function seedSqlExactness(dataSource: DataSource): Promise<void> {
     { id: 3, isAdmin: false },
   ]);
   await dataSource.getRepository(SxDoc).save([
-    { id: 1, authorId: 1 },
-    { id: 2, authorId: 2 },
-    { id: 3, authorId: 2 },
-    { id: 4, authorId: 3 },
+    { id: 1, authorId: 1, code: 'a' },
+    { id: 2, authorId: 2, code: 'a' },
+    { id: 3, authorId: 2, code: 'a ' },
+    { id: 4, authorId: 3, code: 'a ' },
   ]);
   await dataSource.getRepository(SxComment).save([
     { id: 1, docId: 2, authorId: 1 },
@@ -110,6 +111,7 @@ export async function seedSqlExactness(dataSource: DataSource): Promise<void> {
   if (dataSource.options.type === 'mariadb') {
     // A case-insensitive, space-padding collation (MariaDB's default kind): comparisons must still be exact.
     await dataSource.query('ALTER TABLE sx_item MODIFY color varchar(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL');
+    await dataSource.query('ALTER TABLE sx_doc MODIFY code varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL');
   }
   await dataSource.getRepository(SxItem).save([
     { id: 1, ownerId: 1, code: '7', color: 'red', isPublic: true, rank: 1, score: 5, ratio: 2, label: 'b', big: 2, price: 2.5, uid: UUID, flag: true },

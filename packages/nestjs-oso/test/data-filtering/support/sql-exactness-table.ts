@@ -1,6 +1,6 @@
 import type { Oso } from 'oso';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError } from '../../../src/index.js';
+import { buildAuthorizedQuery, DataFilteringError } from '../../../src/data-filtering/index.js';
 import { SxItem } from './sql-exactness-entities.js';
 
 /** The comparisons of the value table, by Polar operator and action suffix. */

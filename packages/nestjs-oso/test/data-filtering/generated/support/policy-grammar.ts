@@ -62,14 +62,6 @@ function comparable(a: FieldType, b: FieldType): boolean {
   return family(a) === family(b);
 }
 
-/**
- * Excluded on every backend: a field compared with itself (`d.rank >= d.rank`, `c.author.isAdmin = c.author.isAdmin`).
- * oso's partial evaluation simplifies it away (the VM drops `x = x`, its filter builder `x >= x` and `x <= x`), so
- * no filter reads the field, while `isAllowed` does and raises on an item without it. Fixing it needs the reads of
- * the partial expression in `AuthorizedFilter` (authorized-filter.ts); see the README caveat.
- */
-export const REFLEXIVE_COMPARISONS_EXCLUDED = true;
-
 export type Atom =
   | { kind: 'constant'; path: PathName; field: string; op: string; value: string }
   | { kind: 'actor'; path: PathName; field: string; op: string; attribute: string }
@@ -126,9 +118,9 @@ const atomArb: fc.Arbitrary<Atom> = pathArb.chain((path) => {
     return preferring(alike, ACTOR_ATTRIBUTES).map((attribute) => ({ ...atom, attribute }));
   });
   const withField = comparison('field' as const).chain((atom) => {
-    const others = fields.filter((field) => !(REFLEXIVE_COMPARISONS_EXCLUDED && field === atom.field));
-    const alike = others.filter((field) => comparable(typeOf(field), typeOf(atom.field)));
-    return preferring(alike, others).map((other) => ({ ...atom, other }));
+    // The field itself too (`d.rank >= d.rank`): the partial evaluator drops that comparison, so filters refuse it.
+    const alike = fields.filter((field) => comparable(typeOf(field), typeOf(atom.field)));
+    return preferring(alike, fields).map((other) => ({ ...atom, other }));
   });
   const inList = fc
     .record({ kind: fc.constant('in' as const), path: fc.constant(path), field: fieldArb })
@@ -312,22 +304,4 @@ export function caseArb(setsPerPolicy: number): fc.Arbitrary<GeneratedCase> {
     actor: actorArb,
     sets: fc.array(fc.record({ data: dataArb, perturbations: perturbationsArb }), { minLength: setsPerPolicy, maxLength: setsPerPolicy }),
   });
-}
-
-
-/**
- * Excluded on MariaDB only, until the TypeORM adapter is fixed: a rule that follows a relation (an `EXISTS`
- * subquery), on data holding two strings that differ only by trailing spaces. MariaDB caches a subquery's result by
- * the outer columns it reads, compared under their PAD SPACE collation, so a row with `code = 'a '` can get the
- * cached answer of one with `code = 'a'` (seen at 20,000 cases: `d.code in [nil, "Ab", "a"] and d.org.tier <= nil`
- * returned the `'a '` doc; with `optimizer_switch='subquery_cache=off'` the same SQL is exact).
- */
-export function mariadbExcluded(policy: GeneratedPolicy, data: GeneratedData, _actor: ActorRow): boolean {
-  // The outer rows of the subqueries: docs (their code) and, for memberships, organizations (their name).
-  const confusable = (values: Array<string | null>) => {
-    const strings = values.filter((value): value is string => typeof value === 'string');
-    return strings.some((a) => strings.some((b) => a !== b && a.trimEnd() === b.trimEnd()));
-  };
-  const padConfusable = confusable(data.docs.map((row) => row.code)) || confusable(data.orgs.map((row) => row.name));
-  return padConfusable && policy.rules.some((atoms) => atoms.some((atom) => atom.kind === 'role' || atom.path !== 'd'));
 }
