@@ -78,7 +78,7 @@ describe('startup diagnostics', () => {
   it('with routeAuthorization, undecorated routes are route-authorized', async () => {
     const logs = await startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ routeAuthorization: true })) });
     expect(routeTable(logs)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^  GET +\/private +RootController\.private +route-authorized/)]),
+      expect.arrayContaining([expect.stringMatching(/^ {2}GET +\/private +RootController\.private +route-authorized/)]),
     );
   });
 
@@ -91,6 +91,6 @@ describe('startup diagnostics', () => {
     app.useLogger(logs);
     app.setGlobalPrefix('api/v1');
     await app.init();
-    expect(routeTable(logs)).toEqual(expect.arrayContaining([expect.stringMatching(/^  GET +\/api\/v1\/health +RootController\.health +skipped/)]));
+    expect(routeTable(logs)).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}GET +\/api\/v1\/health +RootController\.health +skipped/)]));
   });
 });

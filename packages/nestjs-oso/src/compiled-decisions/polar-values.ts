@@ -6,6 +6,7 @@
  * gives up and the engine decides.
  */
 import { defaultEqualityFn, Relation, Variable } from '../engine/oso-library.js';
+import type { Class } from 'oso';
 import { Expression, ancestors, Pattern, Predicate, Dict, type HostTypes, type UserType } from '../engine/oso-internals.js';
 
 /** Thrown inside a compiled check when only the engine can answer (it may answer with an error). */
@@ -125,7 +126,7 @@ export class PolarClasses {
   }
 
   /** The user type registered under a Polar name. */
-  type(tag: string): UserType<any> | undefined {
+  type(tag: string): UserType<Class> | undefined {
     const type = this.types.get(tag);
     return type && typeof type.name === 'string' ? type : undefined;
   }

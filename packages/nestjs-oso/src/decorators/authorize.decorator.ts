@@ -11,6 +11,8 @@ import { HTTP_ONLY_GUARD } from '../http/http-only.guard.js';
  * @publicApi
  */
 export type ResourceResolverFn<Resource = unknown> = (
+  // The platform's request (Express or Fastify), whose type only the app knows: `any` lets `(req) => ...` read it.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   request: any,
   context: ExecutionContext,
 ) => Resource | null | undefined | Promise<Resource | null | undefined>;
@@ -28,6 +30,8 @@ export type ResourceResolverFn<Resource = unknown> = (
  * @publicApi
  */
 export interface ResourceResolver<Resource = unknown> {
+  // The platform's request, as for `ResourceResolverFn`; an implementation declares the type it reads.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   resolve(request: any, context: ExecutionContext): Resource | null | undefined | Promise<Resource | null | undefined>;
 }
 
@@ -42,6 +46,8 @@ export interface AuthorizeOptions {
   /** What to authorize: omitted, the request itself (`HttpRequest`); else a function or an injectable resolver. */
   resource?: ResourceResolverFn | Type<ResourceResolver>;
   /** Who asks; defaults to the module's `getActor` (`request.user`). */
+  // The platform's request, as for `ResourceResolverFn`.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   actor?: (request: any, context: ExecutionContext) => unknown;
   /** Answer 404 when the actor may not even read the resource; defaults to the module's `checkRead` (true). */
   checkRead?: boolean;

@@ -60,7 +60,7 @@ export class OsoRouteExplorer implements OnModuleInit {
   }
 
   /** The table row of a handler, or nothing for a method that is not a route. */
-  private routeRow(controller: Type, handler: Function, method: string): RouteRow | undefined {
+  private routeRow(controller: Type, handler: object, method: string): RouteRow | undefined {
     const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
     if (requestMethod === undefined) return undefined;
     const paths = (Reflect.getMetadata(PATH_METADATA, controller) ?? '/') as string | string[];
@@ -75,7 +75,7 @@ export class OsoRouteExplorer implements OnModuleInit {
     };
   }
 
-  private modeOf(controller: Type, handler: Function): string {
+  private modeOf(controller: Type, handler: object): string {
     const rule = routeRuleOf(controller, handler);
     if (rule?.kind === 'authorize') return `decorated: ${describeAuthorize(rule.metadata)}`;
     if (rule?.kind === 'skip') return `skipped${rule.reason ? ` (${rule.reason})` : ''}`;

@@ -12,11 +12,14 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
  */
 export type RouteResponseKind = 'value' | 'stream' | 'handler';
 
+/** A route's handler as Nest gives it (`ExecutionContext.getHandler()`): a method, known here by its name. */
+type RouteHandler = { readonly name: string };
+
 /** Decorators are applied once, when classes are defined: each handler's kind is read once, then remembered. */
 const kindsByHandler = new WeakMap<object, RouteResponseKind>();
 
 /** How the response of `controller.handler` leaves (see `RouteResponseKind`). */
-export function routeResponseKind(controller: Type, handler: Function): RouteResponseKind {
+export function routeResponseKind(controller: Type, handler: RouteHandler): RouteResponseKind {
   let kind = kindsByHandler.get(handler);
   if (kind === undefined) {
     kind = readKind(controller, handler);
@@ -25,7 +28,7 @@ export function routeResponseKind(controller: Type, handler: Function): RouteRes
   return kind;
 }
 
-function readKind(controller: Type, handler: Function): RouteResponseKind {
+function readKind(controller: Type, handler: RouteHandler): RouteResponseKind {
   if (Reflect.getMetadata(SSE_METADATA, handler)) return 'stream';
   const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name) ?? {}) as Record<string, unknown>;
   // Nest keys a route's parameter decorators "<RouteParamtypes>:<index>".

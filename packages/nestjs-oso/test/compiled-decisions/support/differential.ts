@@ -12,7 +12,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import * as fc from 'fast-check';
 import type { Oso } from 'oso';
 import { CompiledDecisions, type CompiledDecisionInfo } from '../../../src/compiled-decisions/compiled-decisions.js';
@@ -24,7 +24,7 @@ export interface Family {
   name: string;
   /** A folder of .polar files, or the policy text itself. */
   policy: { dir: string } | { text: string };
-  classes: Array<Function | PolarClassRegistration>;
+  classes: Array<Type<unknown> | PolarClassRegistration>;
   actors: fc.Arbitrary<unknown>;
   actions: unknown[];
   resources: fc.Arbitrary<unknown>;

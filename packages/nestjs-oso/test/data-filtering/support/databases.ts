@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 
 /**
  * The databases every data filtering suite runs on: SQLite always; PostgreSQL and MariaDB, which run on every machine
@@ -19,7 +19,8 @@ export interface TestDatabase {
   unavailable?: string;
 }
 
-type Entity = Function | string | EntitySchema;
+/** What TypeORM takes in `entities`: a class, a schema or a glob. */
+type Entity = Extract<NonNullable<DataSourceOptions['entities']>, readonly unknown[]>[number];
 
 /** Whether this run is CI, where every database must be reachable. */
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
