@@ -1,5 +1,6 @@
 import { Variable } from '../engine/oso-library.js';
-import { Expression, Pattern } from '../engine/oso-internals.js';
+import { Expression } from '../engine/oso-internals.js';
+import { printPolarTerm } from '../engine/polar-printer.js';
 
 /**
  * Checks on the partial expression of one way through the rules, before oso turns it into a filter.
@@ -19,7 +20,7 @@ export function conflatedElements(expression: unknown): string | undefined {
   for (const operation of operations) {
     const [element, collection] = operation.args;
     if (operation.operator !== 'In' || !(element instanceof Variable) || !isPath(collection)) continue;
-    const path = describe(collection);
+    const path = printPolarTerm(collection);
     elements.set(path, [...(elements.get(path) ?? []), element.name]);
   }
   for (const names of elements.values()) {
@@ -29,11 +30,11 @@ export function conflatedElements(expression: unknown): string | undefined {
     const constraints = distinct.map((name) =>
       operations
         .filter((operation) => mentions(operation, name) && !(operation.operator === 'In' && operation.args[0] instanceof Variable && operation.args[0].name === name))
-        .map((operation) => describe(operation, new Set(distinct)))
+        .map((operation) => printPolarTerm(operation, new Set(distinct)))
         .sort()
         .join(' and '),
     );
-    if (new Set(constraints).size > 1) return describe(expression);
+    if (new Set(constraints).size > 1) return printPolarTerm(expression);
   }
   return undefined;
 }
@@ -46,43 +47,4 @@ function mentions(term: unknown, name: string): boolean {
   if (term instanceof Variable) return term.name === name;
   if (term instanceof Expression) return term.args.some((arg) => mentions(arg, name));
   return false;
-}
-
-const INFIX: Record<string, string> = {
-  Unify: '=',
-  Eq: '==',
-  Neq: '!=',
-  Lt: '<',
-  Leq: '<=',
-  Gt: '>',
-  Geq: '>=',
-  In: 'in',
-  Isa: 'matches',
-};
-
-/**
- * A partial expression in Polar syntax, with the engine's variable names shortened (`_this` is the resource):
- * `resource matches Foo{} and m in resource.numbers and 2 = n.number`. Variables in `alike` print as `_`.
- *
- * @internal
- */
-export function describe(term: unknown, alike?: Set<string>): string {
-  if (term instanceof Variable) {
-    if (alike?.has(term.name)) return '_';
-    return term.name === '_this' ? 'resource' : term.name.replace(/^_(.+)_\d+$/, '$1');
-  }
-  if (term instanceof Pattern) return `${term.tag ?? ''}{}`;
-  if (term instanceof Expression) {
-    const args = term.args.map((arg) => describe(arg, alike));
-    if (term.operator === 'Dot') return `${args[0]}.${String(term.args[1])}`;
-    if (term.operator === 'And') return args.join(' and ');
-    if (term.operator === 'Not') return `not ${args[0]}`;
-    const infix = INFIX[term.operator];
-    if (infix && args.length === 2) return `${args[0]} ${infix} ${args[1]}`;
-    return `${term.operator}(${args.join(', ')})`;
-  }
-  if (term === null || term === undefined) return 'nil';
-  if (typeof term === 'string') return JSON.stringify(term);
-  if (typeof term === 'object') return `${term.constructor?.name ?? 'Object'} instance`;
-  return String(term);
 }

@@ -9,7 +9,8 @@ import {
   type FilterComparison,
   type FilterRelation,
 } from '../authorized-filter.js';
-import { DataFilteringError, describeCondition } from '../../errors/data-filtering.error.js';
+import { DataFilteringError } from '../../errors/data-filtering.error.js';
+import { printFilterCondition } from '../../engine/polar-printer.js';
 import {
   FALSE,
   MISSING,
@@ -550,7 +551,7 @@ function operand(datum: Datum, slots: Map<string, number>, condition: FilterCond
     // Polar has no undefined: it comes from the engine following a relation on an item without its key.
     if (datum.value === undefined) {
       throw new DataFilteringError(
-        `InMemoryAdapter: the condition ${describeCondition(condition)} compares with undefined: a relation was ` +
+        `InMemoryAdapter: the condition ${printFilterCondition(condition)} compares with undefined: a relation was ` +
           'followed on an item that does not hold the key field of its Relation',
       );
     }
@@ -559,7 +560,7 @@ function operand(datum: Datum, slots: Map<string, number>, condition: FilterCond
   const slot = slots.get(datum.typeName);
   if (slot === undefined) {
     throw new DataFilteringError(
-      `Data filtering: the condition ${describeCondition(condition)} refers to ${datum.typeName}, which it does not join`,
+      `Data filtering: the condition ${printFilterCondition(condition)} refers to ${datum.typeName}, which it does not join`,
     );
   }
   const field = datum.fieldName;
@@ -599,7 +600,7 @@ function comparison(condition: FilterCondition, equal: (a: unknown, b: unknown) 
     case 'Nin':
       return (a, b) => negate(polarIn(a, b, equal));
     default:
-      throw new DataFilteringError(`Data filtering: unsupported comparison in ${describeCondition(condition)}`);
+      throw new DataFilteringError(`Data filtering: unsupported comparison in ${printFilterCondition(condition)}`);
   }
 }
 

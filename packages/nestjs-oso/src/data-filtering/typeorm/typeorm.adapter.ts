@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Adapter, Datum, Filter, FilterCondition } from 'oso';
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, RelationMetadata, SelectQueryBuilder } from 'typeorm';
 import { describeRelation, filterBranches, mergeBranches, orderRelations, polarTypeName, type FilterBranch, type FilterComparison, type FilterRelation } from '../authorized-filter.js';
-import { DataFilteringError, describeCondition } from '../../errors/data-filtering.error.js';
+import { DataFilteringError } from '../../errors/data-filtering.error.js';
+import { printFilterCondition } from '../../engine/polar-printer.js';
 import { registeredRelation } from '../registered-relation.js';
 import { AskEngine, compare, type ComparisonOperator } from '../../compiled-decisions/polar-values.js';
 import { columnKind, holdsKindOf, polarFamily, type ColumnKind, type Dialect } from './typeorm-column-kind.js';
@@ -739,7 +740,7 @@ class QueryCompiler {
   private unsupported(condition: FilterCondition, reason: string): DataFilteringError {
     return new DataFilteringError(
       // Aliases (`User~2`, one of two relations into User) read as their type.
-      `TypeOrmAdapter: cannot filter ${this.filter.model} on the condition ${describeCondition(condition).replace(/~\d+\b/g, '')}: ${reason}`,
+      `TypeOrmAdapter: cannot filter ${this.filter.model} on the condition ${printFilterCondition(condition).replace(/~\d+\b/g, '')}: ${reason}`,
     );
   }
 }

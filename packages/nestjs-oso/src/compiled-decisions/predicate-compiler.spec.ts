@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Oso } from '../engine/oso-library.js';
+import type { Constraint, Term } from './constraint-model.js';
+import { AskEngine, PolarClasses } from './polar-values.js';
+import { compileConjunctions, type CompileContext } from './predicate-compiler.js';
+
+class User {
+  constructor(readonly id: number) {}
+}
+class Doc {
+  constructor(
+    readonly ownerId: number,
+    readonly readers: number[],
+  ) {}
+}
+
+const v = (name: string): Term => ({ t: 'var', name });
+const dot = (base: Term, attribute: string): Term => ({ t: 'dot', base, attribute });
+
+let context: CompileContext;
+beforeAll(() => {
+  const oso = new Oso();
+  oso.registerClass(User, { name: 'User' });
+  oso.registerClass(Doc, { name: 'Doc' });
+  context = { classes: new PolarClasses(oso.getHost().types), negation: false, aliased: new Set(), bareConditions: false };
+});
+
+describe('the predicate compiler', () => {
+  const isDoc: Constraint = { c: 'isa', term: v('resource'), tag: 'Doc', fields: [] };
+  const owns: Constraint = { c: 'unify', left: dot(v('resource'), 'ownerId'), right: dot(v('actor'), 'id') };
+  const reads: Constraint[] = [
+    isDoc,
+    { c: 'in', item: v('_r_1'), collection: dot(v('resource'), 'readers') },
+    { c: 'unify', left: v('_r_1'), right: dot(v('actor'), 'id') },
+  ];
+
+  it('allows when one of the ways holds, and says which ways it compiled', () => {
+    const predicate = compileConjunctions([[isDoc, owns], reads], context, 'exhaustive');
+    expect(predicate.rules).toEqual(['resource matches Doc and resource.ownerId = actor.id', 'resource matches Doc and r in resource.readers and r = actor.id']);
+    expect(predicate.evaluate(new User(1), new Doc(1, []))).toBe(true);
+    expect(predicate.evaluate(new User(2), new Doc(1, [2]))).toBe(true);
+    expect(predicate.evaluate(new User(3), new Doc(1, [2]))).toBe(false);
+  });
+
+  it('never allows without a way, and allows always with an empty one', () => {
+    expect(compileConjunctions([], context, 'ordered').evaluate(new User(1), new Doc(1, []))).toBe(false);
+    const always = compileConjunctions([[]], context, 'ordered');
+    expect(always.rules).toEqual(['true']);
+    expect(always.evaluate(new User(1), 'anything')).toBe(true);
+  });
+
+  it('leaves to the engine a lookup the engine would fail on, in either mode', () => {
+    for (const mode of ['ordered', 'exhaustive'] as const) {
+      const predicate = compileConjunctions([[isDoc, owns]], context, mode);
+      expect(() => predicate.evaluate({ name: 'no id' }, new Doc(1, []))).toThrow(AskEngine);
+    }
+  });
+
+  it('exhaustively makes every lookup even once a constraint fails; in order it stops as the engine does', () => {
+    const missing: Constraint = { c: 'unify', left: dot(v('actor'), 'missing'), right: { t: 'const', value: 1 } };
+    const failsFirst: Constraint = { c: 'unify', left: dot(v('resource'), 'ownerId'), right: { t: 'const', value: 99 } };
+    expect(() => compileConjunctions([[failsFirst, missing]], context, 'exhaustive').evaluate(new User(1), new Doc(1, []))).toThrow(AskEngine);
+    expect(compileConjunctions([[failsFirst, missing]], context, 'ordered').evaluate(new User(1), new Doc(1, []))).toBe(false);
+  });
+});
