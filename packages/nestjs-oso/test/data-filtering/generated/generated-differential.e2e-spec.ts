@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { DATABASES, IN_CI, openDatabase, type OpenDatabase } from '../support/databases.js';
+import { DATABASES, openDatabase, skipReason, type OpenDatabase } from '../support/databases.js';
 import { GD_ENTITIES } from './support/gd-entities.js';
 import { caseArb, type GeneratedCase } from './support/policy-grammar.js';
 import { newTally, runInMemory, runOnDatabase, type Expected, type Tally } from './support/differential.js';
@@ -61,8 +61,9 @@ describe('the generated differential suite', () => {
   }, TIMEOUT);
 
   describe.each(DATABASES)('on $kind', (database) => {
-    if (database.unavailable && !IN_CI) {
-      it.skip(`skipped: ${database.unavailable}`, () => undefined);
+    const skip = skipReason(database);
+    if (skip) {
+      it.skip(`skipped: ${skip}`, () => undefined);
       return;
     }
     let open: OpenDatabase | undefined;
