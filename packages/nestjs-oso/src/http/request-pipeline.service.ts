@@ -1,9 +1,8 @@
 import type { Type } from '@nestjs/common';
-import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { OsoGuard } from './oso.guard.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
-import { methodsOf, routeGuards, routeRuleOf } from './route-rules.js';
+import { controllerMethods, isRouteHandler, routeGuards, routeRuleOf } from './route-rules.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
 const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
@@ -43,14 +42,10 @@ export class OsoRequestPipeline {
     }
     const probe = new OsoRequestPipeline(false, '', laterGlobalGuards);
     const waiting: string[] = [];
-    for (const module of modules.values()) {
-      for (const wrapper of module.controllers.values()) {
-        const controller = wrapper.metatype as Type | null;
-        if (!controller?.prototype) continue;
-        for (const [name, handler] of routeHandlers(controller)) {
-          if (probe.mustWaitForInterceptor(options, controller, handler)) waiting.push(`${controller.name}.${name}`);
-        }
-      }
+    const controllers = [...modules.values()].flatMap((module) => [...module.controllers.values()]);
+    for (const { controller, name, handler } of controllerMethods(controllers)) {
+      if (!isRouteHandler(handler)) continue;
+      if (probe.mustWaitForInterceptor(options, controller, handler)) waiting.push(`${controller.name}.${name}`);
     }
     if (waiting.length === 0) return new OsoRequestPipeline(false, 'no route needs it', laterGlobalGuards);
     const shown = waiting.slice(0, 5).join(', ') + (waiting.length > 5 ? `, and ${waiting.length - 5} more` : '');
@@ -122,13 +117,6 @@ function isGlobalGuardKey(key: unknown): boolean {
 
 function guardName(metatype: unknown): string {
   return typeof metatype === 'function' && metatype.name ? metatype.name : 'a guard factory';
-}
-
-/** The route handlers of a controller class: its methods that carry an HTTP method. */
-function* routeHandlers(controller: Type): Generator<[string, object]> {
-  for (const [name, handler] of methodsOf(controller)) {
-    if (Reflect.getMetadata(METHOD_METADATA, handler) !== undefined) yield [name, handler];
-  }
 }
 
 /** `OsoGuard`, a subclass, or an instance of either, as `@UseGuards()` takes them. */

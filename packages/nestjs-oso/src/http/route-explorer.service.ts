@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, Optional, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { ApplicationConfig, DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { unenforceableHandlers } from './non-http-handlers.js';
 import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.service.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.service.js';
-import { routeGuards, routeRuleOf } from './route-rules.js';
+import { controllerMethods, routeGuards, routeRuleOf } from './route-rules.js';
 import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 
 /** One line of the route table: a route and how it is authorized. */
@@ -29,7 +29,6 @@ interface RouteRow {
 export class OsoRouteExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
-    private readonly scanner: MetadataScanner,
     private readonly moduleRef: ModuleRef,
     private readonly routes: OsoRouteAuthorizer,
     private readonly pipeline: OsoRequestPipeline,
@@ -41,17 +40,12 @@ export class OsoRouteExplorer implements OnModuleInit {
 
   onModuleInit(): void {
     const rows: RouteRow[] = [];
-    for (const wrapper of this.discovery.getControllers()) {
-      const controller = wrapper.metatype as (new (...args: never[]) => object) | undefined;
-      if (!controller) continue;
-      this.checkTarget(controller, controller.name);
-      for (const method of this.scanner.getAllMethodNames(controller.prototype)) {
-        const handler = (controller.prototype as Record<string, unknown>)[method];
-        if (typeof handler !== 'function') continue;
-        this.checkTarget(handler, `${controller.name}.${method}`);
-        const row = this.routeRow(controller, handler, method);
-        if (row) rows.push(row);
-      }
+    const controllers = this.discovery.getControllers();
+    for (const { metatype } of controllers) if (typeof metatype === 'function') this.checkTarget(metatype, metatype.name);
+    for (const { controller, name, handler } of controllerMethods(controllers)) {
+      this.checkTarget(handler, `${controller.name}.${name}`);
+      const row = this.routeRow(controller, handler, name);
+      if (row) rows.push(row);
     }
     this.checkNonHttpHandlers();
     this.logger.debug(formatRouteTable(rows));

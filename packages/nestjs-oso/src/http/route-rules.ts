@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { GUARDS_METADATA } from '@nestjs/common/constants.js';
+import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { HTTP_ONLY_GUARD } from './http-only.guard.js';
 import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from '../module/oso.constants.js';
@@ -62,4 +62,28 @@ export function* methodsOf(classRef: Type): Generator<[string, object]> {
       if (typeof method === 'function') yield [name, method];
     }
   }
+}
+
+/** A method of a controller: its class, its name and the function. */
+export interface ControllerMethod {
+  controller: Type;
+  name: string;
+  handler: object;
+}
+
+/**
+ * Every method of the app's controllers, each once, in the order Nest registered them: the one walk over the app's
+ * routes, shared by the route explorer (its route table and startup checks) and the request pipeline's analysis.
+ */
+export function* controllerMethods(controllers: Iterable<{ metatype: unknown }>): Generator<ControllerMethod> {
+  for (const wrapper of controllers) {
+    const controller = wrapper.metatype as Type | null | undefined;
+    if (typeof controller !== 'function' || !controller.prototype) continue;
+    for (const [name, handler] of methodsOf(controller)) yield { controller, name, handler };
+  }
+}
+
+/** Whether a controller's method is an HTTP route: it carries an HTTP method. */
+export function isRouteHandler(handler: object): boolean {
+  return Reflect.getMetadata(METHOD_METADATA, handler) !== undefined;
 }

@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Adapter, Datum, Filter, FilterCondition } from 'oso';
 import {
   describeRelation,
@@ -491,9 +490,9 @@ type Operand = { constant: true; value: unknown } | { constant: false; slot: num
 function compileCondition(filter: Filter, condition: FilterCondition, slots: Map<string, number>, adapter: InMemoryAdapter): CompiledCondition {
   const lhs = operand(condition.lhs, slots, condition);
   const rhs = operand(condition.rhs, slots, condition);
-  // Whole objects compare as the engine does (lodash's isEqual), told apart by their identity field.
+  // Whole objects compare with the engine's equality, told apart by their identity field.
   const key = wholeObjectType(condition.lhs) ?? wholeObjectType(condition.rhs);
-  const equal = key === undefined ? polarEq : objectEq(adapter.keyOf(typeNameOf(filter, key)), isDeepStrictEqual);
+  const equal = key === undefined ? polarEq : objectEq(adapter.keyOf(typeNameOf(filter, key)));
   const compare = comparison(condition, equal, key !== undefined);
   if (lhs.constant && rhs.constant) return compare(lhs.value, rhs.value);
   const slot = Math.max(lhs.constant ? 0 : lhs.slot, rhs.constant ? 0 : rhs.slot);

@@ -10,6 +10,7 @@
  * Each comparison answers `FALSE`, `TRUE`, or `UNSURE` when the engine could raise or decide otherwise; an item with
  * an unsure comparison is decided by the engine itself.
  */
+import { defaultEqualityFn } from '../../engine/oso-library.js';
 
 /** The comparison is false for the engine too. @internal */
 export const FALSE = 0;
@@ -110,12 +111,13 @@ export function polarIn(a: unknown, list: unknown, equal: (a: unknown, b: unknow
 }
 
 /**
- * Whole objects (`expense.organization = org`): the engine compares them with lodash's `isEqual`. The same object is
- * equal; two objects with different keys are not; anything else is left to the engine.
+ * Whole objects (`expense.organization = org`): the engine compares them with its equality (`defaultEqualityFn`,
+ * lodash's `isEqual`), used here too. The same object is equal; two objects with different keys are not; two that
+ * the engine's equality tells apart are left to the engine.
  *
  * @internal
  */
-export function objectEq(key: string, deepEqual: (a: unknown, b: unknown) => boolean): (a: unknown, b: unknown) => Verdict {
+export function objectEq(key: string): (a: unknown, b: unknown) => Verdict {
   return (a, b) => {
     if (a === MISSING || b === MISSING) return UNSURE;
     if (a === b) return TRUE;
@@ -126,6 +128,6 @@ export function objectEq(key: string, deepEqual: (a: unknown, b: unknown) => boo
     const ka = Object.hasOwn(a as object, key) ? (a as Record<string, unknown>)[key] : MISSING;
     const kb = Object.hasOwn(b as object, key) ? (b as Record<string, unknown>)[key] : MISSING;
     if (polarEq(ka, kb) === FALSE) return FALSE;
-    return deepEqual(a, b) ? TRUE : UNSURE;
+    return defaultEqualityFn(a, b) ? TRUE : UNSURE;
   };
 }
