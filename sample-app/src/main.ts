@@ -13,7 +13,8 @@ const app = configureApp(
   await NestFactory.create(AppModule.forRoot({ database, reloadPolicy: process.env.OSO_RELOAD === '1' })),
 );
 
-const where = database.type === 'better-sqlite3' ? `SQLite file ${database.database}` : 'PostgreSQL (DATABASE_URL)';
+const where =
+  database.type !== 'sqljs' ? 'PostgreSQL (DATABASE_URL)' : database.location ? `SQLite file ${database.location}` : 'in-memory SQLite';
 if (await seedDemoData(app.get(DataSource))) logger.log(`Created and seeded the database: ${where}`);
 else logger.log(`Using the database: ${where}`);
 

@@ -6,8 +6,8 @@ import { configureApp } from '../src/configure-app.js';
 import { ENTITIES } from '../src/database/database.options.js';
 import { seedDemoData } from '../src/database/seed.js';
 
-/** A fresh in-memory SQLite database with the app's entities. */
-export const IN_MEMORY_SQLITE: DataSourceOptions = { type: 'better-sqlite3', database: ':memory:', entities: ENTITIES, synchronize: true };
+/** A fresh in-memory SQLite database (sql.js, as the app's default) with the app's entities. */
+export const IN_MEMORY_SQLITE: DataSourceOptions = { type: 'sqljs', entities: ENTITIES, synchronize: true };
 
 /**
  * The sample app on a fresh, seeded database (in-memory SQLite unless given), ready for supertest. `beforeInit` may

@@ -28,14 +28,23 @@ async function startLikeNpmStart(databaseFile: string): Promise<{ child: ChildPr
   return { child, url, output: () => output };
 }
 
+/** Stops the app the way Ctrl-C does and waits until it has exited. */
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  await exited;
+}
+
 describe('npm start', () => {
   let dir: string;
   let child: ChildProcess | undefined;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'expenses-'));
   });
+  afterEach(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) await stop(child);
+  });
   afterAll(async () => {
-    child?.kill();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -51,5 +60,21 @@ describe('npm start', () => {
     expect(started.output()).toContain(`Created and seeded the database: SQLite file ${databaseFile}`);
     expect(started.output()).toMatch(/bob +bob-token +member of Acme/);
     expect(started.output().match(/curl /g)).toHaveLength(3);
+  });
+
+  it('keeps what was written in the file: a restart on it serves the approved expense, without seeding again', async () => {
+    const databaseFile = join(dir, 'restarted.sqlite');
+    const first = await startLikeNpmStart(databaseFile);
+    child = first.child;
+    const approve = await fetch(`${first.url}/expenses/1/approve`, { method: 'POST', headers: { Authorization: 'Bearer carol-token' } });
+    expect(approve.status).toBe(201);
+    await stop(first.child);
+
+    const second = await startLikeNpmStart(databaseFile);
+    child = second.child;
+    expect(second.output()).toContain(`Using the database: SQLite file ${databaseFile}`);
+    const expense = await fetch(`${second.url}/expenses/1`, { headers: { Authorization: 'Bearer carol-token' } });
+    expect(expense.status).toBe(200);
+    expect(await expense.json()).toMatchObject({ id: 1, status: 'approved' });
   });
 });
