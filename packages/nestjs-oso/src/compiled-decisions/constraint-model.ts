@@ -58,6 +58,24 @@ export function negates(constraint: Constraint): boolean {
   }
 }
 
+/** The terms a constraint compares, at any depth (inside `not`, `or` and `and` too). */
+function termsOf(constraint: Constraint): Term[] {
+  switch (constraint.c) {
+    case 'unify':
+    case 'compare':
+      return [constraint.left, constraint.right];
+    case 'in':
+      return [constraint.item, constraint.collection];
+    case 'isa':
+      return [constraint.term, ...constraint.fields.map(([, field]) => field)];
+    case 'not':
+    case 'and':
+      return constraint.body.flatMap(termsOf);
+    case 'or':
+      return constraint.branches.flat().flatMap(termsOf);
+  }
+}
+
 /** The paths from the actor or the resource a constraint reads, with their prefixes, at any depth. */
 export function groundPaths(constraint: Constraint): DotTerm[] {
   const paths: DotTerm[] = [];
@@ -68,56 +86,13 @@ export function groundPaths(constraint: Constraint): DotTerm[] {
     } else if (term.t === 'list') term.items.forEach(visit);
     else if (term.t === 'dict') term.entries.forEach(([, item]) => visit(item));
   };
-  switch (constraint.c) {
-    case 'unify':
-    case 'compare':
-      visit(constraint.left);
-      visit(constraint.right);
-      break;
-    case 'in':
-      visit(constraint.item);
-      visit(constraint.collection);
-      break;
-    case 'isa':
-      visit(constraint.term);
-      constraint.fields.forEach(([, field]) => visit(field));
-      break;
-    case 'not':
-    case 'and':
-      return constraint.body.flatMap(groundPaths);
-    case 'or':
-      return constraint.branches.flat().flatMap(groundPaths);
-  }
+  termsOf(constraint).forEach(visit);
   return paths;
 }
 
 /** The variables a constraint mentions, at any depth. */
 export function variablesOf(constraint: Constraint): Set<string> {
-  const names = new Set<string>();
-  const add = (term: Term) => termVariables(term).forEach((name) => names.add(name));
-  switch (constraint.c) {
-    case 'unify':
-    case 'compare':
-      add(constraint.left);
-      add(constraint.right);
-      break;
-    case 'in':
-      add(constraint.item);
-      add(constraint.collection);
-      break;
-    case 'isa':
-      add(constraint.term);
-      constraint.fields.forEach(([, field]) => add(field));
-      break;
-    case 'not':
-    case 'and':
-      constraint.body.forEach((inner) => variablesOf(inner).forEach((name) => names.add(name)));
-      break;
-    case 'or':
-      constraint.branches.flat().forEach((inner) => variablesOf(inner).forEach((name) => names.add(name)));
-      break;
-  }
-  return names;
+  return new Set(termsOf(constraint).flatMap((term) => [...termVariables(term)]));
 }
 
 /** The variables a term mentions. */
