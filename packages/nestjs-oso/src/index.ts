@@ -16,7 +16,7 @@ export { OsoService, type AuthorizeCallOptions } from './authorization/oso.servi
 export * from './decorators/index.js';
 export { OsoGuard } from './http/oso.guard.js';
 export { RequireAuthorizationInterceptor } from './http/require-authorization.interceptor.js';
-export { HttpRequest } from './http/http-request.js';
+export { HttpRequest } from './authorization/http-request.js';
 export { OsoRouteAuthorizer, type RouteRule } from './http/route-authorizer.service.js';
 export { createOsoEngine, findPolicyFiles } from './policy/policy-loader.js';
 export { OsoPolicyReloader } from './policy/policy-reloader.service.js';

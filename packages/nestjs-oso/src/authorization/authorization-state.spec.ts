@@ -7,7 +7,7 @@ import {
   routeCheckStateOf,
   runWithAuthorizationState,
 } from './authorization-state.js';
-import { HttpRequest } from '../http/http-request.js';
+import { HttpRequest } from './http-request.js';
 import { RequireAuthorizationInterceptor } from '../http/require-authorization.interceptor.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';

@@ -1,4 +1,4 @@
-import { HttpRequest } from '../http/http-request.js';
+import { HttpRequest } from './http-request.js';
 
 /**
  * The decisions one request has already obtained from the engine, so the same question is never asked of it twice in

@@ -7,7 +7,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { AuthorizationState, runWithAuthorizationState } from './authorization-state.js';
-import { HttpRequest } from '../http/http-request.js';
+import { HttpRequest } from './http-request.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { OsoService } from './oso.service.js';
 import { InMemoryAdapter } from '../data-filtering/index.js';

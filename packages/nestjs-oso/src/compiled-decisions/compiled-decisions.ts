@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Oso } from 'oso';
 import { Host, Dict } from '../engine/oso-internals.js';
-import { errorKind } from '../policy/engine-error-log.js';
+import { errorKind } from '../engine/engine-error-log.js';
 import { UnsupportedPolicy } from './constraint-model.js';
 import { compileDecision, prepareDecision } from './decision-analysis.js';
 import type { CompileContext } from './predicate-compiler.js';

@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata, UseGuards, type ExecutionContext, type Type } from '@nestjs/common';
 import { OSO_AUTHORIZE } from '../module/oso.constants.js';
-import { HTTP_ONLY_GUARD } from '../http/http-only.guard.js';
+import { HTTP_ONLY_GUARD } from './http-only.guard.js';
 
 /**
  * Loads the resource a route acts on, from the platform request (Express or Fastify) and the execution context.

@@ -3,7 +3,7 @@ import { ContextIdFactory, ModuleRef } from '@nestjs/core';
 import type { AuthorizationState } from '../authorization/authorization-state.js';
 import { unauthorizedException } from '../authorization/authorization-failure.js';
 import type { AuthorizeMetadata, ResourceResolver, ResourceResolverFn } from '../decorators/authorize.decorator.js';
-import { HttpRequest } from './http-request.js';
+import { HttpRequest } from '../authorization/http-request.js';
 import { isThenable } from './is-thenable.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
-import { HTTP_ONLY_GUARD } from './http-only.guard.js';
+import { HTTP_ONLY_GUARD } from '../decorators/http-only.guard.js';
 import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from '../module/oso.constants.js';
 
 /**

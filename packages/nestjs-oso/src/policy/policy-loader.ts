@@ -4,7 +4,7 @@ import type { Type } from '@nestjs/common';
 import { Oso } from '../engine/oso-library.js';
 import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
 import type { OsoModuleOptions, PolarClassRegistration } from '../module/oso-module-options.interface.js';
-import { HttpRequest } from '../http/http-request.js';
+import { HttpRequest } from '../authorization/http-request.js';
 import { polarClassMetadataOf } from '../decorators/polar-class.decorator.js';
 import { recordPolicySources } from '../compiled-decisions/policy-sources.js';
 import type { PolicySource } from './policy-snapshot.js';

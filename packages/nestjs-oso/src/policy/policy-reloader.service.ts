@@ -10,7 +10,7 @@ import {
 import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions, PolarClassRegistration } from '../module/oso-module-options.interface.js';
-import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from '../module/oso.providers.js';
+import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from './loaded-policy.js';
 import { OsoService } from '../authorization/oso.service.js';
 import { policyFingerprint } from './policy-fingerprint.js';
 import { createOsoEngine } from './policy-loader.js';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import * as fc from 'fast-check';
-import { HttpRequest } from '../../../src/http/http-request.js';
+import { HttpRequest } from '../../../src/authorization/http-request.js';
 import { Expense, Membership, Organization, User } from '../../fixtures/domain.js';
 import { collection, field, instance, instances, MISSING, odd, plain } from './arbitraries.js';
 import type { Family } from './differential.js';

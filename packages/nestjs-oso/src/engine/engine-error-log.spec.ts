@@ -1,5 +1,5 @@
 import { engineErrorLog, errorKind } from './engine-error-log.js';
-import { createOsoEngine } from './policy-loader.js';
+import { createOsoEngine } from '../policy/policy-loader.js';
 
 /** A user whose values try to pass for the parts of oso's message that the log keeps. */
 class User {

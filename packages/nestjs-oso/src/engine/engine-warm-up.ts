@@ -1,4 +1,4 @@
-import { Oso } from '../engine/oso-library.js';
+import { Oso } from './oso-library.js';
 
 /**
  * A small RBAC policy in the style most apps write (resource blocks, roles through a relation), checked against
