@@ -32,7 +32,7 @@ describe('the nestjs-oso command line', () => {
       expect(run).toEqual({
         code: 0,
         stdout:
-          'OK: 2 policy files loaded, classes: HttpRequest, Expense, Membership, Organization, User\n' +
+          'OK: 2 policy files loaded, classes: HttpRequest, Clock, Expense, Membership, Organization, User\n' +
           '  test/fixtures/policies/expenses/authorization.polar\n' +
           '  test/fixtures/policies/expenses/routes/http.polar\n',
         stderr: '',
@@ -114,10 +114,20 @@ describe('the nestjs-oso command line', () => {
           '1 = 1',
         ].join('\n'),
       );
-      expect(run.code).toBe(0);
+      // Piped input: a failed query makes the exit code 1, so that scripts notice.
+      expect(run.code).toBe(1);
       expect(run.stdout).toBe(['true', 'false', 'x = 1', 'x = "two"', 'true', ''].join('\n'));
       expect(run.stderr).toContain('Loaded 1 policy file');
       expect(run.stderr).toMatch(/error: hit the end of the file unexpectedly/);
+    });
+
+    it('exits 1 when a piped query names a rule the policy does not have, and 0 when every query answers', async () => {
+      const missing = await cli(['repl', 'test/fixtures/policies/routes-only'], 'nosuchrule(1)\n1 = 1\n');
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toBe('true\n');
+      expect(missing.stderr).toMatch(/error: .*nosuchrule/i);
+      const fine = await cli(['repl', 'test/fixtures/policies/routes-only'], '1 = 1\n1 = 2\n');
+      expect(fine).toMatchObject({ code: 0, stdout: 'true\nfalse\n' });
     });
 
     it('exits 1 when the policy does not load', async () => {

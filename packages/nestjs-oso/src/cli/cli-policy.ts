@@ -6,6 +6,7 @@ import type { Oso } from 'oso';
 import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
 import type { PolarClassRegistration } from '../module/oso-module-options.interface.js';
 import { createOsoEngine, findPolicyFiles, resolvePolarClasses } from '../policy/policy-loader.js';
+import { polarClassMetadataOf } from '../decorators/polar-class.decorator.js';
 
 /** A mistake in how the command was called (exit code 2), as opposed to a policy that does not load (exit code 1). */
 export class CliUsageError extends Error {
@@ -118,13 +119,30 @@ async function importClasses(modules: string[]): Promise<Array<Type<unknown> | P
       throw new CliUsageError(`cannot import the --classes module ${module}: ${(error as Error).message}`);
     }
     for (const value of Object.values(exports)) {
-      if (isClass(value)) classes.push(value);
+      if (isClass(value)) {
+        if (meantForPolar(value)) classes.push(value);
+      }
       else if (Array.isArray(value)) {
         classes.push(...value.filter((entry) => isClass(entry) || isClass((entry as { class?: unknown } | null)?.class)));
       }
     }
   }
   return classes;
+}
+
+/**
+ * Metadata keys of Nest's own classes: `@Module()`, `@Injectable()` (providers, guards, resolvers...), `@Controller()`
+ * and `@Catch()` (the watermarks of @nestjs/common's constants, the same since Nest 6).
+ */
+const NEST_CLASS_KEYS = ['imports', 'providers', 'controllers', 'exports', '__injectable__', '__controller__', '__catch__'];
+
+/**
+ * Whether an exported class is one the policy may name: any class but Nest's modules, controllers, providers and
+ * exception filters (an app's module file exports those too), unless it says so with `@PolarClass()`.
+ */
+function meantForPolar(cls: Type<unknown>): boolean {
+  if (polarClassMetadataOf(cls)) return true;
+  return !NEST_CLASS_KEYS.some((key) => Reflect.hasOwnMetadata(key, cls));
 }
 
 function isClass(value: unknown): value is Type<unknown> {

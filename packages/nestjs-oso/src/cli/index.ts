@@ -10,15 +10,18 @@ const USAGE = `Usage: nestjs-oso <check|repl> [--classes <module>]... <policy fo
 Commands:
   check   Load the policy the way OsoModule does. Prints each error as file:line:column and exits 1 when
           the policy does not load; exits 0 when it does.
-  repl    Load the policy, then answer the Polar queries read from stdin, one a line.
+  repl    Load the policy, then answer the Polar queries read from stdin, one a line; from a pipe or
+          a file, exits 1 if a query failed.
 
 Options:
   -c, --classes <module>  A JavaScript module whose exported classes (and arrays of classes or
-                          { class, name } entries) the policy refers to; repeatable. Without it, the
-                          classes the policy names are registered as empty stand-ins.
+                          { class, name } entries) the policy refers to; repeatable. Nest modules,
+                          controllers, providers and filters among them are skipped, unless they carry
+                          @PolarClass(). Without it, the classes the policy names are registered as
+                          empty stand-ins.
   -h, --help              Show this help.
 
-Exit codes: 0 the policy loads, 1 it does not, 2 the command line is wrong.`;
+Exit codes: 0 the policy loads, 1 it does not (or a piped repl query failed), 2 the command line is wrong.`;
 
 /** Runs the command line `args` and returns the exit code. */
 async function main(args: string[], output: CliOutput): Promise<number> {

@@ -1,17 +1,19 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
 /**
  * The databases every data filtering suite runs on: SQLite always, through two drivers; PostgreSQL and MariaDB, which
- * run on every machine of this project (`.ci/run` starts them).
+ * run on every machine of this project (`.ci/run` starts them). Each suite gets its own schema or database, named at
+ * random and dropped afterwards, so that parallel runs never collide. A server that cannot be reached is skipped with
+ * a message locally, and fails the suite in CI (`CI=true`).
  *
  * SQLite runs through sql.js (TypeORM's `sqljs`, WebAssembly: the same on every Node version, and the sample app's
- * default) and through better-sqlite3, the native driver most TypeORM apps use. better-sqlite3 12, the version that
- * runs on Node 20, aborts the process on Node 24 and later (`RemoveEnvironmentCleanupHook` when its statements are
- * collected), so its suites are skipped there, in CI too; on Node 24+ the adapter's SQLite is tested through sql.js. Each suite gets its own schema or database, named at random and dropped
- * afterwards, so that parallel runs never collide. A server that cannot be reached is skipped with a message
- * locally, and fails the suite in CI (`CI=true`).
+ * default) and through better-sqlite3, the native driver most TypeORM apps use, in the version a user of this Node
+ * installs: 12 on Node 20 (13 needs Node 22 and crashes on 20), 13 on Node 22+ (12 aborts the process on Node 24:
+ * `RemoveEnvironmentCleanupHook` when its statements are collected). 12 is built for the machine's Node by `npm ci`;
+ * 13 (`better-sqlite3-13`, an npm alias) ships Node-API binaries that load on every Node from 22 on.
  *
  * Connection settings: POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test) and MARIADB_URL (default
  * mysql://root@127.0.0.1:3306/test).
@@ -22,8 +24,6 @@ export interface TestDatabase {
   kind: DatabaseKind;
   /** Why this database cannot be used here; undefined when it can. */
   unavailable?: string;
-  /** Why this database is not tested on this Node version (skipped in CI too); undefined when it is. */
-  notOnThisNode?: string;
 }
 
 /** What TypeORM takes in `entities`: a class, a schema or a glob. */
@@ -72,15 +72,14 @@ async function probe(kind: 'postgres' | 'mariadb'): Promise<string | undefined> 
 
 const [postgres, mariadb] = await Promise.all([probe('postgres'), probe('mariadb')]);
 
-const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+/** better-sqlite3 13 on Node 22+, undefined on Node 20, where TypeORM loads `better-sqlite3` (12) itself. */
+const BETTER_SQLITE3_13: unknown =
+  Number(process.versions.node.split('.')[0]) >= 22 ? createRequire(import.meta.url)('better-sqlite3-13') : undefined;
 
 /** The databases of `describe.each`, with the reason a server is unavailable. */
 export const DATABASES: TestDatabase[] = [
   { kind: 'sqlite' },
-  {
-    kind: 'better-sqlite3',
-    notOnThisNode: NODE_MAJOR >= 24 ? `better-sqlite3 12 aborts the process on Node ${NODE_MAJOR}; SQLite is tested through sql.js` : undefined,
-  },
+  { kind: 'better-sqlite3' },
   { kind: 'postgres', unavailable: postgres },
   { kind: 'mariadb', unavailable: mariadb },
 ];
@@ -96,7 +95,7 @@ export async function openDatabase(kind: DatabaseKind, entities: Entity[]): Prom
     const options: DataSourceOptions =
       kind === 'sqlite'
         ? { type: 'sqljs', entities, synchronize: true }
-        : { type: 'better-sqlite3', database: ':memory:', entities, synchronize: true };
+        : { type: 'better-sqlite3', database: ':memory:', driver: BETTER_SQLITE3_13, entities, synchronize: true };
     const dataSource = await new DataSource(options).initialize();
     return { dataSource, close: () => dataSource.destroy() };
   }
@@ -138,11 +137,11 @@ async function drop(admin: DataSource, kind: DatabaseKind, name: string): Promis
 }
 
 /**
- * Why the suites on `database` are skipped here, or undefined when they run: a database this Node version cannot
- * run, or an unreachable server outside CI (in CI an unreachable server fails the suite instead).
+ * Why the suites on `database` are skipped here, or undefined when they run: an unreachable server outside CI (in CI
+ * it fails the suite instead).
  */
 export function skipReason(database: TestDatabase): string | undefined {
-  return database.notOnThisNode ?? (IN_CI ? undefined : database.unavailable);
+  return IN_CI ? undefined : database.unavailable;
 }
 
 /**
