@@ -13,7 +13,17 @@ const OSO_INTERNALS = {
 // The folders of packages/nestjs-oso/src, from the top down; a folder imports only from the folders below it. The
 // module's contract (its options interface, constants and definition token) imports nothing of the library and is
 // read by every folder; the entry points (index.ts, cli/, testing/) may import from any.
-const LAYERS = ['module', 'http', 'policy', 'decorators', 'authorization', 'data-filtering', 'compiled-decisions', 'errors', 'engine'];
+const LAYERS = [
+  'module',
+  'http',
+  'policy',
+  'decorators',
+  'authorization',
+  'data-filtering',
+  'compiled-decisions',
+  'errors',
+  'engine',
+];
 const MODULE_CONTRACT = '(?!oso-module-options\\.interface|oso\\.constants|oso\\.module-definition)';
 const layering = LAYERS.slice(1).map((layer, index) => {
   const above = LAYERS.slice(0, index + 1);
@@ -52,7 +62,10 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       'no-restricted-imports': ['error', { patterns: [OSO_INTERNALS] }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   ...layering,

@@ -43,7 +43,12 @@ const perItemEngine = await createOsoEngine(base);
 // Partial evaluation: the same policy, with `organization` declared as a Relation so that it can be filtered.
 const filteringEngine = await createOsoEngine({
   ...base,
-  classes: [User, Membership, Organization, { class: Expense, fields: { organization: new Relation('one', 'Organization', 'organizationId', 'id') } }],
+  classes: [
+    User,
+    Membership,
+    Organization,
+    { class: Expense, fields: { organization: new Relation('one', 'Organization', 'organizationId', 'id') } },
+  ],
   dataFiltering: new InMemoryAdapter({ collections: { Organization: organizations } }),
 });
 
@@ -76,7 +81,9 @@ const filterOnly = await time(() => buildAuthorizedFilter(filteringEngine, user,
 
 const ids = (list: Expense[]) => list.map((expense) => expense.id).join(',');
 if (ids(slow.result) !== ids(fast.result)) {
-  throw new Error(`the two ways disagree: ${slow.result.length} expenses per item, ${fast.result.length} by partial evaluation`);
+  throw new Error(
+    `the two ways disagree: ${slow.result.length} expenses per item, ${fast.result.length} by partial evaluation`,
+  );
 }
 const perItemMs = median(slow.ms);
 const partialMs = median(fast.ms);
@@ -85,9 +92,27 @@ console.log(
     table(
       ['way', 'runs', 'median ms', 'min ms', 'max ms'],
       [
-        ['isAllowed on every expense', PER_ITEM_RUNS, fixed(perItemMs, 0), fixed(Math.min(...slow.ms), 0), fixed(Math.max(...slow.ms), 0)],
-        ['one partial evaluation + predicate (filterAuthorizedItems)', PARTIAL_RUNS, fixed(partialMs, 2), fixed(Math.min(...fast.ms), 2), fixed(Math.max(...fast.ms), 2)],
-        ['of which the partial evaluation (buildAuthorizedFilter)', PARTIAL_RUNS, fixed(median(filterOnly.ms), 2), fixed(Math.min(...filterOnly.ms), 2), fixed(Math.max(...filterOnly.ms), 2)],
+        [
+          'isAllowed on every expense',
+          PER_ITEM_RUNS,
+          fixed(perItemMs, 0),
+          fixed(Math.min(...slow.ms), 0),
+          fixed(Math.max(...slow.ms), 0),
+        ],
+        [
+          'one partial evaluation + predicate (filterAuthorizedItems)',
+          PARTIAL_RUNS,
+          fixed(partialMs, 2),
+          fixed(Math.min(...fast.ms), 2),
+          fixed(Math.max(...fast.ms), 2),
+        ],
+        [
+          'of which the partial evaluation (buildAuthorizedFilter)',
+          PARTIAL_RUNS,
+          fixed(median(filterOnly.ms), 2),
+          fixed(Math.min(...filterOnly.ms), 2),
+          fixed(Math.max(...filterOnly.ms), 2),
+        ],
       ],
     ) +
     `\n\nBoth keep the same ${fast.result.length.toLocaleString('en')} expenses. Partial evaluation is ` +

@@ -57,15 +57,26 @@ async function subjects(dir: string): Promise<Subject[]> {
     },
     name: `Resource${i}`,
   }));
-  const many: OsoModuleOptions = { policyDir: dir, classes: [...CLASSES.filter((c) => c.name !== 'Expense'), ...resourceClasses] };
+  const many: OsoModuleOptions = {
+    policyDir: dir,
+    classes: [...CLASSES.filter((c) => c.name !== 'Expense'), ...resourceClasses],
+  };
   const last = resourceClasses.at(-1)!.class;
   const both = async (options: OsoModuleOptions) => {
     const engine = await createOsoEngine(options);
-    return { service: new OsoService(engine, options), engineOnly: new OsoService(engine, { ...options, compile: false }) };
+    return {
+      service: new OsoService(engine, options),
+      engineOnly: new OsoService(engine, { ...options, compile: false }),
+    };
   };
   return [
     { name: 'expenses policy', ...(await both(small)), resource: EXPENSE, denied: 'approve' },
-    { name: `${RESOURCE_TYPES} resource types`, ...(await both(many)), resource: new last(EXPENSE.organization), denied: 'update' },
+    {
+      name: `${RESOURCE_TYPES} resource types`,
+      ...(await both(many)),
+      resource: new last(EXPENSE.organization),
+      denied: 'update',
+    },
   ];
 }
 
@@ -74,8 +85,14 @@ const CHECKS: Array<[string, (service: OsoService, s: Subject) => Promise<unknow
   ['OsoService.isAllowed (allow)', (service, s) => service.isAllowed(MEMBER, 'read', s.resource)],
   ['OsoService.isAllowed (RBAC deny)', (service, s) => service.isAllowed(MEMBER, s.denied, s.resource)],
   ['OsoService.authorize (allow)', (service, s) => service.authorize(ADMIN, 'read', s.resource)],
-  ['OsoService.authorize (deny, 403 after the read re-check)', (service, s) => service.authorize(MEMBER, s.denied, s.resource).catch(() => undefined)],
-  ['OsoService.authorize (deny, checkRead: false)', (service, s) => service.authorize(MEMBER, s.denied, s.resource, { checkRead: false }).catch(() => undefined)],
+  [
+    'OsoService.authorize (deny, 403 after the read re-check)',
+    (service, s) => service.authorize(MEMBER, s.denied, s.resource).catch(() => undefined),
+  ],
+  [
+    'OsoService.authorize (deny, checkRead: false)',
+    (service, s) => service.authorize(MEMBER, s.denied, s.resource, { checkRead: false }).catch(() => undefined),
+  ],
 ];
 
 const OPERATIONS: Array<[string, (s: Subject) => Promise<unknown>]> = [
@@ -91,7 +108,8 @@ async function measure(subject: Subject): Promise<Map<string, number[]>> {
   const times = new Map<string, number[]>(OPERATIONS.map(([name]) => [name, []]));
   for (const [, run] of OPERATIONS) for (let i = 0; i < 100; i++) await run(subject); // tier-up
   // Compiled checks take microseconds: give them the calls the engine's take in time, for the JIT.
-  for (const [name, run] of OPERATIONS) if (name.endsWith(', compiled')) for (let i = 0; i < 20_000; i++) await run(subject);
+  for (const [name, run] of OPERATIONS)
+    if (name.endsWith(', compiled')) for (let i = 0; i < 20_000; i++) await run(subject);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of OPERATIONS) {
       for (let i = 0; i < ITERATIONS / ROUNDS; i++) {
@@ -112,7 +130,10 @@ try {
   const results: Array<Map<string, number[]>> = [];
   for (const subject of all) results.push(await measure(subject));
   const at = (times: Map<string, number[]>, name: string) => median(times.get(name)!);
-  const rows = OPERATIONS.map(([name]) => [name, ...results.map((times) => fixed(at(times, name), name.endsWith(', compiled') ? 2 : 0))]);
+  const rows = OPERATIONS.map(([name]) => [
+    name,
+    ...results.map((times) => fixed(at(times, name), name.endsWith(', compiled') ? 2 : 0)),
+  ]);
   rows.push([
     'module overhead of isAllowed (engine only) over the bare engine',
     ...results.map((times) => {

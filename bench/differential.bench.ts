@@ -20,11 +20,20 @@ try {
   try {
     execFileSync(
       process.execPath,
-      ['--experimental-vm-modules', join(root, 'node_modules/jest/bin/jest.js'), 'packages/nestjs-oso/test/compiled-decisions/differential.e2e-spec.ts'],
+      [
+        '--experimental-vm-modules',
+        join(root, 'node_modules/jest/bin/jest.js'),
+        'packages/nestjs-oso/test/compiled-decisions/differential.e2e-spec.ts',
+      ],
       {
         cwd: root,
         stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, COMPILED_DIFFERENTIAL_CASES: String(CASES), COMPILED_DIFFERENTIAL_POOL: String(POOL), COMPILED_DIFFERENTIAL_REPORT: report },
+        env: {
+          ...process.env,
+          COMPILED_DIFFERENTIAL_CASES: String(CASES),
+          COMPILED_DIFFERENTIAL_POOL: String(POOL),
+          COMPILED_DIFFERENTIAL_REPORT: report,
+        },
       },
     );
   } catch {

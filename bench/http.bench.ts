@@ -46,7 +46,11 @@ const ALL_VARIANTS: Variant[] = [
   { name: NO_AUTHORIZATION.name, app: 'plain', path: NO_AUTHORIZATION.path },
   { name: NO_OP_GUARD.name, app: 'plain', path: NO_OP_GUARD.path },
   { name: 'no-op global interceptor (no nestjs-oso)', app: 'interceptor', path: '/plain/none/1' },
-  { name: 'no authorization, nestjs-oso loaded but OsoModule not imported', app: 'plain-oso-loaded', path: '/plain/none/1' },
+  {
+    name: 'no authorization, nestjs-oso loaded but OsoModule not imported',
+    app: 'plain-oso-loaded',
+    path: '/plain/none/1',
+  },
   { name: 'nestjs-oso installed, route skipped', app: 'oso', path: '/oso/skipped/1' },
   { name: TARGET_VARIANT, app: 'oso', path: '/oso/route' },
   { name: 'OsoGuard route authorization, engine only', app: 'oso-engine', path: '/oso/route' },
@@ -104,7 +108,8 @@ async function benchPlatform(platform: string): Promise<string> {
       }
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const variant of round % 2 ? [...routes].reverse() : routes) alone.get(routeOf(variant))!.push(await run(variant, DURATION));
+      for (const variant of round % 2 ? [...routes].reverse() : routes)
+        alone.get(routeOf(variant))!.push(await run(variant, DURATION));
     }
   } finally {
     for (const server of [...references.values(), ...servers.values()]) await server.stop();
@@ -121,7 +126,15 @@ async function benchPlatform(platform: string): Promise<string> {
       fixed(median(ratios.get(variant.name)!), 3),
     ];
   });
-  const header = ['variant', 'requests/s (alone)', 'p50 ms', 'p99 ms', 'server CPU µs per request', 'side by side with', 'throughput ratio'];
+  const header = [
+    'variant',
+    'requests/s (alone)',
+    'p50 ms',
+    'p99 ms',
+    'server CPU µs per request',
+    'side by side with',
+    'throughput ratio',
+  ];
   const ratio = (name: string) => (ratios.has(name) ? fixed(median(ratios.get(name)!), 3) : 'not measured');
   const target = TARGETS[platform];
   const guarded = median(ratios.get(TARGET_VARIANT) ?? []);

@@ -16,7 +16,10 @@ const benches = readdirSync(here)
 const sections = [`# nestjs-oso benchmarks\n\nMeasured ${machine()}.`];
 for (const bench of benches) {
   console.error(`running ${bench} ...`);
-  const output = execFileSync(process.execPath, [here + bench], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const output = execFileSync(process.execPath, [here + bench], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   console.log(output.trim() + '\n');
   sections.push(output.trim());
 }

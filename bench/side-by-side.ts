@@ -12,8 +12,14 @@
 import { load, pinLoadGenerator, Server } from './support/http-load.js';
 import { fixed, median } from './support/report.js';
 
-const [platform = 'express', rounds = '15', app = 'oso', path = '/oso/route', referenceApp = 'plain', referencePath = '/plain/none/1'] =
-  process.argv.slice(2);
+const [
+  platform = 'express',
+  rounds = '15',
+  app = 'oso',
+  path = '/oso/route',
+  referenceApp = 'plain',
+  referencePath = '/plain/none/1',
+] = process.argv.slice(2);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 
 pinLoadGenerator();
@@ -26,7 +32,9 @@ try {
     ratios.push(measured.rps / base.rps);
   }
   const each = [...ratios].sort((a, b) => a - b).map((ratio) => fixed(ratio, 3));
-  console.log(`${platform} ${app} ${path} / ${referenceApp} ${referencePath}: median ${fixed(median(ratios), 3)} [${each.join(' ')}]`);
+  console.log(
+    `${platform} ${app} ${path} / ${referenceApp} ${referencePath}: median ${fixed(median(ratios), 3)} [${each.join(' ')}]`,
+  );
 } finally {
   await Promise.all([server.stop(), reference.stop()]);
 }

@@ -21,5 +21,8 @@ const row = (mode: 'on' | 'off', label: string) => [
 ];
 console.log(
   `## Warm-up (medians over ${PROCESSES} fresh processes each)\n\n` +
-    table(['startup', 'first check, ms', 'first 50 checks, ms in all'], [row('off', 'warmUp: false'), row('on', 'warmUp: true (default)')]),
+    table(
+      ['startup', 'first check, ms', 'first 50 checks, ms in all'],
+      [row('off', 'warmUp: false'), row('on', 'warmUp: true (default)')],
+    ),
 );

@@ -71,7 +71,8 @@ export async function load(server: Server, path: string, duration: number): Prom
   const cpuBefore = await server.cpuTime();
   const result = await autocannon({ url, connections: CONNECTIONS, duration });
   const cpu = (await server.cpuTime()) - cpuBefore;
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return {
     rps: result.requests.average,
     p50: result.latency.p50,

@@ -58,10 +58,17 @@ class PlainController {
 @Module({ controllers: [PlainController], providers: [NoopGuard] })
 class PlainModule {}
 
-@Module({ controllers: [PlainController], providers: [NoopGuard, { provide: APP_INTERCEPTOR, useClass: NoopInterceptor }] })
+@Module({
+  controllers: [PlainController],
+  providers: [NoopGuard, { provide: APP_INTERCEPTOR, useClass: NoopInterceptor }],
+})
 class InterceptorModule {}
 
-const PLAIN_APPS: Record<string, Type> = { plain: PlainModule, 'plain-oso-loaded': PlainModule, interceptor: InterceptorModule };
+const PLAIN_APPS: Record<string, Type> = {
+  plain: PlainModule,
+  'plain-oso-loaded': PlainModule,
+  interceptor: InterceptorModule,
+};
 
 /** The app's root module; the nestjs-oso apps (and with them oso) are imported only by the processes that serve them. */
 async function appModule(name: string): Promise<Type | undefined> {

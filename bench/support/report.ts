@@ -16,8 +16,10 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
 /** What the figures were measured on. */
 export function machine(): string {
   const cpu = cpus();
-  return `${new Date().toISOString().slice(0, 10)}, ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), ` +
-    `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  return (
+    `${new Date().toISOString().slice(0, 10)}, ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
+  );
 }
 
 /** Formats a number with a fixed count of decimals. */

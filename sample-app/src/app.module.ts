@@ -45,7 +45,12 @@ export class AppModule {
         }),
       ],
       controllers: [HealthController, ExpensesController],
-      providers: [{ provide: APP_GUARD, useClass: TokenAuthGuard }, ExpensesService, ExpenseResolver, OrganizationResolver],
+      providers: [
+        { provide: APP_GUARD, useClass: TokenAuthGuard },
+        ExpensesService,
+        ExpenseResolver,
+        OrganizationResolver,
+      ],
     };
   }
 }

@@ -14,7 +14,11 @@ const app = configureApp(
 );
 
 const where =
-  database.type !== 'sqljs' ? 'PostgreSQL (DATABASE_URL)' : database.location ? `SQLite file ${database.location}` : 'in-memory SQLite';
+  database.type !== 'sqljs'
+    ? 'PostgreSQL (DATABASE_URL)'
+    : database.location
+      ? `SQLite file ${database.location}`
+      : 'in-memory SQLite';
 if (await seedDemoData(app.get(DataSource))) logger.log(`Created and seeded the database: ${where}`);
 else logger.log(`Using the database: ${where}`);
 

@@ -16,7 +16,10 @@ describe('the sample app on bad input', () => {
   /** Runs `send`, expects a 400 whose message contains `mentions`. */
   const answers400 = async (send: () => request.Test, mentions: string | RegExp) => {
     const res = await send();
-    expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: expect.objectContaining({ statusCode: 400 }) });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: expect.objectContaining({ statusCode: 400 }),
+    });
     expect(JSON.stringify(res.body.message)).toMatch(mentions);
   };
   /** The same, and no table changed. */
@@ -50,16 +53,24 @@ describe('the sample app on bad input', () => {
       ['"amount"', /.+/],
       ['{"description": "nul \\u0000 inside"}', 'description'],
     ])('answers 400 to %s, changes nothing and pollutes no prototype', async (raw, mentions) => {
-      await rejects(() => as('bob', 'patch', '/expenses/2').set('content-type', 'application/json').send(raw), mentions);
+      await rejects(
+        () => as('bob', 'patch', '/expenses/2').set('content-type', 'application/json').send(raw),
+        mentions,
+      );
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(Object.getPrototypeOf({})).toBe(Object.prototype);
     });
 
     it('counts the length of a description in characters, as the database does', async () => {
       // 150 characters of 2 UTF-16 units each: 300 units, within 200 characters.
-      await as('bob', 'patch', '/expenses/2').send({ description: '😀'.repeat(150) }).expect(200);
+      await as('bob', 'patch', '/expenses/2')
+        .send({ description: '😀'.repeat(150) })
+        .expect(200);
       // Variation selectors are characters to the database (varchar(200)), whatever a validator may think.
-      await rejects(() => as('bob', 'patch', '/expenses/2').send({ description: 'a\uFE0F'.repeat(101) }), 'description');
+      await rejects(
+        () => as('bob', 'patch', '/expenses/2').send({ description: 'a\uFE0F'.repeat(101) }),
+        'description',
+      );
     });
   });
 
@@ -71,9 +82,12 @@ describe('the sample app on bad input', () => {
       },
     );
 
-    it.each(['0', '101', '1e2', 'ten', '20&pageSize=30'])('answers 400 to ?pageSize=%s, naming pageSize', async (size) => {
-      await rejects(() => as('bob', 'get', `/organizations/1/expenses?pageSize=${size}`), 'pageSize');
-    });
+    it.each(['0', '101', '1e2', 'ten', '20&pageSize=30'])(
+      'answers 400 to ?pageSize=%s, naming pageSize',
+      async (size) => {
+        await rejects(() => as('bob', 'get', `/organizations/1/expenses?pageSize=${size}`), 'pageSize');
+      },
+    );
 
     it('answers 400 to an unknown query parameter, and to a repeated one', async () => {
       await rejects(() => as('bob', 'get', '/organizations/1/expenses?__proto__=1'), '__proto__');
@@ -87,27 +101,48 @@ describe('the sample app on bad input', () => {
   });
 
   describe('ids in the path', () => {
-    const spellings = ['2.0', '0x2', '02', '+2', '2e0', ' 2', '2 ', '２', '-2', '0', '2147483648', '99999999999999999999', 'NaN', 'Infinity'];
+    const spellings = [
+      '2.0',
+      '0x2',
+      '02',
+      '+2',
+      '2e0',
+      ' 2',
+      '2 ',
+      '２',
+      '-2',
+      '0',
+      '2147483648',
+      '99999999999999999999',
+      'NaN',
+      'Infinity',
+    ];
 
-    it.each(spellings)('answers 400 to the id %j on every expense endpoint, whoever asks, and changes nothing', async (id) => {
-      const before = await snapshotTables(app);
-      const path = `/expenses/${encodeURIComponent(id)}`;
-      for (const user of Object.keys(TOKENS) as DemoUser[]) {
-        await answers400(() => as(user, 'get', path), 'id must be');
-        await answers400(() => as(user, 'patch', path).send({ description: 'x' }), 'id must be');
-        await answers400(() => as(user, 'post', `${path}/approve`), 'id must be');
-        await answers400(() => as(user, 'post', `${path}/reject`), 'id must be');
-      }
-      expect(await snapshotTables(app)).toEqual(before);
-    });
+    it.each(spellings)(
+      'answers 400 to the id %j on every expense endpoint, whoever asks, and changes nothing',
+      async (id) => {
+        const before = await snapshotTables(app);
+        const path = `/expenses/${encodeURIComponent(id)}`;
+        for (const user of Object.keys(TOKENS) as DemoUser[]) {
+          await answers400(() => as(user, 'get', path), 'id must be');
+          await answers400(() => as(user, 'patch', path).send({ description: 'x' }), 'id must be');
+          await answers400(() => as(user, 'post', `${path}/approve`), 'id must be');
+          await answers400(() => as(user, 'post', `${path}/reject`), 'id must be');
+        }
+        expect(await snapshotTables(app)).toEqual(before);
+      },
+    );
 
-    it.each(spellings)('answers 400 to the organization id %j, to list and to create, and changes nothing', async (id) => {
-      const before = await snapshotTables(app);
-      const path = `/organizations/${encodeURIComponent(id)}/expenses`;
-      await answers400(() => as('bob', 'get', path), 'orgId must be');
-      await answers400(() => as('bob', 'post', path).send({ amount: 5, description: 'x' }), 'orgId must be');
-      expect(await snapshotTables(app)).toEqual(before);
-    });
+    it.each(spellings)(
+      'answers 400 to the organization id %j, to list and to create, and changes nothing',
+      async (id) => {
+        const before = await snapshotTables(app);
+        const path = `/organizations/${encodeURIComponent(id)}/expenses`;
+        await answers400(() => as('bob', 'get', path), 'orgId must be');
+        await answers400(() => as('bob', 'post', path).send({ amount: 5, description: 'x' }), 'orgId must be');
+        expect(await snapshotTables(app)).toEqual(before);
+      },
+    );
 
     it('answers 404 to the largest id there can be, as to any id that names nothing', async () => {
       await as('bob', 'get', '/expenses/2147483647').expect(404);
@@ -118,23 +153,34 @@ describe('the sample app on bad input', () => {
 
   describe('IDOR probes', () => {
     // Which expenses each user may read; every other id answers 404 (never 403, which would confirm it exists).
-    const readable: Record<DemoUser, number[]> = { alice: [1, 2, 3], bob: [1, 2, 3], carol: [1, 2, 3, 4, 5], dave: [4, 5] };
+    const readable: Record<DemoUser, number[]> = {
+      alice: [1, 2, 3],
+      bob: [1, 2, 3],
+      carol: [1, 2, 3, 4, 5],
+      dave: [4, 5],
+    };
 
-    it.each(Object.keys(TOKENS) as DemoUser[])('%s reads exactly the expenses the policy allows, and 404 for the rest', async (user) => {
-      for (const id of [1, 2, 3, 4, 5, 6, 999]) {
-        const res = await as(user, 'get', `/expenses/${id}`);
-        expect({ id, status: res.status }).toEqual({ id, status: readable[user].includes(id) ? 200 : 404 });
-      }
-    });
+    it.each(Object.keys(TOKENS) as DemoUser[])(
+      '%s reads exactly the expenses the policy allows, and 404 for the rest',
+      async (user) => {
+        for (const id of [1, 2, 3, 4, 5, 6, 999]) {
+          const res = await as(user, 'get', `/expenses/${id}`);
+          expect({ id, status: res.status }).toEqual({ id, status: readable[user].includes(id) ? 200 : 404 });
+        }
+      },
+    );
 
-    it.each(Object.keys(TOKENS) as DemoUser[])('%s cannot write to an expense they may not read: 404, nothing changed', async (user) => {
-      for (const id of [1, 2, 3, 4, 5].filter((id) => !readable[user].includes(id))) {
-        const before = await snapshotTables(app);
-        await as(user, 'patch', `/expenses/${id}`).send({ description: 'x' }).expect(404);
-        await as(user, 'post', `/expenses/${id}/approve`).expect(404);
-        await as(user, 'post', `/expenses/${id}/reject`).expect(404);
-        expect(await snapshotTables(app)).toEqual(before);
-      }
-    });
+    it.each(Object.keys(TOKENS) as DemoUser[])(
+      '%s cannot write to an expense they may not read: 404, nothing changed',
+      async (user) => {
+        for (const id of [1, 2, 3, 4, 5].filter((id) => !readable[user].includes(id))) {
+          const before = await snapshotTables(app);
+          await as(user, 'patch', `/expenses/${id}`).send({ description: 'x' }).expect(404);
+          await as(user, 'post', `/expenses/${id}/approve`).expect(404);
+          await as(user, 'post', `/expenses/${id}/reject`).expect(404);
+          expect(await snapshotTables(app)).toEqual(before);
+        }
+      },
+    );
   });
 });

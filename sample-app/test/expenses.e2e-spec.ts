@@ -41,7 +41,9 @@ describe('the expenses sample app', () => {
       const dataSource = app.get(DataSource);
       const expenses = await dataSource.getRepository(Expense).find({ relations: { organization: true } });
       for (const name of Object.keys(TOKENS) as DemoUser[]) {
-        const user = await dataSource.getRepository(User).findOneOrFail({ where: { name }, relations: { memberships: true } });
+        const user = await dataSource
+          .getRepository(User)
+          .findOneOrFail({ where: { name }, relations: { memberships: true } });
         for (const orgId of [1, 2]) {
           const allowed: number[] = [];
           for (const expense of expenses.filter((e) => e.organizationId === orgId)) {
@@ -84,7 +86,11 @@ describe('the expenses sample app', () => {
 
     it('shows an approver the approver notes and the approval actions', async () => {
       const res = await as('carol', 'get', '/expenses/1').expect(200);
-      expect(res.body).toMatchObject({ id: 1, approverNotes: 'Check the receipt', actions: ['approve', 'read', 'reject'] });
+      expect(res.body).toMatchObject({
+        id: 1,
+        approverNotes: 'Check the receipt',
+        actions: ['approve', 'read', 'reject'],
+      });
     });
 
     it('answers 404 to someone who may not read the expense, and for an expense that does not exist', async () => {
@@ -127,8 +133,15 @@ describe('the expenses sample app', () => {
 
   describe('creating expenses', () => {
     it('lets a member submit to their organization', async () => {
-      const res = await as('bob', 'post', '/organizations/1/expenses').send({ amount: 500, description: 'Coffee' }).expect(201);
-      expect(res.body).toMatchObject({ amount: 500, description: 'Coffee', status: 'submitted', actions: ['read', 'update'] });
+      const res = await as('bob', 'post', '/organizations/1/expenses')
+        .send({ amount: 500, description: 'Coffee' })
+        .expect(201);
+      expect(res.body).toMatchObject({
+        amount: 500,
+        description: 'Coffee',
+        status: 'submitted',
+        actions: ['read', 'update'],
+      });
     });
 
     it('answers 404 when submitting to an organization the actor is not in, and writes nothing', async () => {

@@ -28,15 +28,56 @@ const ROUTES = [
 ] as const;
 
 /** Keys that break naive object handling, and columns that no body may set. */
-const ODD_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'].concat(
-  ['status', 'id', 'submittedById', 'organizationId', 'approverNotes'],
-);
+const ODD_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'].concat([
+  'status',
+  'id',
+  'submittedById',
+  'organizationId',
+  'approverNotes',
+]);
 
 /** Strings that look like numbers, or almost. */
 const numberish = fc.oneof(
-  fc.constantFrom('1', '2', '3', '4', '5', '6', '999', '0', '-1', '2.0', '0x2', '02', '+2', ' 2', '2 ', '２', '1e3', '1e400'),
-  fc.constantFrom('1e20', '1e21', '1e308', '1.7976931348623157e+308', '99999999999999999999', '100000000000000000000000'),
-  fc.constantFrom('2147483647', '2147483648', '9007199254740993', '99999999999999999999', 'NaN', 'Infinity', '-0', '', 'null', 'true'),
+  fc.constantFrom(
+    '1',
+    '2',
+    '3',
+    '4',
+    '5',
+    '6',
+    '999',
+    '0',
+    '-1',
+    '2.0',
+    '0x2',
+    '02',
+    '+2',
+    ' 2',
+    '2 ',
+    '２',
+    '1e3',
+    '1e400',
+  ),
+  fc.constantFrom(
+    '1e20',
+    '1e21',
+    '1e308',
+    '1.7976931348623157e+308',
+    '99999999999999999999',
+    '100000000000000000000000',
+  ),
+  fc.constantFrom(
+    '2147483647',
+    '2147483648',
+    '9007199254740993',
+    '99999999999999999999',
+    'NaN',
+    'Infinity',
+    '-0',
+    '',
+    'null',
+    'true',
+  ),
   fc.integer().map(String),
   fc.double().map(String),
 );
@@ -71,8 +112,10 @@ function validBody(path: (typeof ROUTES)[number][1], method: string): fc.Arbitra
   const amount = fc.integer({ min: 1, max: 100_000_000 });
   const description = fc.string({ minLength: 1, maxLength: 200 });
   if (method === 'POST' && path === '/organizations/:id/expenses') return fc.record({ amount, description }).map(json);
-  if (method === 'PATCH') return fc.oneof(fc.record({ amount }), fc.record({ description }), fc.record({ amount, description })).map(json);
-  if (path.endsWith('approve') || path.endsWith('reject')) return fc.record({ notes: fc.string({ maxLength: 500 }) }, { requiredKeys: [] }).map(json);
+  if (method === 'PATCH')
+    return fc.oneof(fc.record({ amount }), fc.record({ description }), fc.record({ amount, description })).map(json);
+  if (path.endsWith('approve') || path.endsWith('reject'))
+    return fc.record({ notes: fc.string({ maxLength: 500 }) }, { requiredKeys: [] }).map(json);
   return fc.constant(undefined);
 }
 
@@ -108,7 +151,9 @@ const bentBody = (valid: string | undefined) => {
   const present = Object.keys(fields);
   const edits = [
     fc.record({ key: fc.constantFrom('amount', 'description', 'notes', ...ODD_KEYS), value: jsonValue }),
-    ...(present.length > 0 ? [fc.record({ key: fc.constantFrom(...present), value: fc.option(jsonValue, { nil: undefined }) })] : []),
+    ...(present.length > 0
+      ? [fc.record({ key: fc.constantFrom(...present), value: fc.option(jsonValue, { nil: undefined }) })]
+      : []),
   ];
   return fc.oneof(...edits).map(({ key, value }) => {
     const bent = { ...fields };
@@ -142,10 +187,34 @@ type Route = (typeof ROUTES)[number];
 
 /** Who may use each route on which seeded id: requests that get past the guards, to the handlers. */
 const GETS_THROUGH: Array<[Route, Array<[string, DemoUser]>]> = (() => {
-  const members: Array<[string, DemoUser]> = [['1', 'bob'], ['1', 'alice'], ['1', 'carol'], ['2', 'carol'], ['2', 'dave']];
-  const readers: Array<[string, DemoUser]> = [['1', 'bob'], ['2', 'bob'], ['3', 'alice'], ['4', 'carol'], ['5', 'dave']];
-  const editors: Array<[string, DemoUser]> = [['1', 'bob'], ['2', 'bob'], ['3', 'carol'], ['4', 'carol'], ['5', 'dave']];
-  const approvers: Array<[string, DemoUser]> = [['1', 'carol'], ['2', 'alice'], ['3', 'carol'], ['4', 'dave'], ['5', 'dave']];
+  const members: Array<[string, DemoUser]> = [
+    ['1', 'bob'],
+    ['1', 'alice'],
+    ['1', 'carol'],
+    ['2', 'carol'],
+    ['2', 'dave'],
+  ];
+  const readers: Array<[string, DemoUser]> = [
+    ['1', 'bob'],
+    ['2', 'bob'],
+    ['3', 'alice'],
+    ['4', 'carol'],
+    ['5', 'dave'],
+  ];
+  const editors: Array<[string, DemoUser]> = [
+    ['1', 'bob'],
+    ['2', 'bob'],
+    ['3', 'carol'],
+    ['4', 'carol'],
+    ['5', 'dave'],
+  ];
+  const approvers: Array<[string, DemoUser]> = [
+    ['1', 'carol'],
+    ['2', 'alice'],
+    ['3', 'carol'],
+    ['4', 'dave'],
+    ['5', 'dave'],
+  ];
   const [home, health, list, create, read, edit, approve, reject] = ROUTES;
   return [
     [home, [['1', 'bob']]],
@@ -170,21 +239,34 @@ const rarely = <T>(arbitrary: fc.Arbitrary<T>, every: number) =>
  */
 const request = fc
   .record({
-    scenario: fc.constantFrom(...GETS_THROUGH).chain(([route, allowed]) => fc.tuple(fc.constant(route), fc.constantFrom(...allowed))),
+    scenario: fc
+      .constantFrom(...GETS_THROUGH)
+      .chain(([route, allowed]) => fc.tuple(fc.constant(route), fc.constantFrom(...allowed))),
     otherMethod: rarely(fc.constantFrom('PUT', 'DELETE', 'POST', 'GET'), 12),
     otherUser: rarely(fc.constantFrom(...(Object.keys(TOKENS) as DemoUser[])), 6),
   })
   .chain(({ scenario: [[method, path], [id, user]], otherMethod, otherUser }) => {
-    const broken = method === 'GET' ? ['nothing', 'id', 'query', 'query', 'token'] : ['nothing', 'id', 'query', 'body', 'body', 'body', 'content type', 'token'];
+    const broken =
+      method === 'GET'
+        ? ['nothing', 'id', 'query', 'query', 'token']
+        : ['nothing', 'id', 'query', 'body', 'body', 'body', 'content type', 'token'];
     return fc.tuple(fc.constantFrom(...broken), validBody(path, method)).chain(([part, body]) =>
       fc.record({
         route: fc.constant([otherMethod ?? method, path] as const),
         id: part === 'id' ? anyId : fc.constant(id),
         query: part === 'query' ? queryPairs : fc.constant<Array<[string, string]>>([]),
-        body: part === 'body' ? fc.oneof({ weight: 2, arbitrary: bentBody(body) }, { weight: 1, arbitrary: anyBody }) : fc.constant(body),
+        body:
+          part === 'body'
+            ? fc.oneof({ weight: 2, arbitrary: bentBody(body) }, { weight: 1, arbitrary: anyBody })
+            : fc.constant(body),
         contentType:
           part === 'content type'
-            ? fc.constantFrom<string | undefined>('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', undefined)
+            ? fc.constantFrom<string | undefined>(
+                'text/plain',
+                'application/x-www-form-urlencoded',
+                'application/json; charset=latin1',
+                undefined,
+              )
             : fc.constant<string | undefined>('application/json'),
         authorization:
           part === 'token'
@@ -218,13 +300,25 @@ describe.each(SAMPLE_DATABASES)('the sample app under random input on $kind', ({
   let writes = 0;
   let sent = 0;
 
-  const send = async ({ route: [method, path], id, query: pairs, body: payload, contentType, authorization }: FuzzRequest) => {
-    const search = pairs.length === 0 ? '' : `?${pairs.map(([key, value]) => `${encode(key)}=${encode(value)}`).join('&')}`;
+  const send = async ({
+    route: [method, path],
+    id,
+    query: pairs,
+    body: payload,
+    contentType,
+    authorization,
+  }: FuzzRequest) => {
+    const search =
+      pairs.length === 0 ? '' : `?${pairs.map(([key, value]) => `${encode(key)}=${encode(value)}`).join('&')}`;
     const headers: Record<string, string> = {};
     if (contentType) headers['content-type'] = contentType;
     if (authorization !== undefined) headers.authorization = authorization;
     const withBody = method !== 'GET' && payload !== undefined;
-    const res = await fetch(`${baseUrl}${path.replace(':id', id)}${search}`, { method, headers, body: withBody ? payload : undefined });
+    const res = await fetch(`${baseUrl}${path.replace(':id', id)}${search}`, {
+      method,
+      headers,
+      body: withBody ? payload : undefined,
+    });
     return { status: res.status, text: await res.text() };
   };
 
@@ -241,29 +335,36 @@ describe.each(SAMPLE_DATABASES)('the sample app under random input on $kind', ({
     await drop?.();
   });
 
-  it(`answers no 5xx and writes nothing on a 4xx, over ${runs} random requests`, async () => {
-    const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
-    await fc.assert(
-      fc.asyncProperty(request, async (input) => {
-        // Every 20 requests the seeded expenses wait for a decision again, so that approvals and edits keep
-        // reaching their handlers rather than the 403 and 409 of decided expenses.
-        if (++sent % 20 === 0) {
-          await app.get(DataSource).getRepository(Expense).update({ id: LessThanOrEqual(5) }, { status: 'submitted' });
-        }
-        const before = await snapshotTables(app);
-        const res = await send(input);
-        answered.set(res.status, (answered.get(res.status) ?? 0) + 1);
-        if (input.route[0] !== 'GET' && res.status < 300) writes++;
-        expect(res.status < 500 ? 'not 5xx' : `${res.status} ${res.text.slice(0, 300)}`).toBe('not 5xx');
-        if (res.status >= 400) expect(await snapshotTables(app)).toEqual(before);
-      }),
-      { seed: SEED, numRuns: runs },
-    );
-    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeKeys);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    // The generator reaches the handlers, not only the validation: some requests succeed, and writes among them.
-    expect([...answered.keys()]).toEqual(expect.arrayContaining([200, 400, 404]));
-    expect(writes).toBeGreaterThan(0);
-    // About 20 ms a request on a busy machine, snapshots included; the default 30 s is too tight for 500.
-  }, Math.max(60_000, runs * 200));
+  it(
+    `answers no 5xx and writes nothing on a 4xx, over ${runs} random requests`,
+    async () => {
+      const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
+      await fc.assert(
+        fc.asyncProperty(request, async (input) => {
+          // Every 20 requests the seeded expenses wait for a decision again, so that approvals and edits keep
+          // reaching their handlers rather than the 403 and 409 of decided expenses.
+          if (++sent % 20 === 0) {
+            await app
+              .get(DataSource)
+              .getRepository(Expense)
+              .update({ id: LessThanOrEqual(5) }, { status: 'submitted' });
+          }
+          const before = await snapshotTables(app);
+          const res = await send(input);
+          answered.set(res.status, (answered.get(res.status) ?? 0) + 1);
+          if (input.route[0] !== 'GET' && res.status < 300) writes++;
+          expect(res.status < 500 ? 'not 5xx' : `${res.status} ${res.text.slice(0, 300)}`).toBe('not 5xx');
+          if (res.status >= 400) expect(await snapshotTables(app)).toEqual(before);
+        }),
+        { seed: SEED, numRuns: runs },
+      );
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeKeys);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      // The generator reaches the handlers, not only the validation: some requests succeed, and writes among them.
+      expect([...answered.keys()]).toEqual(expect.arrayContaining([200, 400, 404]));
+      expect(writes).toBeGreaterThan(0);
+      // About 20 ms a request on a busy machine, snapshots included; the default 30 s is too tight for 500.
+    },
+    Math.max(60_000, runs * 200),
+  );
 });

@@ -15,10 +15,18 @@ describe('the expenses policy', () => {
     Object.assign(new User(), {
       id,
       name: `user${id}`,
-      memberships: roles.map(([org, role]) => Object.assign(new Membership(), { role, organizationId: org.id, userId: id })),
+      memberships: roles.map(([org, role]) =>
+        Object.assign(new Membership(), { role, organizationId: org.id, userId: id }),
+      ),
     });
   const expense = (submitter: User, org: Organization, status: Expense['status'] = 'submitted') =>
-    Object.assign(new Expense(), { id: 7, organization: org, organizationId: org.id, submittedById: submitter.id, status });
+    Object.assign(new Expense(), {
+      id: 7,
+      organization: org,
+      organizationId: org.id,
+      submittedById: submitter.id,
+      status,
+    });
 
   const owner = user(1, [[acme, 'owner']]);
   const member = user(2, [[acme, 'member']]);

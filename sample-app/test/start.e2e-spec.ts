@@ -6,7 +6,9 @@ import { join } from 'node:path';
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
 
 /** Starts the built app the way `npm start` does (on a free port and a fresh database) and waits for its URL. */
-async function startLikeNpmStart(databaseFile: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+async function startLikeNpmStart(
+  databaseFile: string,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, PORT: '0', DATABASE_FILE: databaseFile, DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,7 +57,9 @@ describe('npm start', () => {
     const health = await fetch(`${started.url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
-    const list = await fetch(`${started.url}/organizations/1/expenses`, { headers: { Authorization: 'Bearer bob-token' } });
+    const list = await fetch(`${started.url}/organizations/1/expenses`, {
+      headers: { Authorization: 'Bearer bob-token' },
+    });
     expect(list.status).toBe(200);
     expect(started.output()).toContain(`Created and seeded the database: SQLite file ${databaseFile}`);
     expect(started.output()).toMatch(/bob +bob-token +member of Acme/);
@@ -66,7 +70,10 @@ describe('npm start', () => {
     const databaseFile = join(dir, 'restarted.sqlite');
     const first = await startLikeNpmStart(databaseFile);
     child = first.child;
-    const approve = await fetch(`${first.url}/expenses/1/approve`, { method: 'POST', headers: { Authorization: 'Bearer carol-token' } });
+    const approve = await fetch(`${first.url}/expenses/1/approve`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer carol-token' },
+    });
     expect(approve.status).toBe(201);
     await stop(first.child);
 

@@ -106,7 +106,12 @@ describe.each(PLATFORMS)('authorization on %s', (platform) => {
 
     it('returns only the fields the policy allows', async () => {
       const approver = await get('/expenses/1/fields', 'alice').expect(200);
-      expect(approver.body).toEqual({ amount: 120, approverNotes: 'check the receipt', description: 'train tickets', id: 1 });
+      expect(approver.body).toEqual({
+        amount: 120,
+        approverNotes: 'check the receipt',
+        description: 'train tickets',
+        id: 1,
+      });
       const member = await get('/expenses/1/fields', 'bob').expect(200);
       expect(member.body).toEqual({ amount: 120, description: 'train tickets', id: 1 });
     });

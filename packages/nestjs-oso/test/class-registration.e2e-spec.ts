@@ -61,7 +61,7 @@ describe.each(PLATFORMS)('Polar classes of two apps in one process on %s', (plat
   });
   afterAll(() => Promise.all(apps.map((app) => app.close())));
 
-  it('each app registers the Widget class of its own forFeature() module, and never the other app\'s', async () => {
+  it("each app registers the Widget class of its own forFeature() module, and never the other app's", async () => {
     await request(acme.getHttpServer()).get('/widgets/acme').expect(200, { maker: 'acme' });
     await request(globex.getHttpServer()).get('/widgets/globex').expect(200, { maker: 'globex' });
     // To each app, the other app's class is not a Widget at all: the allow rule does not match.
@@ -71,7 +71,7 @@ describe.each(PLATFORMS)('Polar classes of two apps in one process on %s', (plat
     expect(await globex.get(OsoService).isAllowed(new Member(), 'read', new AcmeWidget())).toBe(false);
   });
 
-  it('an app that lists neither class does not see the others\' classes: the policy does not load', async () => {
+  it("an app that lists neither class does not see the others' classes: the policy does not load", async () => {
     await expect(start([])).rejects.toThrow(/Unregistered class: Widget/);
   });
 
@@ -90,8 +90,8 @@ describe.each(PLATFORMS)('Polar classes of two apps in one process on %s', (plat
       'duplicate Polar class name "Widget": class AcmeWidget and class GlobexWidget ' +
         '(from OsoModule.forFeature() in AcmeWidgetsModule and OsoModule.forFeature() in GlobexWidgetsModule)',
     );
-    await expect(
-      start([GlobexWidgetsModule], oso([AcmeWidget])),
-    ).rejects.toThrow('class AcmeWidget and class GlobexWidget (from the "classes" option and OsoModule.forFeature() in GlobexWidgetsModule)');
+    await expect(start([GlobexWidgetsModule], oso([AcmeWidget]))).rejects.toThrow(
+      'class AcmeWidget and class GlobexWidget (from the "classes" option and OsoModule.forFeature() in GlobexWidgetsModule)',
+    );
   });
 });

@@ -82,13 +82,22 @@ describe('the nestjs-oso command line', () => {
         cli(['check', 'test/no-such-folder']),
       ]);
       expect(unregistered.code).toBe(1);
-      expect(unregistered.stderr).toContain('test/fixtures/policies/widgets/widgets.polar:3:1: error: Unregistered class: Member');
+      expect(unregistered.stderr).toContain(
+        'test/fixtures/policies/widgets/widgets.polar:3:1: error: Unregistered class: Member',
+      );
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain(`error: policyDir "${join(packageDir, 'test', 'no-such-folder')}" does not exist`);
+      expect(missing.stderr).toContain(
+        `error: policyDir "${join(packageDir, 'test', 'no-such-folder')}" does not exist`,
+      );
     });
 
     it('exits 2 on a wrong command line', async () => {
-      const wrong = [[], ['check'], ['lint', 'test/fixtures/policies/expenses'], ['check', '--verbose', 'test/fixtures/policies/expenses']];
+      const wrong = [
+        [],
+        ['check'],
+        ['lint', 'test/fixtures/policies/expenses'],
+        ['check', '--verbose', 'test/fixtures/policies/expenses'],
+      ];
       const [badModule, ...runs] = await Promise.all([
         cli(['check', '--classes', 'test/fixtures/missing.mjs', 'test/fixtures/policies/expenses']),
         ...wrong.map((args) => cli(args)),

@@ -2,7 +2,13 @@ import { Controller, Get, Module, UseGuards, type INestApplication } from '@nest
 import { Test } from '@nestjs/testing';
 import { OsoConfigurationError, OsoGuard, OsoModule } from '../src/index.js';
 import { createTestApp, testOsoOptions, type AppSpec } from './app/create-app.js';
-import { ExpenseResolver, ExpensesController, ExpensesService, ReportsController, RootController } from './app/expenses.controllers.js';
+import {
+  ExpenseResolver,
+  ExpensesController,
+  ExpensesService,
+  ReportsController,
+  RootController,
+} from './app/expenses.controllers.js';
 import { LogCollector } from './fixtures/log-collector.js';
 
 @Controller('guarded')
@@ -15,7 +21,8 @@ class GuardedController {
 }
 
 /** The route table is one debug message; these are its lines. */
-const routeTable = (logs: LogCollector) => logs.lines.find((line) => line.startsWith('debug Routes and their authorization:'))?.split('\n') ?? [];
+const routeTable = (logs: LogCollector) =>
+  logs.lines.find((line) => line.startsWith('debug Routes and their authorization:'))?.split('\n') ?? [];
 
 describe('startup diagnostics', () => {
   const apps: INestApplication[] = [];
@@ -31,7 +38,9 @@ describe('startup diagnostics', () => {
     const logs = await startupLogs();
     expect(logs.lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^log Loaded 2 policy files: \S*test\/fixtures\/policies\/expenses\/authorization\.polar, \S*test\/fixtures\/policies\/expenses\/routes\/http\.polar$/),
+        expect.stringMatching(
+          /^log Loaded 2 policy files: \S*test\/fixtures\/policies\/expenses\/authorization\.polar, \S*test\/fixtures\/policies\/expenses\/routes\/http\.polar$/,
+        ),
         'log Registered Polar classes: HttpRequest, User, Organization, Expense, Membership',
       ]),
     );
@@ -43,27 +52,55 @@ describe('startup diagnostics', () => {
     expect(logs.lines).toContain(
       'log Reloading the policy when its files change (checked on each request; a change is taken once the files stay the same for 1000 ms)',
     );
-    const watching = await startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: 250 })) });
+    const watching = await startupLogs({
+      oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: 250 })),
+    });
     expect(watching.lines).toContain(
       'log Reloading the policy when its files change (watching the policy folders; a change is taken once the files stay the same for 250 ms)',
     );
   });
 
-  it.each([-1, Number.NaN, '100'])('stops at startup on a reloadSettleMs of %p, naming the option', async (reloadSettleMs) => {
-    const started = startupLogs({ oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: reloadSettleMs as number })) });
-    await expect(started).rejects.toThrow(`"reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(reloadSettleMs)}`);
-    await expect(started).rejects.toBeInstanceOf(OsoConfigurationError);
-  });
+  it.each([-1, Number.NaN, '100'])(
+    'stops at startup on a reloadSettleMs of %p, naming the option',
+    async (reloadSettleMs) => {
+      const started = startupLogs({
+        oso: OsoModule.forRoot(testOsoOptions({ reload: 'watch', reloadSettleMs: reloadSettleMs as number })),
+      });
+      await expect(started).rejects.toThrow(
+        `"reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(reloadSettleMs)}`,
+      );
+      await expect(started).rejects.toBeInstanceOf(OsoConfigurationError);
+    },
+  );
 
   it('logs at debug level a table of every route with its authorization mode', async () => {
-    const logs = await startupLogs({ controllers: [ExpensesController, ReportsController, RootController, GuardedController] });
+    const logs = await startupLogs({
+      controllers: [ExpensesController, ReportsController, RootController, GuardedController],
+    });
     const table = routeTable(logs);
     const row = (method: string, path: string, handler: string, mode: string) =>
-      new RegExp(`^  ${method} +${path.replace(/[/:]/g, '\\$&')} +${handler.replace('.', '\\.')} +${mode.replace(/[()]/g, '\\$&')}$`);
+      new RegExp(
+        `^  ${method} +${path.replace(/[/:]/g, '\\$&')} +${handler.replace('.', '\\.')} +${mode.replace(/[()]/g, '\\$&')}$`,
+      );
     for (const expected of [
-      row('GET', '/expenses/summary', 'ExpensesController.summary', 'left to the service (500 unless it authorizes or skips)'),
-      row('GET', '/expenses/:id', 'ExpensesController.findOne', 'decorated: @Authorize("read") on resource from ExpenseResolver'),
-      row('PUT', '/expenses/:id', 'ExpensesController.update', 'decorated: @Authorize(HTTP method) on resource from expenseById'),
+      row(
+        'GET',
+        '/expenses/summary',
+        'ExpensesController.summary',
+        'left to the service (500 unless it authorizes or skips)',
+      ),
+      row(
+        'GET',
+        '/expenses/:id',
+        'ExpensesController.findOne',
+        'decorated: @Authorize("read") on resource from ExpenseResolver',
+      ),
+      row(
+        'PUT',
+        '/expenses/:id',
+        'ExpensesController.update',
+        'decorated: @Authorize(HTTP method) on resource from expenseById',
+      ),
       row('GET', '/reports', 'ReportsController.all', 'decorated: @Authorize("audit") on its HttpRequest'),
       row('GET', '/reports/public/summary', 'ReportsController.published', 'skipped (published figures)'),
       row('GET', '/health', 'RootController.health', 'skipped (load balancer probe)'),
@@ -83,7 +120,11 @@ describe('startup diagnostics', () => {
   });
 
   it('shows paths with the global prefix', async () => {
-    @Module({ imports: [OsoModule.forRoot(testOsoOptions())], controllers: [RootController], providers: [ExpensesService, ExpenseResolver] })
+    @Module({
+      imports: [OsoModule.forRoot(testOsoOptions())],
+      controllers: [RootController],
+      providers: [ExpensesService, ExpenseResolver],
+    })
     class PrefixedModule {}
     const logs = new LogCollector();
     const app = (await Test.createTestingModule({ imports: [PrefixedModule] }).compile()).createNestApplication();
@@ -91,6 +132,8 @@ describe('startup diagnostics', () => {
     app.useLogger(logs);
     app.setGlobalPrefix('api/v1');
     await app.init();
-    expect(routeTable(logs)).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}GET +\/api\/v1\/health +RootController\.health +skipped/)]));
+    expect(routeTable(logs)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^ {2}GET +\/api\/v1\/health +RootController\.health +skipped/)]),
+    );
   });
 });

@@ -55,7 +55,11 @@ class DocsController {
 
 /** Each failing rule of the fixture: its action, its line, and what the log must name besides the classes. */
 const FAILURES = [
-  { action: 'missing-attribute', line: 3, names: ['RuntimeError::Application', 'in rule allow', 'if user.nickname = "x";'] },
+  {
+    action: 'missing-attribute',
+    line: 3,
+    names: ['RuntimeError::Application', 'in rule allow', 'if user.nickname = "x";'],
+  },
   { action: 'compare', line: 4, names: ['RuntimeError::Unsupported', 'if user.email > doc.pages;'] },
   { action: 'condition', line: 5, names: ['RuntimeError::TypeError', 'in rule allow'] },
   { action: 'not-a-method', line: 6, names: ['RuntimeError::Application', 'in rule allow', 'if user.token(doc);'] },
@@ -69,7 +73,11 @@ describe.each(PLATFORMS)('engine errors on %s', (platform: Platform) => {
   const start = async (logEngineErrorDetails?: boolean) => {
     logs = new LogCollector();
     app = await createTestApp(platform, {
-      oso: OsoModule.forRoot({ policyDir: POLICY_DIR, classes: [User, Doc], ...(logEngineErrorDetails !== undefined && { logEngineErrorDetails }) }),
+      oso: OsoModule.forRoot({
+        policyDir: POLICY_DIR,
+        classes: [User, Doc],
+        ...(logEngineErrorDetails !== undefined && { logEngineErrorDetails }),
+      }),
       controllers: [DocsController],
       providers: [],
       logger: logs,
@@ -89,18 +97,28 @@ describe.each(PLATFORMS)('engine errors on %s', (platform: Platform) => {
   });
 
   describe('by default, no field value of the actor or resource reaches the log or the response', () => {
-    it.each(FAILURES)('$action: 500, and the log names the kind, the rule, file and line, and the classes', async ({ action, line, names }) => {
-      await start();
-      const res = await get(`/docs/${action}`);
-      expect(res.status).toBe(500);
-      expect(leaked(res.text)).toEqual([]);
-      expect(leaked(logs.lines.join('\n'))).toEqual([]);
-      const errors = logs.errors();
-      expect(errors).toHaveLength(1);
-      for (const expected of [`at line ${line}`, `of file ${POLICY_FILE}`, 'actor User', 'resource Doc', `action "${action}"`, ...names]) {
-        expect(errors[0]).toContain(expected);
-      }
-    });
+    it.each(FAILURES)(
+      '$action: 500, and the log names the kind, the rule, file and line, and the classes',
+      async ({ action, line, names }) => {
+        await start();
+        const res = await get(`/docs/${action}`);
+        expect(res.status).toBe(500);
+        expect(leaked(res.text)).toEqual([]);
+        expect(leaked(logs.lines.join('\n'))).toEqual([]);
+        const errors = logs.errors();
+        expect(errors).toHaveLength(1);
+        for (const expected of [
+          `at line ${line}`,
+          `of file ${POLICY_FILE}`,
+          'actor User',
+          'resource Doc',
+          `action "${action}"`,
+          ...names,
+        ]) {
+          expect(errors[0]).toContain(expected);
+        }
+      },
+    );
 
     it('an error thrown by application code called from a rule: its class and where it was thrown, not its message', async () => {
       await start();
@@ -110,7 +128,13 @@ describe.each(PLATFORMS)('engine errors on %s', (platform: Platform) => {
       expect(leaked(logs.lines.join('\n'))).toEqual([]);
       const errors = logs.errors();
       expect(errors).toHaveLength(1);
-      for (const expected of ['Error thrown by application code', 'User.mayRead', 'engine-error-logs.e2e-spec.ts', 'actor User', 'resource Doc']) {
+      for (const expected of [
+        'Error thrown by application code',
+        'User.mayRead',
+        'engine-error-logs.e2e-spec.ts',
+        'actor User',
+        'resource Doc',
+      ]) {
         expect(errors[0]).toContain(expected);
       }
     });
@@ -122,22 +146,30 @@ describe.each(PLATFORMS)('engine errors on %s', (platform: Platform) => {
       expect(leaked(res.text)).toEqual([]);
       expect(leaked(logs.lines.join('\n'))).toEqual([]);
       expect(logs.lines).toContainEqual(
-        expect.stringMatching(/^debug allow\(User, "getter-throws", Doc\): this decision goes to the engine: the application threw Error/),
+        expect.stringMatching(
+          /^debug allow\(User, "getter-throws", Doc\): this decision goes to the engine: the application threw Error/,
+        ),
       );
-      const reasons = app!.get(OsoService).compiledDecisions().flatMap((decision) => Object.keys(decision.handedToEngine));
+      const reasons = app!
+        .get(OsoService)
+        .compiledDecisions()
+        .flatMap((decision) => Object.keys(decision.handedToEngine));
       expect(leaked(reasons.join('\n'))).toEqual([]);
       expect(logs.errors()).toEqual([expect.stringMatching(/Error thrown by application code at User\.get profile /)]);
     });
 
-    it.each(FAILURES.map(({ action }) => action))('data filtering over %s fails without values in the log', async (action) => {
-      await start();
-      const res = await get(`/docs/${action}/list`);
-      expect(res.status).toBe(500);
-      expect(leaked(res.text)).toEqual([]);
-      expect(leaked(logs.lines.join('\n'))).toEqual([]);
-      expect(logs.errors()).toEqual([expect.stringContaining('authorizedResources failed in the policy engine')]);
-      expect(logs.errors()[0]).toContain('actor User');
-    });
+    it.each(FAILURES.map(({ action }) => action))(
+      'data filtering over %s fails without values in the log',
+      async (action) => {
+        await start();
+        const res = await get(`/docs/${action}/list`);
+        expect(res.status).toBe(500);
+        expect(leaked(res.text)).toEqual([]);
+        expect(leaked(logs.lines.join('\n'))).toEqual([]);
+        expect(logs.errors()).toEqual([expect.stringContaining('authorizedResources failed in the policy engine')]);
+        expect(logs.errors()[0]).toContain('actor User');
+      },
+    );
   });
 
   describe('with logEngineErrorDetails: true (for development), the engine message is logged whole', () => {

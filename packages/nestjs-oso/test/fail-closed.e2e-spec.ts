@@ -15,7 +15,14 @@ import { APP_FILTER } from '@nestjs/core';
 import * as fc from 'fast-check';
 import { map, of, timer } from 'rxjs';
 import request from 'supertest';
-import { Authorize, AuthorizedResource, OsoModule, OsoService, SkipAuthorization, type OsoModuleOptions } from '../src/index.js';
+import {
+  Authorize,
+  AuthorizedResource,
+  OsoModule,
+  OsoService,
+  SkipAuthorization,
+  type OsoModuleOptions,
+} from '../src/index.js';
 import { createTestApp, PLATFORMS, testOsoOptions, type Platform } from './app/create-app.js';
 import { EXPENSES, USERS, type Expense } from './fixtures/domain.js';
 import { LogCollector } from './fixtures/log-collector.js';
@@ -191,7 +198,10 @@ describe.each(PLATFORMS)('fail closed on %s', (platform: Platform) => {
     }
 
     it('a handler that never authorized and throws a 200 exception answers 500 without its body', async () => {
-      const res = await request(await startStrict()).get('/holes/throws').set('x-user', 'bob').expect(500);
+      const res = await request(await startStrict())
+        .get('/holes/throws')
+        .set('x-user', 'bob')
+        .expect(500);
       expect(JSON.stringify(res.body)).not.toContain(SECRET);
     });
 
@@ -208,37 +218,58 @@ describe.each(PLATFORMS)('fail closed on %s', (platform: Platform) => {
     });
 
     it('an error an exception filter would answer with 200 answers 500', async () => {
-      const res = await request(await startStrict()).get('/holes/filtered').set('x-user', 'bob').expect(500);
+      const res = await request(await startStrict())
+        .get('/holes/filtered')
+        .set('x-user', 'bob')
+        .expect(500);
       expect(res.text).not.toContain(SECRET);
     });
 
     it('an error response of a handler that never authorized passes unchanged', async () => {
-      await request(await startStrict()).get('/holes/not-found').set('x-user', 'bob').expect(404);
+      await request(await startStrict())
+        .get('/holes/not-found')
+        .set('x-user', 'bob')
+        .expect(404);
     });
 
     it('a handler that authorized may answer with whatever it throws', async () => {
-      const res = await request(await startStrict()).get('/holes/authorized-throws/1').set('x-user', 'bob').expect(200);
+      const res = await request(await startStrict())
+        .get('/holes/authorized-throws/1')
+        .set('x-user', 'bob')
+        .expect(200);
       expect(res.body).toEqual({ fine: true });
     });
 
     it('a handler that writes its own response without authorizing answers 500 without its body', async () => {
-      const res = await request(await startStrict()).get('/holes/raw').set('x-user', 'bob').expect(500);
+      const res = await request(await startStrict())
+        .get('/holes/raw')
+        .set('x-user', 'bob')
+        .expect(500);
       expect(res.text).not.toContain(SECRET);
     });
 
     it('a handler that authorizes, then writes its own response, answers as it wrote', async () => {
-      const res = await request(await startStrict()).get('/holes/raw-authorized').set('x-user', 'bob').expect(200);
+      const res = await request(await startStrict())
+        .get('/holes/raw-authorized')
+        .set('x-user', 'bob')
+        .expect(200);
       expect(res.body).toEqual({ ok: true });
     });
 
     it('an @Sse() stream that never authorizes answers 500 before any status line', async () => {
-      const res = await request(await startStrict()).get('/holes/events').set('x-user', 'bob').expect(500);
+      const res = await request(await startStrict())
+        .get('/holes/events')
+        .set('x-user', 'bob')
+        .expect(500);
       expect(res.text).not.toContain(SECRET);
       expect(res.headers['content-type']).not.toContain('text/event-stream');
     });
 
     it('an @Sse() stream must be authorized before its handler runs: authorizing inside it answers 500', async () => {
-      await request(await startStrict()).get('/holes/events-late').set('x-user', 'bob').expect(500);
+      await request(await startStrict())
+        .get('/holes/events-late')
+        .set('x-user', 'bob')
+        .expect(500);
     });
 
     it('an @Sse() stream authorized by its route check, or skipped, streams', async () => {

@@ -50,7 +50,10 @@ describe('HttpRequest is the same on Express and Fastify', () => {
     const seenFor = async (method: string, target: string) => {
       const response = await sendRaw(port, method, target);
       const header = response.headers['x-http-request'];
-      return { status: response.status, seen: header === undefined ? undefined : JSON.parse(decodeURIComponent(header)) };
+      return {
+        status: response.status,
+        seen: header === undefined ? undefined : JSON.parse(decodeURIComponent(header)),
+      };
     };
     beforeAll(async () => {
       app = await createTestApp(platform, {
@@ -65,7 +68,10 @@ describe('HttpRequest is the same on Express and Fastify', () => {
     afterAll(() => app.close());
 
     it('exposes method, path without query, route pattern, params, query and headers', async () => {
-      const get = await request(app.getHttpServer()).get('/echo/ada?flag=1&tag=x').set('x-user', 'alice').set('x-trace', 'abc');
+      const get = await request(app.getHttpServer())
+        .get('/echo/ada?flag=1&tag=x')
+        .set('x-user', 'alice')
+        .set('x-trace', 'abc');
       const post = await request(app.getHttpServer()).post('/echo/ada/items/7').set('x-user', 'alice');
       seen[platform] = [get.status, get.body, post.status, post.body];
       expect(get.status).toBe(200);
@@ -78,16 +84,32 @@ describe('HttpRequest is the same on Express and Fastify', () => {
         headers: { 'x-trace': 'abc', 'x-user': 'alice' },
       });
       expect(post.status).toBe(201);
-      expect(post.body).toMatchObject({ method: 'POST', route: '/echo/:name/items/:item', params: { name: 'ada', item: '7' } });
+      expect(post.body).toMatchObject({
+        method: 'POST',
+        route: '/echo/:name/items/:item',
+        params: { name: 'ada', item: '7' },
+      });
     });
 
     it('has the canonical path for every spelling of a target: escapes decoded, no fragment, origin-form', async () => {
-      const targets = ['/seen/ada?x=1', '/seen/%61da?x=1', '/seen/ada?x=1#frag', 'http://127.0.0.1/seen/ada?x=1', 'HTTPS://h:1/seen/ada?x=1'];
+      const targets = [
+        '/seen/ada?x=1',
+        '/seen/%61da?x=1',
+        '/seen/ada?x=1#frag',
+        'http://127.0.0.1/seen/ada?x=1',
+        'HTTPS://h:1/seen/ada?x=1',
+      ];
       const results = await Promise.all(targets.map((target) => seenFor('GET', target)));
       for (const result of results) {
         expect(result).toEqual({
           status: 200,
-          seen: expect.objectContaining({ method: 'GET', path: '/seen/ada', route: '/seen/:name', params: { name: 'ada' }, query: { x: '1' } }),
+          seen: expect.objectContaining({
+            method: 'GET',
+            path: '/seen/ada',
+            route: '/seen/:name',
+            params: { name: 'ada' },
+            query: { x: '1' },
+          }),
         });
       }
     });
@@ -99,19 +121,34 @@ describe('HttpRequest is the same on Express and Fastify', () => {
 
     it('reads case and trailing slash as the router does: Express ignores them, Fastify does not', async () => {
       const { status, seen } = await seenFor('GET', '/SEEN/Ada/');
-      if (platform === 'express') expect({ status, path: seen.path, params: seen.params }).toEqual({ status: 200, path: '/seen/Ada', params: { name: 'Ada' } });
+      if (platform === 'express')
+        expect({ status, path: seen.path, params: seen.params }).toEqual({
+          status: 200,
+          path: '/seen/Ada',
+          params: { name: 'Ada' },
+        });
       else expect(status).toBe(404);
     });
 
     it('leaves a fragment out of the query (Fastify reads it as a query string)', async () => {
-      const [withQuery, withoutQuery] = await Promise.all([seenFor('GET', '/seen/ada?x=1#y=2'), seenFor('GET', '/seen/ada#y=2')]);
+      const [withQuery, withoutQuery] = await Promise.all([
+        seenFor('GET', '/seen/ada?x=1#y=2'),
+        seenFor('GET', '/seen/ada#y=2'),
+      ]);
       expect([withQuery.seen.query, withoutQuery.seen.query]).toEqual([{ x: '1' }, {}]);
     });
 
     it('reads HEAD on a GET route as GET, and keeps HEAD on a route declared for HEAD', async () => {
-      const [onGetRoute, onHeadRoute] = await Promise.all([seenFor('HEAD', '/seen/ada'), seenFor('HEAD', '/seen/declared/ada')]);
+      const [onGetRoute, onHeadRoute] = await Promise.all([
+        seenFor('HEAD', '/seen/ada'),
+        seenFor('HEAD', '/seen/declared/ada'),
+      ]);
       expect([onGetRoute.status, onGetRoute.seen.method, onGetRoute.seen.route]).toEqual([200, 'GET', '/seen/:name']);
-      expect([onHeadRoute.status, onHeadRoute.seen.method, onHeadRoute.seen.route]).toEqual([200, 'HEAD', '/seen/declared/:name']);
+      expect([onHeadRoute.status, onHeadRoute.seen.method, onHeadRoute.seen.route]).toEqual([
+        200,
+        'HEAD',
+        '/seen/declared/:name',
+      ]);
     });
 
     it('refuses with 400 a target with no single canonical path: dot segments, bad escapes, backslashes', async () => {

@@ -1,21 +1,7 @@
-import {
-  Controller,
-  Get,
-  ImATeapotException,
-  Inject,
-  Injectable,
-  Module,
-  type INestApplication,
-} from '@nestjs/common';
+import { Controller, Get, ImATeapotException, Inject, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import {
-  Authorize,
-  AuthorizedResource,
-  OsoModule,
-  OsoService,
-  type OsoModuleOptions,
-} from '../src/index.js';
+import { Authorize, AuthorizedResource, OsoModule, OsoService, type OsoModuleOptions } from '../src/index.js';
 import { createTestApp, PLATFORMS, testOsoOptions } from './app/create-app.js';
 import { EXPENSES, type Expense } from './fixtures/domain.js';
 import { policyFixture } from './fixtures/policies.js';
@@ -104,7 +90,8 @@ describe.each(PLATFORMS)('OsoModule configuration on %s', (platform) => {
     const app = await start(platform, {
       oso: OsoModule.forRoot(
         testOsoOptions({
-          onUnauthorized: (failure) => (failure.reason === 'forbidden' ? new ImATeapotException('no approvals') : undefined),
+          onUnauthorized: (failure) =>
+            failure.reason === 'forbidden' ? new ImATeapotException('no approvals') : undefined,
         }),
       ),
       controllers: [ExpenseController],

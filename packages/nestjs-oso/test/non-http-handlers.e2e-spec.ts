@@ -100,7 +100,8 @@ async function startHybrid(
   @Module({ imports: [OsoModule.forRoot(testOsoOptions(options))], controllers })
   class HybridModule {}
   const moduleRef = await Test.createTestingModule({ imports: [HybridModule] }).compile();
-  const app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
+  const app =
+    platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
   app.useLogger(new LogCollector());
   const port = await freePort();
   app.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } }, { inheritAppConfig });
@@ -120,7 +121,10 @@ describe('@Authorize() in an app without OsoModule', () => {
   it('fails the microservice call instead of running the handler unchecked', async () => {
     const moduleRef = await Test.createTestingModule({ controllers: [AuthorizedRpcController] }).compile();
     const port = await freePort();
-    const microservice = moduleRef.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    const microservice = moduleRef.createNestMicroservice({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port },
+    });
     microservice.useLogger(new LogCollector());
     await microservice.listen();
     const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
@@ -155,7 +159,9 @@ describe.each(PLATFORMS)('non-HTTP handlers in a hybrid app on %s', (platform: P
   });
 
   it('@Authorize() on a controller with a microservice handler stops the app', async () => {
-    await expect(startHybrid(platform, [MixedController], {})).rejects.toThrow(/@Authorize\(\) on MixedController\.rpc/);
+    await expect(startHybrid(platform, [MixedController], {})).rejects.toThrow(
+      /@Authorize\(\) on MixedController\.rpc/,
+    );
   });
 
   it('with requireAuthorization, a microservice handler without its own check stops the app, naming the fix', async () => {
@@ -169,27 +175,30 @@ describe.each(PLATFORMS)('non-HTTP handlers in a hybrid app on %s', (platform: P
     await expect(send('forgotten')).resolves.toEqual({ secret: SECRET });
   });
 
-  describe.each([false, true])('a handler with its own RequireAuthorizationInterceptor (inheritAppConfig: %s)', (inherit) => {
-    beforeEach(async () => {
-      started = await startHybrid(platform, [CheckedRpcController], { requireAuthorization: true }, inherit);
-    });
+  describe.each([false, true])(
+    'a handler with its own RequireAuthorizationInterceptor (inheritAppConfig: %s)',
+    (inherit) => {
+      beforeEach(async () => {
+        started = await startHybrid(platform, [CheckedRpcController], { requireAuthorization: true }, inherit);
+      });
 
-    it('fails when it never authorizes, and says nothing of its data', async () => {
-      const failure = await send('checked.forgets').then(
-        (value) => ({ value }),
-        (error: unknown) => ({ error }),
-      );
-      expect(failure).not.toHaveProperty('value');
-      expect(JSON.stringify(failure)).not.toContain(SECRET);
-    });
+      it('fails when it never authorizes, and says nothing of its data', async () => {
+        const failure = await send('checked.forgets').then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        expect(failure).not.toHaveProperty('value');
+        expect(JSON.stringify(failure)).not.toContain(SECRET);
+      });
 
-    it('answers when it authorizes through OsoService, and fails when the policy denies', async () => {
-      await expect(send('checked.authorizes', { user: 'bob', expense: 1 })).resolves.toEqual({ id: 1 });
-      await expect(send('checked.authorizes', { user: 'bob', expense: 2 })).rejects.toBeDefined();
-    });
+      it('answers when it authorizes through OsoService, and fails when the policy denies', async () => {
+        await expect(send('checked.authorizes', { user: 'bob', expense: 1 })).resolves.toEqual({ id: 1 });
+        await expect(send('checked.authorizes', { user: 'bob', expense: 2 })).rejects.toBeDefined();
+      });
 
-    it('answers when it is skipped', async () => {
-      await expect(send('checked.skips')).resolves.toEqual({ public: true });
-    });
-  });
+      it('answers when it is skipped', async () => {
+        await expect(send('checked.skips')).resolves.toEqual({ public: true });
+      });
+    },
+  );
 });

@@ -9,8 +9,10 @@ import { describe, expect, it } from '@jest/globals';
  */
 describe('loading oso', () => {
   const inFreshNode = (script: string) =>
-    execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: import.meta.dirname })
-      .trim();
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: import.meta.dirname,
+    }).trim();
   const loaded = `process.moduleLoadList.filter((name) => /^NativeModule (repl|domain)$/.test(name)).join()`;
 
   it("loads Node's repl and domain modules when imported directly", () => {
@@ -18,7 +20,7 @@ describe('loading oso', () => {
     expect(inFreshNode(`await import('oso'); console.log(${loaded})`)).toBe('NativeModule domain,NativeModule repl');
   });
 
-  it('loads neither through nestjs-oso, whose engines are instances of the app\'s own oso', () => {
+  it("loads neither through nestjs-oso, whose engines are instances of the app's own oso", () => {
     const script = `const { createOsoEngine } = await import('nestjs-oso');
       const engine = await createOsoEngine({ policyDir: 'fixtures/policies/routes-only' });
       const modules = ${loaded};

@@ -6,7 +6,9 @@ const packageDir = join(import.meta.dirname, '..');
 const sourceDir = join(packageDir, 'src');
 
 async function sources(): Promise<Array<{ file: string; text: string }>> {
-  const files = (await readdir(sourceDir, { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+  const files = (await readdir(sourceDir, { recursive: true })).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'),
+  );
   return Promise.all(files.map(async (file) => ({ file, text: await readFile(join(sourceDir, file), 'utf8') })));
 }
 
@@ -21,8 +23,11 @@ describe('the nestjs-oso package', () => {
     const undeclared: string[] = [];
     for (const { file, text } of await sources()) {
       for (const [, specifier] of text.matchAll(/from '([^.'][^']*)'/g)) {
-        const name = specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!;
-        if (!declared.has(name) && !builtinModules.includes(name.replace(/^node:/, ''))) undeclared.push(`${file}: ${name}`);
+        const name = specifier!.startsWith('@')
+          ? specifier!.split('/').slice(0, 2).join('/')
+          : specifier!.split('/')[0]!;
+        if (!declared.has(name) && !builtinModules.includes(name.replace(/^node:/, '')))
+          undeclared.push(`${file}: ${name}`);
       }
     }
     expect(undeclared).toEqual([]);
@@ -30,22 +35,41 @@ describe('the nestjs-oso package', () => {
 
   it('resolves through its exports map to the built entry, with the public API', async () => {
     const entry = await import('nestjs-oso');
-    for (const name of ['OsoModule', 'OsoService', 'OsoGuard', 'Authorize', 'SkipAuthorization', 'AuthorizedResource', 'RequireAuthorizationInterceptor', 'HttpRequest']) {
+    for (const name of [
+      'OsoModule',
+      'OsoService',
+      'OsoGuard',
+      'Authorize',
+      'SkipAuthorization',
+      'AuthorizedResource',
+      'RequireAuthorizationInterceptor',
+      'HttpRequest',
+    ]) {
       expect(entry).toHaveProperty(name);
     }
   });
 
   it('exports each public name from one entry point only', async () => {
     const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8'));
-    expect(Object.keys(manifest.exports)).toEqual(['.', './data-filtering', './typeorm', './testing', './package.json']);
+    expect(Object.keys(manifest.exports)).toEqual([
+      '.',
+      './data-filtering',
+      './typeorm',
+      './testing',
+      './package.json',
+    ]);
     const entries = {
       root: Object.keys(await import('nestjs-oso')),
       dataFiltering: Object.keys(await import('nestjs-oso/data-filtering')),
       typeorm: Object.keys(await import('nestjs-oso/typeorm')),
       testing: Object.keys(await import('nestjs-oso/testing')),
     };
-    expect(entries.root).toEqual(expect.arrayContaining(['OsoModule', 'Relation', 'OsoError', 'PolicyLoadError', 'OsoConfigurationError']));
-    expect(entries.dataFiltering).toEqual(expect.arrayContaining(['buildAuthorizedQuery', 'InMemoryAdapter', 'DataFilteringError']));
+    expect(entries.root).toEqual(
+      expect.arrayContaining(['OsoModule', 'Relation', 'OsoError', 'PolicyLoadError', 'OsoConfigurationError']),
+    );
+    expect(entries.dataFiltering).toEqual(
+      expect.arrayContaining(['buildAuthorizedQuery', 'InMemoryAdapter', 'DataFilteringError']),
+    );
     const seen = new Map<string, string>();
     const twice: string[] = [];
     for (const [entry, names] of Object.entries(entries)) {
@@ -72,7 +96,9 @@ describe('the nestjs-oso package', () => {
     const entry = await import('nestjs-oso');
     const all = await sources();
     const undocumented = Object.keys(entry).filter((name) => {
-      const declaration = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/(?:(?!/\\*\\*)[\\s\\S])*?export (?:declare )?(?:abstract )?(?:async )?(?:class|function|const|let) ${name}\\b`);
+      const declaration = new RegExp(
+        `/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/(?:(?!/\\*\\*)[\\s\\S])*?export (?:declare )?(?:abstract )?(?:async )?(?:class|function|const|let) ${name}\\b`,
+      );
       return !all.some(({ text }) => declaration.exec(text)?.[1]?.includes('@example'));
     });
     expect(undocumented).toEqual([]);

@@ -40,7 +40,10 @@ describe.each(PLATFORMS)('engine queries per request on %s', (platform) => {
 
   it('answers several actions on one resource from one authorizedActions query', async () => {
     queries.mockClear();
-    const res = await request(app.getHttpServer()).get('/expenses/1/actions-then-checks').set('x-user', 'alice').expect(200);
+    const res = await request(app.getHttpServer())
+      .get('/expenses/1/actions-then-checks')
+      .set('x-user', 'alice')
+      .expect(200);
     expect(res.body).toEqual({ actions: ['approve', 'read'], canApprove: true, canEdit: false });
     expect(queries.mock.calls.length).toBe(1);
   });
@@ -66,7 +69,9 @@ describe.each(PLATFORMS)('engine queries per request without requireAuthorizatio
   let queries: { mock: { calls: unknown[] }; mockClear(): void };
 
   beforeAll(async () => {
-    app = await createTestApp(platform, { oso: OsoModule.forRoot(testOsoOptions({ compile: false, requireAuthorization: false })) });
+    app = await createTestApp(platform, {
+      oso: OsoModule.forRoot(testOsoOptions({ compile: false, requireAuthorization: false })),
+    });
     queries = jest.spyOn(app.get(OsoService).engine, 'query');
   });
   afterAll(() => app.close());

@@ -64,7 +64,10 @@ function startTraffic(url: string, user: keyof typeof USERS, loops: number) {
       const status = await request(url)
         .get('/doc')
         .set('x-user', user)
-        .then((res) => res.status as number | string, (error: Error) => error.message);
+        .then(
+          (res) => res.status as number | string,
+          (error: Error) => error.message,
+        );
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }
   });

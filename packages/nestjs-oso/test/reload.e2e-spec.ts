@@ -99,11 +99,21 @@ describe.each(['watch', 'poll'] as const)('reload: %s', (mode) => {
       url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     };
     const decisions = async (): Promise<Decisions> => {
-      const statuses = await Promise.all(USERS.map((user) => request(url).get('/doc').set('x-user', user).then((res) => res.status)));
+      const statuses = await Promise.all(
+        USERS.map((user) =>
+          request(url)
+            .get('/doc')
+            .set('x-user', user)
+            .then((res) => res.status),
+        ),
+      );
       return Object.fromEntries(USERS.map((user, i) => [user, statuses[i]])) as Decisions;
     };
     const decisionsBecome = (expected: Decisions) =>
-      eventually(`the decisions are ${JSON.stringify(expected)}`, async () => JSON.stringify(await decisions()) === JSON.stringify(expected));
+      eventually(
+        `the decisions are ${JSON.stringify(expected)}`,
+        async () => JSON.stringify(await decisions()) === JSON.stringify(expected),
+      );
     const logged = (pattern: RegExp) => logs.lines.filter((line) => pattern.test(line));
 
     beforeEach(async () => {
@@ -141,7 +151,10 @@ describe.each(['watch', 'poll'] as const)('reload: %s', (mode) => {
       await decisionsBecome({ alice: 404, bob: 404, carol: 200, dave: 404 });
 
       await unlink(join(dir, 'base.polar'));
-      await eventually('the policy without base.polar is loaded', () => logged(/Reloaded the policy from 1 file$/).length > 0);
+      await eventually(
+        'the policy without base.polar is loaded',
+        () => logged(/Reloaded the policy from 1 file$/).length > 0,
+      );
 
       // A folder left without any policy file does not load either: the last good policy stays.
       await unlink(join(dir, 'readers.polar'));

@@ -46,7 +46,8 @@ class PlacedGuardController {
 class LateGlobalAuthModule {}
 
 const globalAuthFirst: Provider = { provide: APP_GUARD, useClass: HeaderAuthGuard };
-const options = (overrides: Partial<OsoModuleOptions> = {}) => OsoModule.forRoot({ policyDir: POLICY_DIR, classes: POLAR_CLASSES, ...overrides });
+const options = (overrides: Partial<OsoModuleOptions> = {}) =>
+  OsoModule.forRoot({ policyDir: POLICY_DIR, classes: POLAR_CLASSES, ...overrides });
 
 /** The startup line that says whether the global interceptor is installed, and why. */
 const interceptorLine = (logs: LogCollector) => logs.lines.find((line) => line.startsWith('debug Global interceptor:'));
@@ -55,7 +56,10 @@ describe.each(PLATFORMS)('the global interceptor, installed only when needed, on
   const apps: INestApplication[] = [];
   afterAll(() => Promise.all(apps.map((app) => app.close())));
 
-  async function start(controllers: Type[], extra: { providers?: Provider[]; imports?: Type[]; overrides?: Partial<OsoModuleOptions> } = {}) {
+  async function start(
+    controllers: Type[],
+    extra: { providers?: Provider[]; imports?: Type[]; overrides?: Partial<OsoModuleOptions> } = {},
+  ) {
     const logs = new LogCollector();
     const app = await createTestApp(platform, {
       oso: options(extra.overrides),
@@ -108,7 +112,10 @@ describe.each(PLATFORMS)('the global interceptor, installed only when needed, on
   });
 
   it('is installed for requireAuthorization, which checks after the handler', async () => {
-    const { logs, get } = await start([ExpensesController], { providers: [globalAuthFirst], overrides: { requireAuthorization: true } });
+    const { logs, get } = await start([ExpensesController], {
+      providers: [globalAuthFirst],
+      overrides: { requireAuthorization: true },
+    });
     expect(interceptorLine(logs)).toBe('debug Global interceptor: installed (requireAuthorization is on)');
     await get('/expenses/1', 'bob').expect(200, { id: 1 });
   });

@@ -21,7 +21,15 @@ const STYLES = ['deny-equals', 'deny-prefix', 'allow-path', 'deny-route', 'allow
 type Style = (typeof STYLES)[number];
 
 /** Canonical targets the variants are made from: every handler of the app, allowed and denied ones. */
-const BASES = ['/', '/admin', '/admin/users/7', '/admin/users/8', '/public', '/public/docs/readme', '/public/docs/other'];
+const BASES = [
+  '/',
+  '/admin',
+  '/admin/users/7',
+  '/admin/users/8',
+  '/public',
+  '/public/docs/readme',
+  '/public/docs/other',
+];
 
 interface Dispatch {
   handler: string;
@@ -48,16 +56,25 @@ interface RouterSettings {
   /** Express: `case sensitive routing` and `strict routing`. */
   express?: { caseSensitive: boolean; strict: boolean };
   /** Fastify: `routerOptions`. */
-  fastify?: { caseSensitive: boolean; ignoreTrailingSlash: boolean; ignoreDuplicateSlashes: boolean; useSemicolonDelimiter: boolean };
+  fastify?: {
+    caseSensitive: boolean;
+    ignoreTrailingSlash: boolean;
+    ignoreDuplicateSlashes: boolean;
+    useSemicolonDelimiter: boolean;
+  };
 }
 
 /** The suite's app on a platform, listening on a port of its own so that raw targets reach it unchanged. */
-async function listeningApp(platform: Platform, settings: RouterSettings = {}): Promise<{ app: INestApplication; port: number }> {
+async function listeningApp(
+  platform: Platform,
+  settings: RouterSettings = {},
+): Promise<{ app: INestApplication; port: number }> {
   @Module({
     imports: [
       OsoModule.forRoot({
         policyDir: policyFixture('route-targets'),
-        getActor: (context) => context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-policy'] ?? null,
+        getActor: (context) =>
+          context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-policy'] ?? null,
       }),
     ],
     controllers: ROUTE_TARGET_CONTROLLERS,
@@ -68,7 +85,9 @@ async function listeningApp(platform: Platform, settings: RouterSettings = {}): 
   const moduleRef = await Test.createTestingModule({ imports: [RouteTargetsModule] }).compile();
   let app: INestApplication;
   if (platform === 'fastify') {
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ routerOptions: settings.fastify }));
+    app = moduleRef.createNestApplication<NestFastifyApplication>(
+      new FastifyAdapter({ routerOptions: settings.fastify }),
+    );
   } else if (settings.express) {
     // As an app sets them: on its own Express instance, since the router keeps the settings it was created with.
     const instance = createRequire(import.meta.url)('express')() as { set(name: string, value: boolean): void };
@@ -87,9 +106,12 @@ async function listeningApp(platform: Platform, settings: RouterSettings = {}): 
 }
 
 /** Every canonical target, under every policy style: what the policies say, on any router. */
-async function checkCanonicalTargets(send: (method: string, target: string, style: Style) => Promise<RawResponse>): Promise<void> {
+async function checkCanonicalTargets(
+  send: (method: string, target: string, style: Style) => Promise<RawResponse>,
+): Promise<void> {
   const statuses: Record<string, number[]> = {};
-  for (const style of STYLES) statuses[style] = await Promise.all(BASES.map(async (base) => (await send('GET', base, style)).status));
+  for (const style of STYLES)
+    statuses[style] = await Promise.all(BASES.map(async (base) => (await send('GET', base, style)).status));
   // BASES: /, /admin, /admin/users/7, /admin/users/8, /public, /public/docs/readme, /public/docs/other
   expect(statuses).toEqual({
     'deny-equals': [200, 403, 403, 200, 200, 200, 200],
@@ -100,78 +122,90 @@ async function checkCanonicalTargets(send: (method: string, target: string, styl
   });
 }
 
-describe.each(PLATFORMS)('route policies decide every request target as its canonical form, on %s', (platform: Platform) => {
-  let app: INestApplication;
-  let port: number;
-  const send = (method: string, target: string, style: Style) => sendRaw(port, method, target, { 'x-policy': style });
+describe.each(PLATFORMS)(
+  'route policies decide every request target as its canonical form, on %s',
+  (platform: Platform) => {
+    let app: INestApplication;
+    let port: number;
+    const send = (method: string, target: string, style: Style) => sendRaw(port, method, target, { 'x-policy': style });
 
-  beforeAll(async () => {
-    ({ app, port } = await listeningApp(platform));
-  });
-  afterAll(() => app.close());
+    beforeAll(async () => {
+      ({ app, port } = await listeningApp(platform));
+    });
+    afterAll(() => app.close());
 
-  it('answers the canonical targets as the policies say', () => checkCanonicalTargets(send));
+    it('answers the canonical targets as the policies say', () => checkCanonicalTargets(send));
 
-  // The targets of the issue. Where the router does not serve the target (404), nothing reached the policy.
-  const byPlatform = (express: number, fastify: number) => (platform === 'express' ? express : fastify);
-  it.each<[string, Style, string, () => number]>([
-    ['upper case (Express routes ignore case)', 'deny-equals', '/ADMIN', () => byPlatform(403, 404)],
-    ['upper case in a deeper route', 'deny-equals', '/Admin/Users/7', () => byPlatform(403, 404)],
-    ['a trailing slash (Express ignores it)', 'deny-equals', '/admin/', () => byPlatform(403, 404)],
-    ['a fragment', 'deny-equals', '/admin#', () => 403],
-    ['a fragment holding a path', 'deny-prefix', '/admin#/public', () => 403],
-    ['percent-encoded letters (Fastify decodes them)', 'deny-equals', '/%61dmin', () => byPlatform(404, 403)],
-    ['percent-encoded letters in a parameter route', 'deny-equals', '/admin/users/%37', () => 403],
-    ['the absolute form', 'deny-equals', 'http://127.0.0.1/admin', () => 403],
-    ['the absolute form against a prefix rule', 'deny-prefix', 'http://127.0.0.1/admin/users/8', () => 403],
-    ['the absolute form with an upper-case scheme', 'deny-prefix', 'HTTP://127.0.0.1/admin', () => 403],
-    // Express parses a target with a fragment with url.parse, which reads `\` as `/`: refused, as clients never send it.
-    ['backslashes before a fragment', 'deny-equals', '/admin\\users\\7#', () => byPlatform(400, 404)],
-  ])('denies %s: %s %s', async (_, style, target, expected) => {
-    expect((await send('GET', target, style)).status).toBe(expected());
-  });
+    // The targets of the issue. Where the router does not serve the target (404), nothing reached the policy.
+    const byPlatform = (express: number, fastify: number) => (platform === 'express' ? express : fastify);
+    it.each<[string, Style, string, () => number]>([
+      ['upper case (Express routes ignore case)', 'deny-equals', '/ADMIN', () => byPlatform(403, 404)],
+      ['upper case in a deeper route', 'deny-equals', '/Admin/Users/7', () => byPlatform(403, 404)],
+      ['a trailing slash (Express ignores it)', 'deny-equals', '/admin/', () => byPlatform(403, 404)],
+      ['a fragment', 'deny-equals', '/admin#', () => 403],
+      ['a fragment holding a path', 'deny-prefix', '/admin#/public', () => 403],
+      ['percent-encoded letters (Fastify decodes them)', 'deny-equals', '/%61dmin', () => byPlatform(404, 403)],
+      ['percent-encoded letters in a parameter route', 'deny-equals', '/admin/users/%37', () => 403],
+      ['the absolute form', 'deny-equals', 'http://127.0.0.1/admin', () => 403],
+      ['the absolute form against a prefix rule', 'deny-prefix', 'http://127.0.0.1/admin/users/8', () => 403],
+      ['the absolute form with an upper-case scheme', 'deny-prefix', 'HTTP://127.0.0.1/admin', () => 403],
+      // Express parses a target with a fragment with url.parse, which reads `\` as `/`: refused, as clients never send it.
+      ['backslashes before a fragment', 'deny-equals', '/admin\\users\\7#', () => byPlatform(400, 404)],
+    ])('denies %s: %s %s', async (_, style, target, expected) => {
+      expect((await send('GET', target, style)).status).toBe(expected());
+    });
 
-  it.each<[string, Style, string, () => number]>([
-    ['a fragment', 'allow-path', '/public#top', () => 200],
-    ['the absolute form', 'allow-path', 'http://127.0.0.1/public/docs/readme?x=1', () => 200],
-    ['the absolute form of the root', 'allow-path', 'http://127.0.0.1', () => 200],
-    ['upper case in the static part', 'allow-path', '/PUBLIC/Docs/readme', () => byPlatform(200, 404)],
-    ['percent-encoded letters', 'allow-path', '/public/docs/%72eadme', () => 200],
-  ])('allows what the canonical form allows, %s: %s %s', async (_, style, target, expected) => {
-    expect((await send('GET', target, style)).status).toBe(expected());
-  });
+    it.each<[string, Style, string, () => number]>([
+      ['a fragment', 'allow-path', '/public#top', () => 200],
+      ['the absolute form', 'allow-path', 'http://127.0.0.1/public/docs/readme?x=1', () => 200],
+      ['the absolute form of the root', 'allow-path', 'http://127.0.0.1', () => 200],
+      ['upper case in the static part', 'allow-path', '/PUBLIC/Docs/readme', () => byPlatform(200, 404)],
+      ['percent-encoded letters', 'allow-path', '/public/docs/%72eadme', () => 200],
+    ])('allows what the canonical form allows, %s: %s %s', async (_, style, target, expected) => {
+      expect((await send('GET', target, style)).status).toBe(expected());
+    });
 
-  it('checks HEAD on a GET route as GET, as both platforms serve it with the GET handler', async () => {
-    const [home, publicPage, admin] = await Promise.all([
-      send('HEAD', '/', 'allow-path'),
-      send('HEAD', '/public/docs/readme', 'allow-route'),
-      send('HEAD', '/admin', 'deny-equals'),
-    ]);
-    expect([home.status, publicPage.status, admin.status]).toEqual([200, 200, 403]);
-  });
+    it('checks HEAD on a GET route as GET, as both platforms serve it with the GET handler', async () => {
+      const [home, publicPage, admin] = await Promise.all([
+        send('HEAD', '/', 'allow-path'),
+        send('HEAD', '/public/docs/readme', 'allow-route'),
+        send('HEAD', '/admin', 'deny-equals'),
+      ]);
+      expect([home.status, publicPage.status, admin.status]).toEqual([200, 200, 403]);
+    });
 
-  it('refuses dot segments, which the routers take literally and clients resolve, with 400', async () => {
-    const responses = await Promise.all(
-      ['/public/docs/..', '/public/docs/.', '/public/docs/%2e%2E', '/admin/users/..'].map((target) => send('GET', target, 'allow-route')),
-    );
-    expect(responses.map((response) => [response.status, dispatchOf(response)?.handler])).toEqual([
-      [400, 'PublicController.doc'],
-      [400, 'PublicController.doc'],
-      [400, 'PublicController.doc'],
-      [400, 'AdminController.user'],
-    ]);
-  });
+    it('refuses dot segments, which the routers take literally and clients resolve, with 400', async () => {
+      const responses = await Promise.all(
+        ['/public/docs/..', '/public/docs/.', '/public/docs/%2e%2E', '/admin/users/..'].map((target) =>
+          send('GET', target, 'allow-route'),
+        ),
+      );
+      expect(responses.map((response) => [response.status, dispatchOf(response)?.handler])).toEqual([
+        [400, 'PublicController.doc'],
+        [400, 'PublicController.doc'],
+        [400, 'PublicController.doc'],
+        [400, 'AdminController.user'],
+      ]);
+    });
 
-  it('decides a generated target as its canonical form: case, escapes, dots, slashes, fragments, absolute form', () =>
-    checkGeneratedTargets(send));
-});
+    it('decides a generated target as its canonical form: case, escapes, dots, slashes, fragments, absolute form', () =>
+      checkGeneratedTargets(send));
+  },
+);
 
 describe.each<[string, Platform, RouterSettings]>([
   ['Express with case-sensitive and strict routing', 'express', { express: { caseSensitive: true, strict: true } }],
   [
     'Fastify ignoring case, trailing and repeated slashes, with `;` as a delimiter',
     'fastify',
-    { fastify: { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, useSemicolonDelimiter: true } },
+    {
+      fastify: {
+        caseSensitive: false,
+        ignoreTrailingSlash: true,
+        ignoreDuplicateSlashes: true,
+        useSemicolonDelimiter: true,
+      },
+    },
   ],
 ])('route policies decide every request target as its canonical form, on %s', (_, platform, settings) => {
   let app: INestApplication;
@@ -187,7 +221,9 @@ describe.each<[string, Platform, RouterSettings]>([
 
   it('reads the path as this router matches it', async () => {
     const statuses = await Promise.all(
-      ['/ADMIN', '/admin/', '//admin', '/admin;v=1', '/Public/Docs/readme'].map(async (target) => (await send('GET', target, 'deny-equals')).status),
+      ['/ADMIN', '/admin/', '//admin', '/admin;v=1', '/Public/Docs/readme'].map(
+        async (target) => (await send('GET', target, 'deny-equals')).status,
+      ),
     );
     // Express here: case and trailing slash count, so those are other (missing) routes; `;` is part of the segment.
     // Fastify here: all four reach /admin, and the policy sees /admin; the doc keeps its parameter's case.
@@ -202,7 +238,9 @@ describe.each<[string, Platform, RouterSettings]>([
  * The property: a generated spelling of a canonical target is either served by no handler (and is not a success),
  * or decided as the canonical target of the handler and parameters the router chose (HEAD as GET).
  */
-async function checkGeneratedTargets(send: (method: string, target: string, style: Style) => Promise<RawResponse>): Promise<void> {
+async function checkGeneratedTargets(
+  send: (method: string, target: string, style: Style) => Promise<RawResponse>,
+): Promise<void> {
   // Each spelling is rare, so most variants combine a few of them and many still reach a handler.
   const sometimes = <T>(arbitrary: fc.Arbitrary<T>) =>
     fc.oneof({ arbitrary: fc.constant(null), weight: 4 }, { arbitrary, weight: 1 });
@@ -211,12 +249,16 @@ async function checkGeneratedTargets(send: (method: string, target: string, styl
     upper: sometimes(fc.array(fc.nat(40), { minLength: 1, maxLength: 3 })),
     encode: sometimes(fc.array(fc.record({ at: fc.nat(40), upperHex: fc.boolean() }), { minLength: 1, maxLength: 3 })),
     matrix: sometimes(fc.record({ at: fc.nat(4), text: fc.constantFrom(';', ';v=1', ';jsessionid=x') })),
-    dots: sometimes(fc.record({ at: fc.nat(4), text: fc.constantFrom('.', '..', '%2e', '%2E%2e', 'x/..', 'x/%2e%2e') })),
+    dots: sometimes(
+      fc.record({ at: fc.nat(4), text: fc.constantFrom('.', '..', '%2e', '%2E%2e', 'x/..', 'x/%2e%2e') }),
+    ),
     doubleSlash: sometimes(fc.nat(4)),
     trailingSlash: sometimes(fc.constant(true)),
     query: sometimes(fc.constantFrom('', 'q=1', 'next=/admin')),
     fragment: sometimes(fc.constantFrom('', 'top', '/x', '?a=1', '/../admin')),
-    absolute: sometimes(fc.constantFrom('http://127.0.0.1', 'HTTP://127.0.0.1:80', 'https://example.com', 'http://user@127.0.0.1')),
+    absolute: sometimes(
+      fc.constantFrom('http://127.0.0.1', 'HTTP://127.0.0.1:80', 'https://example.com', 'http://user@127.0.0.1'),
+    ),
     method: fc.constantFrom('GET', 'HEAD'),
     style: fc.constantFrom(...STYLES),
   });
@@ -224,7 +266,11 @@ async function checkGeneratedTargets(send: (method: string, target: string, styl
   const canonicalStatus = new Map<string, Promise<number>>();
   const decide = (target: string, style: Style) => {
     const key = `${style} ${target}`;
-    if (!canonicalStatus.has(key)) canonicalStatus.set(key, send('GET', target, style).then((response) => response.status));
+    if (!canonicalStatus.has(key))
+      canonicalStatus.set(
+        key,
+        send('GET', target, style).then((response) => response.status),
+      );
     return canonicalStatus.get(key)!;
   };
 
@@ -240,7 +286,10 @@ async function checkGeneratedTargets(send: (method: string, target: string, styl
         return;
       }
       // HEAD on a GET route is served by the GET handler and decided as GET.
-      expect({ target, status: response.status }).toEqual({ target, status: await decide(canonicalTargetOf(dispatch), v.style) });
+      expect({ target, status: response.status }).toEqual({
+        target,
+        status: await decide(canonicalTargetOf(dispatch), v.style),
+      });
     }),
     { numRuns: RUNS, seed: SEED, endOnFailure: true },
   );

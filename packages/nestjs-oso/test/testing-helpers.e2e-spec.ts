@@ -1,5 +1,13 @@
 import { AssertionError } from 'node:assert';
-import { Controller, Get, Injectable, UnauthorizedException, UseGuards, type CanActivate, type INestApplication } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  UnauthorizedException,
+  UseGuards,
+  type CanActivate,
+  type INestApplication,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -38,14 +46,18 @@ describe('createTestOso: policy unit tests in one line each', () => {
     await expect(failure).rejects.toThrow(
       /^Expected the policy to allow User \{ id: 2, name: 'bob', .*\} to 'approve' Expense \{ id: 1, .*\}, but it denied it$/,
     );
-    await expect(oso.expectDenied(alice, 'approve', expense1)).rejects.toThrow(/to deny User \{ id: 1, name: 'alice'.*, but it allowed it$/);
+    await expect(oso.expectDenied(alice, 'approve', expense1)).rejects.toThrow(
+      /to deny User \{ id: 1, name: 'alice'.*, but it allowed it$/,
+    );
     await expect(oso.expectActions(bob, expense1, ['read'])).rejects.toThrow(
       /to have the actions \[ 'read' \] on Expense .*, but the policy gives \[ 'PUT', 'read' \]/,
     );
   });
 
   it('an engine error is a failed assertion, not a denial', async () => {
-    await expect(oso.expectDenied(alice, 'explode', expense3)).rejects.toThrow(/^The policy failed while deciding whether .*noSuchAttribute/s);
+    await expect(oso.expectDenied(alice, 'explode', expense3)).rejects.toThrow(
+      /^The policy failed while deciding whether .*noSuchAttribute/s,
+    );
   });
 
   it('a policy that does not load fails as the app would', async () => {
@@ -90,7 +102,7 @@ describe.each(PLATFORMS)('TestActorGuard on %s: e2e tests act as anyone without 
     await request(server).get('/expenses/1').set(actors.as('mallory')).expect(500);
   });
 
-  it('in place of the app\'s authentication guard, through overrideGuard', async () => {
+  it("in place of the app's authentication guard, through overrideGuard", async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [OsoModule.forRoot({ policyDir: POLICY_DIR, classes: POLAR_CLASSES })],
       controllers: [SecuredController],
@@ -100,7 +112,9 @@ describe.each(PLATFORMS)('TestActorGuard on %s: e2e tests act as anyone without 
       .useValue(new TestActorGuard({ actors: (name) => USERS[name], header: 'X-Act-As' }))
       .compile();
     const app =
-      platform === 'fastify' ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()) : moduleRef.createNestApplication();
+      platform === 'fastify'
+        ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())
+        : moduleRef.createNestApplication();
     apps.push(app);
     await app.init();
     if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();

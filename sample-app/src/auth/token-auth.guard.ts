@@ -12,7 +12,9 @@ export class TokenAuthGuard implements CanActivate {
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, string | undefined>; user?: unknown }>();
     const header = request.headers.authorization;
     if (header === undefined) {
       request.user = new Guest();

@@ -8,7 +8,14 @@ import { User } from '../users/user.entity.js';
 export const DEMO_USERS: Array<{ name: string; token: string; roles: Array<[string, Role]> }> = [
   { name: 'alice', token: 'alice-token', roles: [['Acme', 'owner']] },
   { name: 'bob', token: 'bob-token', roles: [['Acme', 'member']] },
-  { name: 'carol', token: 'carol-token', roles: [['Acme', 'admin'], ['Globex', 'member']] },
+  {
+    name: 'carol',
+    token: 'carol-token',
+    roles: [
+      ['Acme', 'admin'],
+      ['Globex', 'member'],
+    ],
+  },
   { name: 'dave', token: 'dave-token', roles: [['Globex', 'admin']] },
 ];
 

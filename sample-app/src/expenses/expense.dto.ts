@@ -13,7 +13,9 @@ const IfPresent = () => ValidateIf((_object: object, value: unknown) => value !=
  * is and fails `@IsInt`, where `@Type(() => Number)` would turn `1e308` into a page and `0x10` into 16.
  */
 const QueryInteger = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value));
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value,
+  );
 
 /** The body of `POST /organizations/:orgId/expenses`. */
 export class CreateExpenseDto {

@@ -63,7 +63,8 @@ export class ExpensesService {
   /** The approval flow: an admin of the organization approves or rejects a submitted expense, once. */
   async decide(actor: unknown, expense: Expense, decision: 'approve' | 'reject', notes?: string): Promise<ExpenseView> {
     // A decided expense cannot be decided again because of its state: 409 says so, where the policy gives 403.
-    if (expense.status !== 'submitted') throw new ConflictException(`Expense ${expense.id} is already ${expense.status}`);
+    if (expense.status !== 'submitted')
+      throw new ConflictException(`Expense ${expense.id} is already ${expense.status}`);
     await this.oso.authorize(actor, decision, expense);
     const status = decision === 'approve' ? 'approved' : 'rejected';
     await this.write(actor, decision, expense, { status, ...(notes !== undefined && { approverNotes: notes }) });
@@ -78,7 +79,8 @@ export class ExpensesService {
    */
   private async write(actor: unknown, action: string, expense: Expense, changes: Partial<Expense>): Promise<void> {
     const allowed = await this.oso.authorizedQuery<SelectQueryBuilder<Expense>>(actor, action, Expense);
-    if ((await updateAuthorized(allowed.andWhere(`${allowed.alias}.id = :id`, { id: expense.id }), changes)) === 1) return;
+    if ((await updateAuthorized(allowed.andWhere(`${allowed.alias}.id = :id`, { id: expense.id }), changes)) === 1)
+      return;
     const now = await this.expenses.findOneBy({ id: expense.id });
     throw new ConflictException(
       now && now.status !== 'submitted'

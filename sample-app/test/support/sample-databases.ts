@@ -49,7 +49,9 @@ export const SAMPLE_DATABASES: Array<{ kind: SampleDatabaseKind; unavailable?: s
 ];
 
 /** Options for the sample app on a fresh database of `kind`, and how to drop it once the app is closed. */
-export async function openSampleDatabase(kind: SampleDatabaseKind): Promise<{ options: DataSourceOptions; drop(): Promise<void> }> {
+export async function openSampleDatabase(
+  kind: SampleDatabaseKind,
+): Promise<{ options: DataSourceOptions; drop(): Promise<void> }> {
   if (kind === 'sqlite') return { options: IN_MEMORY_SQLITE, drop: async () => undefined };
   const schema = `sample_app_${randomBytes(6).toString('hex')}`;
   const admin = await new DataSource(postgresOptions()).initialize();

@@ -6,8 +6,13 @@ export async function snapshotTables(app: INestApplication): Promise<Record<stri
   const dataSource = app.get(DataSource);
   const tables: Record<string, unknown[]> = {};
   for (const metadata of dataSource.entityMetadatas) {
-    const table = metadata.tablePath.split('.').map((part) => dataSource.driver.escape(part)).join('.');
-    tables[metadata.tableName] = await dataSource.query(`SELECT * FROM ${table} ORDER BY ${dataSource.driver.escape('id')}`);
+    const table = metadata.tablePath
+      .split('.')
+      .map((part) => dataSource.driver.escape(part))
+      .join('.');
+    tables[metadata.tableName] = await dataSource.query(
+      `SELECT * FROM ${table} ORDER BY ${dataSource.driver.escape('id')}`,
+    );
   }
   return tables;
 }

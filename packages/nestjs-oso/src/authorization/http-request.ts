@@ -19,7 +19,9 @@ interface PlatformRequest {
   headers?: object;
 }
 
-type FastifyRouterOptions = Partial<Record<'caseSensitive' | 'ignoreTrailingSlash' | 'ignoreDuplicateSlashes' | 'useSemicolonDelimiter', boolean>>;
+type FastifyRouterOptions = Partial<
+  Record<'caseSensitive' | 'ignoreTrailingSlash' | 'ignoreDuplicateSlashes' | 'useSemicolonDelimiter', boolean>
+>;
 type FastifyRouterConfig = FastifyRouterOptions & { routerOptions?: FastifyRouterOptions };
 
 /**
@@ -69,7 +71,8 @@ export class HttpRequest {
 
   /** Parsed query string parameters. */
   get query(): Record<string, unknown> {
-    if (this.#queryBeforeFragment !== undefined) return (this.#query ??= plainCopy(parseQuery(this.#queryBeforeFragment)));
+    if (this.#queryBeforeFragment !== undefined)
+      return (this.#query ??= plainCopy(parseQuery(this.#queryBeforeFragment)));
     return (this.#query ??= plainCopy(this.#source?.query));
   }
 
@@ -101,9 +104,14 @@ export class HttpRequest {
     const pattern = raw.route?.path ?? routeOptions?.url;
     const route = typeof pattern === 'string' ? pattern : null;
     const end = canonicalPathEnd(url);
-    const path = end === -1 ? canonicalPath(url, pathMatchingOf(raw), route) : end === url.length ? url : url.slice(0, end);
+    const path =
+      end === -1 ? canonicalPath(url, pathMatchingOf(raw), route) : end === url.length ? url : url.slice(0, end);
     const method = (raw.method ?? 'GET').toUpperCase();
-    const httpRequest = new HttpRequest(method === 'HEAD' && servedByGetRoute(raw, routeOptions) ? 'GET' : method, path, route);
+    const httpRequest = new HttpRequest(
+      method === 'HEAD' && servedByGetRoute(raw, routeOptions) ? 'GET' : method,
+      path,
+      route,
+    );
     httpRequest.#source = raw;
     if (routeOptions !== undefined) httpRequest.#queryBeforeFragment = queryBeforeFragment(url);
     return httpRequest;
@@ -127,7 +135,11 @@ function pathMatchingOf(raw: PlatformRequest): PathMatching {
 /** Read as @nestjs/platform-express reads them: the router keeps the settings in effect when it was created. */
 function expressMatching(router: { caseSensitive?: boolean; strict?: boolean } | undefined): PathMatching {
   if (!router) return EXPRESS_DEFAULT_MATCHING;
-  return { ...EXPRESS_DEFAULT_MATCHING, caseSensitive: router.caseSensitive === true, ignoreTrailingSlash: router.strict !== true };
+  return {
+    ...EXPRESS_DEFAULT_MATCHING,
+    caseSensitive: router.caseSensitive === true,
+    ignoreTrailingSlash: router.strict !== true,
+  };
 }
 
 /** Read as @nestjs/platform-fastify reads them: `routerOptions` or the deprecated top-level options. */
@@ -170,7 +182,9 @@ function findFastifySymbols(raw: object): { context: symbol; byFastify: symbol }
   const context = Object.getOwnPropertySymbols(raw).find((symbol) => symbol.description === 'fastify.context');
   const routeContext = context && (raw as Record<symbol, unknown>)[context];
   if (!context || routeContext === null || typeof routeContext !== 'object') return undefined;
-  const byFastify = Object.getOwnPropertySymbols(routeContext).find((symbol) => symbol.description === 'fastify.routeByFastify');
+  const byFastify = Object.getOwnPropertySymbols(routeContext).find(
+    (symbol) => symbol.description === 'fastify.routeByFastify',
+  );
   return byFastify && { context, byFastify };
 }
 

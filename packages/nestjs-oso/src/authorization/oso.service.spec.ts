@@ -122,7 +122,9 @@ describe('OsoService', () => {
         const expected = [];
         for (const item of items) if (await service.isAllowed(user, 'read', item)) expected.push(item.id);
         const state = new AuthorizationState();
-        const filtered = await runWithAuthorizationState(state, () => service.authorizedResources(user, 'read', Expense, items));
+        const filtered = await runWithAuthorizationState(state, () =>
+          service.authorizedResources(user, 'read', Expense, items),
+        );
         expect({ user: user.name, ids: filtered.map((e) => e.id) }).toEqual({ user: user.name, ids: expected });
         expect(state.authorized).toBe(true);
       }

@@ -105,7 +105,12 @@ export class OsoService implements OnApplicationBootstrap {
    * @throws {UnauthorizedException | NotFoundException | ForbiddenException} when denied.
    * @throws {InternalServerErrorException} when the engine fails.
    */
-  async authorize(actor: unknown, action: unknown, resource: unknown, options: AuthorizeCallOptions = {}): Promise<void> {
+  async authorize(
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    options: AuthorizeCallOptions = {},
+  ): Promise<void> {
     return this.authorizeInRequest(currentAuthorizationState(), actor, action, resource, options.checkRead);
   }
 
@@ -171,15 +176,23 @@ export class OsoService implements OnApplicationBootstrap {
    * @example
    * const actions = await this.oso.authorizedActions(user, expense); // Set { 'read', 'approve' }
    */
-  async authorizedActions(actor: unknown, resource: unknown, options: { allowWildcard?: boolean } = {}): Promise<Set<unknown>> {
+  async authorizedActions(
+    actor: unknown,
+    resource: unknown,
+    options: { allowWildcard?: boolean } = {},
+  ): Promise<Set<unknown>> {
     const polarActor = toPolarActor(actor);
     const memo = currentAuthorizationState()?.decisions;
     const known = memo?.recallAllActions(polarActor, resource);
     if (known && (options.allowWildcard || !known.has('*'))) return new Set(known);
-    const actions = await this.ask('authorizedActions', () => this.oso.authorizedActions(polarActor, resource, options), {
-      actor,
-      resource,
-    });
+    const actions = await this.ask(
+      'authorizedActions',
+      () => this.oso.authorizedActions(polarActor, resource, options),
+      {
+        actor,
+        resource,
+      },
+    );
     memo?.rememberAllActions(polarActor, resource, new Set(actions));
     return actions;
   }
@@ -214,11 +227,15 @@ export class OsoService implements OnApplicationBootstrap {
     resource: unknown,
     options: { allowWildcard?: boolean } = {},
   ): Promise<Set<unknown>> {
-    return this.ask('authorizedFields', () => this.oso.authorizedFields(toPolarActor(actor), action, resource, options), {
-      actor,
-      action,
-      resource,
-    });
+    return this.ask(
+      'authorizedFields',
+      () => this.oso.authorizedFields(toPolarActor(actor), action, resource, options),
+      {
+        actor,
+        action,
+        resource,
+      },
+    );
   }
 
   /**
@@ -231,7 +248,11 @@ export class OsoService implements OnApplicationBootstrap {
    * const query = await this.oso.authorizedQuery<SelectQueryBuilder<Expense>>(user, 'read', Expense);
    * const page = await query.orderBy(`${query.alias}.id`).take(20).getMany();
    */
-  async authorizedQuery<Query = unknown>(actor: unknown, action: unknown, resourceClass: Class | string): Promise<Query> {
+  async authorizedQuery<Query = unknown>(
+    actor: unknown,
+    action: unknown,
+    resourceClass: Class | string,
+  ): Promise<Query> {
     const query = await this.ask(
       'authorizedQuery',
       () => buildAuthorizedQuery<Query>(this.oso, toPolarActor(actor), action, resourceClass),
@@ -325,7 +346,8 @@ export class OsoService implements OnApplicationBootstrap {
   ): Promise<boolean> {
     const subjects = { actor: polarActor, action, resource };
     const allowed =
-      (await compiling) ?? (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource), subjects));
+      (await compiling) ??
+      (await this.ask('isAllowed', () => engine.queryRuleOnce('allow', polarActor, action, resource), subjects));
     memo?.remember(polarActor, action, resource, allowed);
     return allowed;
   }

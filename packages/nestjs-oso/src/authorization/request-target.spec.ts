@@ -3,7 +3,12 @@ import * as fc from 'fast-check';
 import { canonicalPath, canonicalPathEnd, EXPRESS_DEFAULT_MATCHING, type PathMatching } from './request-target.js';
 
 const EXPRESS = EXPRESS_DEFAULT_MATCHING;
-const FASTIFY: PathMatching = { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, semicolonDelimiter: false };
+const FASTIFY: PathMatching = {
+  caseSensitive: true,
+  ignoreTrailingSlash: false,
+  ignoreDuplicateSlashes: false,
+  semicolonDelimiter: false,
+};
 
 describe('canonicalPath', () => {
   it.each([
@@ -31,8 +36,15 @@ describe('canonicalPath', () => {
     expect(canonicalPath('/Docs/Readme/RAW', EXPRESS, '/*path/raw')).toBe('/Docs/Readme/raw');
     expect(canonicalPath('/Admin/', EXPRESS, null)).toBe('/admin');
     expect(canonicalPath('/docs/', EXPRESS, '/docs/')).toBe('/docs/');
-    const lenientFastify = { caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, semicolonDelimiter: true };
-    expect(canonicalPath('//Admin//Users/%4Bey;jsessionid=1', lenientFastify, '/admin/users/:id')).toBe('/admin/users/Key');
+    const lenientFastify = {
+      caseSensitive: false,
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      semicolonDelimiter: true,
+    };
+    expect(canonicalPath('//Admin//Users/%4Bey;jsessionid=1', lenientFastify, '/admin/users/:id')).toBe(
+      '/admin/users/Key',
+    );
   });
 
   it.each([
@@ -52,8 +64,13 @@ describe('canonicalPath', () => {
   });
 
   it('agrees with the fast check: a target it finds canonical reads as its path up to the query', () => {
-    const char = fc.constantFrom(...'aZ09-._~!$&\'()*+,=:@/%;#?\\ '.split(''), '%2F', '%41', '%2e', '..', '//');
-    const matching = fc.record({ caseSensitive: fc.boolean(), ignoreTrailingSlash: fc.boolean(), ignoreDuplicateSlashes: fc.boolean(), semicolonDelimiter: fc.boolean() });
+    const char = fc.constantFrom(..."aZ09-._~!$&'()*+,=:@/%;#?\\ ".split(''), '%2F', '%41', '%2e', '..', '//');
+    const matching = fc.record({
+      caseSensitive: fc.boolean(),
+      ignoreTrailingSlash: fc.boolean(),
+      ignoreDuplicateSlashes: fc.boolean(),
+      semicolonDelimiter: fc.boolean(),
+    });
     fc.assert(
       fc.property(fc.array(char, { maxLength: 12 }), matching, (chars, rules) => {
         const target = `/${chars.join('')}`;

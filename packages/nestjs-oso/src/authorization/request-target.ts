@@ -41,7 +41,14 @@ const FAST_KINDS = new Uint8Array(128).map((_, code) => {
   if (code === 46) return DOT;
   if (code === 63) return QUERY;
   // What decoding, case folding or refusing could change, and what clients never send raw.
-  const slow = code <= 32 || code === 127 || code === 37 || code === 35 || code === 59 || code === 92 || (code >= 65 && code <= 90);
+  const slow =
+    code <= 32 ||
+    code === 127 ||
+    code === 37 ||
+    code === 35 ||
+    code === 59 ||
+    code === 92 ||
+    (code >= 65 && code <= 90);
   return slow ? SLOW : PLAIN;
 });
 
@@ -92,13 +99,15 @@ export function canonicalPath(target: string, matching: PathMatching, pattern: s
   for (let index = 1; index < end; index++) {
     const code = path.charCodeAt(index);
     if (code === 63 || code === 35 || (code === 59 && matching.semicolonDelimiter)) end = index;
-    else if (code <= 32 || code >= 127 || code === 92) throw malformed('has a control character, a space or a backslash');
+    else if (code <= 32 || code >= 127 || code === 92)
+      throw malformed('has a control character, a space or a backslash');
   }
   path = path.slice(0, end);
   if (path.includes('%')) path = decodePath(path);
   if (path.includes('/.') && /\/\.\.?(?:\/|$)/.test(path)) throw malformed('has a "." or ".." segment');
   if (matching.ignoreDuplicateSlashes && path.includes('//')) path = path.replace(/\/{2,}/g, '/');
-  if (matching.ignoreTrailingSlash && path.length > 1 && path.endsWith('/') && !hasTrailingSlash(pattern)) path = path.slice(0, -1);
+  if (matching.ignoreTrailingSlash && path.length > 1 && path.endsWith('/') && !hasTrailingSlash(pattern))
+    path = path.slice(0, -1);
   return matching.caseSensitive ? path : foldCase(path, pattern);
 }
 
@@ -208,7 +217,8 @@ function foldCase(path: string, pattern: string | null): string {
   for (let segment = 0; segment < segmentCount; segment++) {
     const end = segment === segmentCount - 1 ? path.length : path.indexOf('/', start);
     const fromEnd = segmentCount - segment;
-    const literal = segment < head ? kinds[segment] === LITERAL : fromEnd <= tail && kinds[kinds.length - fromEnd] === LITERAL;
+    const literal =
+      segment < head ? kinds[segment] === LITERAL : fromEnd <= tail && kinds[kinds.length - fromEnd] === LITERAL;
     folded += (literal ? lower : path).slice(start, end);
     if (end < path.length) folded += '/';
     start = end + 1;

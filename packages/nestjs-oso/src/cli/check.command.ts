@@ -28,7 +28,9 @@ export async function runCheck(options: CliPolicyOptions, output: CliOutput): Pr
     }
   }
   const files = policy.files.map(displayPath);
-  output.out(`OK: ${files.length} policy file${files.length === 1 ? '' : 's'} loaded, classes: ${policy.classes.join(', ')}`);
+  output.out(
+    `OK: ${files.length} policy file${files.length === 1 ? '' : 's'} loaded, classes: ${policy.classes.join(', ')}`,
+  );
   for (const file of files) output.out(`  ${file}`);
   if (policy.stubs.length) {
     output.out(

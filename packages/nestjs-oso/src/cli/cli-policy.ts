@@ -53,7 +53,9 @@ export async function loadCliPolicy(options: CliPolicyOptions): Promise<CliPolic
     const warnings: string[] = [];
     let engine: Oso;
     try {
-      engine = await withEngineWarnings(warnings, () => createOsoEngine({ ...source, classes: [...classes, ...stubs.values()] }));
+      engine = await withEngineWarnings(warnings, () =>
+        createOsoEngine({ ...source, classes: [...classes, ...stubs.values()] }),
+      );
     } catch (error) {
       const missing = stubbing && /Unregistered class: (\S+) at line/.exec((error as Error).message)?.[1];
       if (missing && !stubs.has(missing)) {
@@ -121,9 +123,10 @@ async function importClasses(modules: string[]): Promise<Array<Type<unknown> | P
     for (const value of Object.values(exports)) {
       if (isClass(value)) {
         if (meantForPolar(value)) classes.push(value);
-      }
-      else if (Array.isArray(value)) {
-        classes.push(...value.filter((entry) => isClass(entry) || isClass((entry as { class?: unknown } | null)?.class)));
+      } else if (Array.isArray(value)) {
+        classes.push(
+          ...value.filter((entry) => isClass(entry) || isClass((entry as { class?: unknown } | null)?.class)),
+        );
       }
     }
   }
@@ -134,7 +137,15 @@ async function importClasses(modules: string[]): Promise<Array<Type<unknown> | P
  * Metadata keys of Nest's own classes: `@Module()`, `@Injectable()` (providers, guards, resolvers...), `@Controller()`
  * and `@Catch()` (the watermarks of @nestjs/common's constants, the same since Nest 6).
  */
-const NEST_CLASS_KEYS = ['imports', 'providers', 'controllers', 'exports', '__injectable__', '__controller__', '__catch__'];
+const NEST_CLASS_KEYS = [
+  'imports',
+  'providers',
+  'controllers',
+  'exports',
+  '__injectable__',
+  '__controller__',
+  '__catch__',
+];
 
 /**
  * Whether an exported class is one the policy may name: any class but Nest's modules, controllers, providers and

@@ -42,7 +42,9 @@ async function main(args: string[], output: CliOutput): Promise<number> {
     return 0;
   }
   if ((command !== 'check' && command !== 'repl') || paths.length === 0) {
-    output.err(`${command && command !== 'check' && command !== 'repl' ? `Unknown command "${command}".` : 'Missing arguments.'}\n\n${USAGE}`);
+    output.err(
+      `${command && command !== 'check' && command !== 'repl' ? `Unknown command "${command}".` : 'Missing arguments.'}\n\n${USAGE}`,
+    );
     return 2;
   }
   const options = { paths, classModules: parsed.values.classes ?? [] };

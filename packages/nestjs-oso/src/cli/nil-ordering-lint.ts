@@ -35,9 +35,14 @@ export function nilOrderingWarnings(text: string): NilOrderingWarning[] {
       guarded.add((a ?? b)!);
     }
     const found: Array<{ index: number; path: string; shown: string }> = [];
-    for (const match of rule.matchAll(LEFT)) found.push({ index: match.index!, path: match[1]!, shown: `${match[1]} ${match[2]}` });
+    for (const match of rule.matchAll(LEFT))
+      found.push({ index: match.index!, path: match[1]!, shown: `${match[1]} ${match[2]}` });
     for (const match of rule.matchAll(RIGHT)) {
-      found.push({ index: match.index! + match[0].length - match[2]!.length, path: match[2]!, shown: `${match[1]} ${match[2]}` });
+      found.push({
+        index: match.index! + match[0].length - match[2]!.length,
+        path: match[2]!,
+        shown: `${match[1]} ${match[2]}`,
+      });
     }
     for (const { index, path, shown } of found.sort((a, b) => a.index - b.index)) {
       if (guarded.has(path)) continue;

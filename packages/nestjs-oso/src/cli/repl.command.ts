@@ -25,7 +25,11 @@ export async function runRepl(
       'Type a query such as allow("alice", "read", "doc"); end with Ctrl-D.',
   );
   const interactive = input.isTTY === true;
-  const lines = createInterface({ input, ...(interactive && { output: process.stdout, prompt: 'query> ' }), terminal: interactive });
+  const lines = createInterface({
+    input,
+    ...(interactive && { output: process.stdout, prompt: 'query> ' }),
+    terminal: interactive,
+  });
   if (interactive) lines.prompt();
   let failed = false;
   for await (const line of lines) {

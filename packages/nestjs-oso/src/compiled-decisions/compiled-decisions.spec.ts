@@ -49,7 +49,13 @@ describe('compiled decisions in OsoService', () => {
       }
     }
     const read = triple(oso, 'read')!;
-    expect(read).toMatchObject({ actor: 'User', resource: 'Expense', status: 'compiled', compiledDecisions: 3, engineDecisions: 0 });
+    expect(read).toMatchObject({
+      actor: 'User',
+      resource: 'Expense',
+      status: 'compiled',
+      compiledDecisions: 3,
+      engineDecisions: 0,
+    });
     expect(read.rules!.length).toBeGreaterThan(1);
     expect(read.rules!.join(' ')).toContain('resource.organization matches Organization');
   });
@@ -59,7 +65,11 @@ describe('compiled decisions in OsoService', () => {
     await oso.isAllowed(bob, 'read', expense);
     await oso.isAllowed(bob, 'read', new Expense(9, acme, 1, 1, '', ''));
     await oso.isAllowed(null, 'GET', { path: '/' });
-    expect(oso.compiledDecisions().map(({ actor, action, resource, compiledDecisions }) => ({ actor, action, resource, compiledDecisions }))).toEqual([
+    expect(
+      oso
+        .compiledDecisions()
+        .map(({ actor, action, resource, compiledDecisions }) => ({ actor, action, resource, compiledDecisions })),
+    ).toEqual([
       { actor: 'User', action: 'read', resource: 'Expense', compiledDecisions: 2 },
       { actor: 'nil', action: 'GET', resource: 'Object', compiledDecisions: 1 },
     ]);
@@ -70,7 +80,9 @@ describe('compiled decisions in OsoService', () => {
     const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       // expense 3 makes the `explode` rule read an attribute that does not exist.
-      await expect(oso.authorize(alice, 'explode', new Expense(3, acme, 1, 1, '', ''))).rejects.toBeInstanceOf(InternalServerErrorException);
+      await expect(oso.authorize(alice, 'explode', new Expense(3, acme, 1, 1, '', ''))).rejects.toBeInstanceOf(
+        InternalServerErrorException,
+      );
       await expect(oso.authorize(carol, 'explode', expense)).rejects.toBeInstanceOf(NotFoundException);
     } finally {
       logged.mockRestore();
@@ -83,7 +95,7 @@ describe('compiled decisions in OsoService', () => {
     });
   });
 
-  it('are off with `compile: false`: every decision is the engine\'s', async () => {
+  it("are off with `compile: false`: every decision is the engine's", async () => {
     const oso = await service({ dir: TEST_POLICIES }, { compile: false });
     expect(await oso.isAllowed(bob, 'read', expense)).toBe(true);
     expect(await oso.isAllowed(carol, 'read', expense)).toBe(false);
@@ -101,7 +113,9 @@ describe('compiled decisions in OsoService', () => {
 
   it('compile a triple once, even when its first decisions arrive together', async () => {
     const oso = await service({ dir: TEST_POLICIES });
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => oso.isAllowed(i % 2 ? bob : carol, 'read', expense)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => oso.isAllowed(i % 2 ? bob : carol, 'read', expense)),
+    );
     expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => i % 2 === 1));
     expect(oso.compiledDecisions()).toHaveLength(1);
     expect(triple(oso, 'read')).toMatchObject({ status: 'compiled', compiledDecisions: 20 });
@@ -114,7 +128,10 @@ describe('compiled decisions in OsoService', () => {
       allow(_: User, "negative", e: Expense) if e.amount < -1;`);
     const nil = new Expense(9, acme, 1, null as unknown as number, '', '');
     for (const action of ['under', 'over', 'negative']) {
-      expect([action, await oso.isAllowed(alice, action, nil)]).toEqual([action, await oso.engine.isAllowed(alice, action, nil)]);
+      expect([action, await oso.isAllowed(alice, action, nil)]).toEqual([
+        action,
+        await oso.engine.isAllowed(alice, action, nil),
+      ]);
     }
     expect(await oso.isAllowed(alice, 'under', nil)).toBe(true);
     expect(await oso.isAllowed(alice, 'negative', nil)).toBe(false);
@@ -140,7 +157,9 @@ describe('compiled decisions in OsoService', () => {
     const oso = await service('allow(u: User, "read", e: Expense) if e.submitterId = u.id;');
     const lazy = Object.assign(new Expense(5, acme, 0, 1, '', ''), { submitterId: Promise.resolve(2) });
     expect(await oso.isAllowed(bob, 'read', lazy)).toBe(true);
-    expect(triple(oso, 'read')!.handedToEngine).toEqual({ 'a Promise (async attribute), which only the engine awaits': 1 });
+    expect(triple(oso, 'read')!.handedToEngine).toEqual({
+      'a Promise (async attribute), which only the engine awaits': 1,
+    });
   });
 
   it('hand relations of data filtering (fetched by the adapter) to the engine', async () => {
@@ -159,12 +178,28 @@ describe('compiled decisions in OsoService', () => {
 
   it.each([
     ['cut', 'allow(u: User, "read", _: Expense) if cut and u.id = 1;', 'the policy uses `cut`'],
-    ['forall', 'allow(u: User, "read", _: Expense) if forall(m in u.memberships, m.role = "admin");', 'the policy uses `forall`'],
-    ['a negated group', 'allow(u: User, "read", e: Expense) if not (e.amount > 100 and u.id = 1);', 'the policy negates a group or a rule call'],
-    ['a comparison of an attribute with itself', 'allow(_: User, "read", e: Expense) if e.amount >= e.amount;', 'compares an attribute with itself'],
+    [
+      'forall',
+      'allow(u: User, "read", _: Expense) if forall(m in u.memberships, m.role = "admin");',
+      'the policy uses `forall`',
+    ],
+    [
+      'a negated group',
+      'allow(u: User, "read", e: Expense) if not (e.amount > 100 and u.id = 1);',
+      'the policy negates a group or a rule call',
+    ],
+    [
+      'a comparison of an attribute with itself',
+      'allow(_: User, "read", e: Expense) if e.amount >= e.amount;',
+      'compares an attribute with itself',
+    ],
     ['a method call', 'allow(u: User, "read", _: Expense) if u.name.startsWith("a");', 'partial evaluation failed'],
     ['arithmetic', 'allow(u: User, "read", _: Expense) if u.id + 1 = 2;', 'the Polar operation Add'],
-    ['a call into the application', 'allow(_: User, "read", e: Expense) if e.amount < Config.limit();', 'the policy calls into the application'],
+    [
+      'a call into the application',
+      'allow(_: User, "read", e: Expense) if e.amount < Config.limit();',
+      'the policy calls into the application',
+    ],
     [
       'unbounded recursion',
       'allow(u: User, "read", e: Expense) if owns(u, e); owns(u, x) if x.submitterId = u.id; owns(u, x) if owns(u, x.parent);',
@@ -173,7 +208,9 @@ describe('compiled decisions in OsoService', () => {
   ])('leave a policy with %s to the engine, saying why', async (_feature, policy, reason) => {
     const oso = await service(policy);
     const outcome = (decision: Promise<boolean>) => decision.catch(() => 'error');
-    expect(await outcome(oso.isAllowed(bob, 'read', expense))).toBe(await outcome(oso.engine.isAllowed(bob, 'read', expense)));
+    expect(await outcome(oso.isAllowed(bob, 'read', expense))).toBe(
+      await outcome(oso.engine.isAllowed(bob, 'read', expense)),
+    );
     expect(triple(oso, 'read')).toMatchObject({ status: 'engine', compiledDecisions: 0, engineDecisions: 1 });
     expect(triple(oso, 'read')!.reason).toContain(reason);
   });

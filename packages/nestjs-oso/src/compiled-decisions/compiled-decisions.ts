@@ -95,7 +95,12 @@ export class CompiledDecisions {
    * The compiled answer to `allow(actor, action, resource)`, or `undefined` when the engine must answer. The first
    * decision of a triple waits for its compilation.
    */
-  decide(engine: Oso, actor: unknown, action: unknown, resource: unknown): boolean | undefined | Promise<boolean | undefined> {
+  decide(
+    engine: Oso,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+  ): boolean | undefined | Promise<boolean | undefined> {
     if (!this.enabled) return undefined;
     const type = typeof action;
     if (type !== 'string' && type !== 'number' && type !== 'boolean') return undefined;
@@ -116,7 +121,9 @@ export class CompiledDecisions {
     if (triple.status === 'compiled') return this.run(triple, actor, resource);
     if (triple.status === 'compiling') {
       const waiting = triple;
-      return waiting.pending!.then(() => (waiting.status === 'compiled' ? this.run(waiting, actor, resource) : this.toEngine(waiting)));
+      return waiting.pending!.then(() =>
+        waiting.status === 'compiled' ? this.run(waiting, actor, resource) : this.toEngine(waiting),
+      );
     }
     return this.toEngine(triple);
   }
@@ -154,7 +161,10 @@ export class CompiledDecisions {
       return allowed;
     } catch (error) {
       // Only the class of an application error: its message may hold field values (and may vary without end).
-      let reason = error instanceof AskEngine ? error.reason : `the application threw ${errorKind(error)} while the compiled check read it`;
+      let reason =
+        error instanceof AskEngine
+          ? error.reason
+          : `the application threw ${errorKind(error)} while the compiled check read it`;
       // The list of reasons stays short.
       if (!triple.handedToEngine.has(reason) && triple.handedToEngine.size >= 20) reason = 'other reasons';
       const count = triple.handedToEngine.get(reason) ?? 0;
@@ -221,7 +231,9 @@ export class CompiledDecisions {
     };
     const actorArgument = argumentFor(actor, state.context.classes);
     const resourceArgument = argumentFor(resource, state.context.classes);
-    triple.pending = this.compile(engine, state, triple, actorArgument, resourceArgument).finally(() => delete triple.pending);
+    triple.pending = this.compile(engine, state, triple, actorArgument, resourceArgument).finally(
+      () => delete triple.pending,
+    );
     return triple;
   }
 
@@ -237,9 +249,12 @@ export class CompiledDecisions {
       if (state.refusal) throw new UnsupportedPolicy(state.refusal);
       const separate = await partiallyEvaluateAllow(engine, actor, triple.action, resource, LIMITS, 'separate');
       const prepared = prepareDecision(separate, state.context);
-      const single = prepared.orderable && separate.length > 0
-        ? await partiallyEvaluateAllow(engine, actor, triple.action, resource, LIMITS, 'single').catch(() => undefined)
-        : undefined;
+      const single =
+        prepared.orderable && separate.length > 0
+          ? await partiallyEvaluateAllow(engine, actor, triple.action, resource, LIMITS, 'single').catch(
+              () => undefined,
+            )
+          : undefined;
       const predicate = compileDecision(prepared, single, state.context);
       triple.evaluate = predicate.evaluate;
       triple.rules = predicate.rules;
@@ -254,7 +269,6 @@ export class CompiledDecisions {
       triple.reason = known ? message : `partial evaluation failed: ${message}`;
       triple.status = 'engine';
       this.logger.debug(`${label(triple)} is decided by the engine: ${triple.reason}`);
-
     }
   }
 }
@@ -272,7 +286,8 @@ function argumentFor(value: unknown, classes: PolarClasses): PartialArgument {
   if (value === null || value === undefined) return { kind: 'value', value };
   if (typeof value === 'object') {
     const cls = (value as object).constructor;
-    if (cls && !BUILT_IN.has(cls) && classes.isRegistered(cls)) return { kind: 'instance-of', tag: classes.nameOf(cls)! };
+    if (cls && !BUILT_IN.has(cls) && classes.isRegistered(cls))
+      return { kind: 'instance-of', tag: classes.nameOf(cls)! };
   }
   return { kind: 'unknown' };
 }

@@ -19,7 +19,12 @@ class Expense {}
 describe('the constraint model', () => {
   const member: Constraint = { c: 'in', item: v('_m_3'), collection: dot(v('resource'), 'members') };
   const owner: Constraint = { c: 'unify', left: dot(v('_m_3'), 'id'), right: dot(v('actor'), 'id') };
-  const open: Constraint = { c: 'compare', operator: 'Neq', left: dot(dot(v('resource'), 'status'), 'name'), right: value('closed') };
+  const open: Constraint = {
+    c: 'compare',
+    operator: 'Neq',
+    left: dot(dot(v('resource'), 'status'), 'name'),
+    right: value('closed'),
+  };
 
   it('prints constraints in Polar syntax, local variables under their policy names', () => {
     expect([member, owner, open].map(showConstraint)).toEqual([
@@ -31,7 +36,9 @@ describe('the constraint model', () => {
       'resource matches Expense{id: 1}',
     );
     expect(showConstraint({ c: 'not', body: [open] })).toBe('not (resource.status.name != "closed")');
-    expect(showConstraint({ c: 'unify', left: v('resource'), right: value(new Expense()) })).toBe('resource = Expense instance');
+    expect(showConstraint({ c: 'unify', left: v('resource'), right: value(new Expense()) })).toBe(
+      'resource = Expense instance',
+    );
   });
 
   it('finds the variables of a constraint at any depth, and the paths from the actor and the resource', () => {
@@ -45,12 +52,12 @@ describe('the constraint model', () => {
 
   it('takes `and` apart, and knows which constraints negate', () => {
     expect(flatten({ c: 'and', body: [member, { c: 'and', body: [owner, open] }] })).toEqual([member, owner, open]);
-    const constraints: Constraint[] = [member, { c: 'not', body: [owner] }, { c: 'and', body: [{ c: 'or', branches: [] }] }];
-    expect(constraints.map(negates)).toEqual([
-      false,
-      true,
-      true,
-    ]);
+    const constraints: Constraint[] = [
+      member,
+      { c: 'not', body: [owner] },
+      { c: 'and', body: [{ c: 'or', branches: [] }] },
+    ];
+    expect(constraints.map(negates)).toEqual([false, true, true]);
   });
 
   it('keys constraints by structure: objects by identity, local variables by name or anonymously', () => {

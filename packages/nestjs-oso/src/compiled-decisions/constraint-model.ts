@@ -123,7 +123,12 @@ export function keyOf(constraint: Constraint, anonymous = false): string {
     }
     if (value === undefined) return '#undefined';
     if (typeof value === 'number' && !Number.isFinite(value)) return `#${value}`;
-    if (value && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) {
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      Object.getPrototypeOf(value) !== Object.prototype
+    ) {
       if (!identities.has(value)) identities.set(value, ++identityCount);
       return `#object${identities.get(value)}`;
     }

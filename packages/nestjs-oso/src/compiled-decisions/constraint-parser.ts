@@ -8,7 +8,16 @@ import { Dict, Expression, Pattern, Predicate } from '../engine/oso-internals.js
 import { printPolarValue } from '../engine/polar-printer.js';
 import { SINGLE } from './partial-evaluation.js';
 import type { ComparisonOperator } from './polar-values.js';
-import { ACTOR, flatten, keyOf, RESOURCE, unifyVariables, UnsupportedPolicy, type Constraint, type Term } from './constraint-model.js';
+import {
+  ACTOR,
+  flatten,
+  keyOf,
+  RESOURCE,
+  unifyVariables,
+  UnsupportedPolicy,
+  type Constraint,
+  type Term,
+} from './constraint-model.js';
 
 const COMPARISONS = new Set(['Eq', 'Neq', 'Lt', 'Leq', 'Gt', 'Geq']);
 
@@ -21,7 +30,8 @@ export function conjunctionOf(result: Map<string, unknown>): Constraint[] {
     const value = result.get(name);
     let own: Constraint[];
     if (value instanceof Expression) own = flatten(parseConstraint(value, name));
-    else if (value instanceof Variable) own = value.name === name || value.name === '_this' ? [] : [unifyVariables(name, value.name)];
+    else if (value instanceof Variable)
+      own = value.name === name || value.name === '_this' ? [] : [unifyVariables(name, value.name)];
     else own = [{ c: 'unify', left: { t: 'var', name }, right: parseTerm(value, name) }];
     for (const constraint of own) {
       const key = keyOf(constraint);
@@ -30,13 +40,15 @@ export function conjunctionOf(result: Map<string, unknown>): Constraint[] {
       constraints.push(constraint);
     }
   }
-  for (const name of result.keys()) if (name !== ACTOR && name !== RESOURCE) throw new UnsupportedPolicy(`an unexpected binding of ${name}`);
+  for (const name of result.keys())
+    if (name !== ACTOR && name !== RESOURCE) throw new UnsupportedPolicy(`an unexpected binding of ${name}`);
   return constraints;
 }
 
 /** One result of the `single` form as one conjunction: `x.actor` and `x.resource` become `actor` and `resource`. */
 export function conjunctionOfSingle(result: Map<string, unknown>): Constraint[] {
-  for (const name of result.keys()) if (name !== SINGLE) throw new UnsupportedPolicy(`an unexpected binding of ${name}`);
+  for (const name of result.keys())
+    if (name !== SINGLE) throw new UnsupportedPolicy(`an unexpected binding of ${name}`);
   const value = result.get(SINGLE);
   if (value === undefined || value instanceof Variable) return [];
   if (!(value instanceof Expression)) throw new UnsupportedPolicy('the query variable bound to a value');
@@ -53,7 +65,8 @@ export function conjunctionOfSingle(result: Map<string, unknown>): Constraint[] 
 
 /** One constraint of a result; `_this` is `self` (the binding it came from). */
 export function parseConstraint(value: unknown, self: string): Constraint {
-  if (!(value instanceof Expression)) throw new UnsupportedPolicy(`a constraint that is not an expression (${printPolarValue(value)})`);
+  if (!(value instanceof Expression))
+    throw new UnsupportedPolicy(`a constraint that is not an expression (${printPolarValue(value)})`);
   const args = value.args;
   switch (value.operator) {
     case 'And':
@@ -68,8 +81,12 @@ export function parseConstraint(value: unknown, self: string): Constraint {
       return { c: 'in', item: parseTerm(args[0], self), collection: parseTerm(args[1], self) };
     case 'Isa': {
       const pattern = args[1];
-      if (!(pattern instanceof Pattern) || typeof pattern.tag !== 'string') throw new UnsupportedPolicy('a `matches` without a class');
-      const fields = pattern.fields instanceof Dict || (pattern.fields && typeof pattern.fields === 'object') ? Object.entries(pattern.fields) : [];
+      if (!(pattern instanceof Pattern) || typeof pattern.tag !== 'string')
+        throw new UnsupportedPolicy('a `matches` without a class');
+      const fields =
+        pattern.fields instanceof Dict || (pattern.fields && typeof pattern.fields === 'object')
+          ? Object.entries(pattern.fields)
+          : [];
       return {
         c: 'isa',
         term: parseTerm(args[0], self),
@@ -79,7 +96,12 @@ export function parseConstraint(value: unknown, self: string): Constraint {
     }
     default:
       if (COMPARISONS.has(value.operator)) {
-        return { c: 'compare', operator: value.operator as ComparisonOperator, left: parseTerm(args[0], self), right: parseTerm(args[1], self) };
+        return {
+          c: 'compare',
+          operator: value.operator as ComparisonOperator,
+          left: parseTerm(args[0], self),
+          right: parseTerm(args[1], self),
+        };
       }
       throw new UnsupportedPolicy(`the Polar operation ${value.operator}`);
   }

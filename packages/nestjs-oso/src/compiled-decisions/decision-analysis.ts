@@ -4,7 +4,15 @@
  * for the engine's order; then the predicate is compiled in that order when the `single` form holds the same
  * constraints, exhaustively otherwise (`compileDecision`).
  */
-import { ACTOR, keyOf, negates, RESOURCE, UnsupportedPolicy, variablesOf, type Constraint } from './constraint-model.js';
+import {
+  ACTOR,
+  keyOf,
+  negates,
+  RESOURCE,
+  UnsupportedPolicy,
+  variablesOf,
+  type Constraint,
+} from './constraint-model.js';
 import { conjunctionOf, conjunctionOfSingle } from './constraint-parser.js';
 import { compileConjunctions, type CompileContext, type CompiledPredicate } from './predicate-compiler.js';
 
@@ -24,9 +32,12 @@ export function prepareDecision(separate: Array<Map<string, unknown>>, context: 
   const conjunctions = separate.map(conjunctionOf);
   let orderable = true;
   for (const conjunction of conjunctions) {
-    const local = conjunction.some((constraint) => [...variablesOf(constraint)].some((name) => name !== ACTOR && name !== RESOURCE));
+    const local = conjunction.some((constraint) =>
+      [...variablesOf(constraint)].some((name) => name !== ACTOR && name !== RESOURCE),
+    );
     // The partial evaluator's negation of existential variables does not keep the policy's meaning.
-    if (context.negation && local && conjunction.some(negates)) throw new UnsupportedPolicy('`not` over a variable bound inside the rule');
+    if (context.negation && local && conjunction.some(negates))
+      throw new UnsupportedPolicy('`not` over a variable bound inside the rule');
     // The `single` form crashes the engine's query on these shapes (a panic inside the WebAssembly module).
     if (local || conjunction.some(negates) || context.negation) orderable = false;
   }
@@ -47,7 +58,9 @@ export function compileDecision(
   context: CompileContext,
 ): CompiledPredicate {
   const ordered = single && inEngineOrder(prepared, single);
-  return ordered ? compileConjunctions(ordered, context, 'ordered') : compileConjunctions(prepared.conjunctions, context, 'exhaustive');
+  return ordered
+    ? compileConjunctions(ordered, context, 'ordered')
+    : compileConjunctions(prepared.conjunctions, context, 'exhaustive');
 }
 
 /** The conjunctions of the `single` form, if they are those of the `separate` form (in some order). */

@@ -80,7 +80,11 @@ export async function partiallyEvaluateAllow(
       if (spec.kind === 'instance-of') bindings.set(name, new Expression('And', [isa(new Variable(name), spec.tag)]));
       return new Variable(name);
     };
-    const predicate = new Predicate('allow', [argument('actor', actor), new Variable(ACTION), argument('resource', resource)]);
+    const predicate = new Predicate('allow', [
+      argument('actor', actor),
+      new Variable(ACTION),
+      argument('resource', resource),
+    ]);
     ffiQuery = engine.getFfi().newQueryFromTerm(host.toPolar(predicate));
   } else {
     const x = new Variable(SINGLE);
@@ -137,7 +141,8 @@ export async function partiallyEvaluateAllow(
       if (results.length > limits.maxResults) {
         throw new PartialEvaluationRefused(`more than ${limits.maxResults} alternatives (unbounded recursion?)`);
       }
-      if (Date.now() > deadline) throw new PartialEvaluationRefused(`partial evaluation took over ${limits.timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new PartialEvaluationRefused(`partial evaluation took over ${limits.timeoutMs} ms`);
     }
   } finally {
     await iterator.return(undefined);

@@ -1,7 +1,17 @@
 import * as fc from 'fast-check';
 import { Oso } from 'oso';
 import { Dict } from '../engine/oso-internals.js';
-import { AskEngine, checkValue, compare, isa, lookup, member, PolarClasses, unify, type ComparisonOperator } from './polar-values.js';
+import {
+  AskEngine,
+  checkValue,
+  compare,
+  isa,
+  lookup,
+  member,
+  PolarClasses,
+  unify,
+  type ComparisonOperator,
+} from './polar-values.js';
 
 /**
  * The value semantics of compiled decisions, checked value by value against oso itself: whenever a function of
@@ -73,7 +83,29 @@ function ours(run: () => boolean, ...values: unknown[]): Outcome | 'ask' {
 
 /** Values of every kind the engine tells apart, and nested ones. */
 const scalar = fc.oneof(
-  fc.constantFrom<unknown>(0, 1, -1, 1.5, 2, NaN, Infinity, -0, 2 ** 60, true, false, null, undefined, '', 'a', 'b', 'A', '1', '\u{1F600}', '\uFFFF', '\uD800'),
+  fc.constantFrom<unknown>(
+    0,
+    1,
+    -1,
+    1.5,
+    2,
+    NaN,
+    Infinity,
+    -0,
+    2 ** 60,
+    true,
+    false,
+    null,
+    undefined,
+    '',
+    'a',
+    'b',
+    'A',
+    '1',
+    '\u{1F600}',
+    '\uFFFF',
+    '\uD800',
+  ),
   fc.integer({ min: -3, max: 3 }),
   fc.string({ maxLength: 2 }),
 );
@@ -81,11 +113,24 @@ const value: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
   value: fc.oneof(
     { arbitrary: scalar, weight: 8 },
     { arbitrary: fc.array(tie('value'), { maxLength: 2 }), weight: 2 },
-    { arbitrary: fc.dictionary(fc.constantFrom('a', 'v'), tie('value'), { maxKeys: 2 }).map((d) => new Dict(d)), weight: 1 },
+    {
+      arbitrary: fc.dictionary(fc.constantFrom('a', 'v'), tie('value'), { maxKeys: 2 }).map((d) => new Dict(d)),
+      weight: 1,
+    },
     { arbitrary: fc.dictionary(fc.constantFrom('a', 'v'), tie('value'), { maxKeys: 2 }), weight: 1 },
     { arbitrary: tie('value').map((v) => new Base(v)), weight: 1 },
     { arbitrary: tie('value').map((v) => new Derived(v)), weight: 1 },
-    { arbitrary: fc.constantFrom<unknown>(new Date(0), new Set([1, 'a']), new Map([[1, 2]]), new Checked(true), new Checked(false), { ok: true }), weight: 1 },
+    {
+      arbitrary: fc.constantFrom<unknown>(
+        new Date(0),
+        new Set([1, 'a']),
+        new Map([[1, 2]]),
+        new Checked(true),
+        new Checked(false),
+        { ok: true },
+      ),
+      weight: 1,
+    },
   ),
 })).value;
 
@@ -95,7 +140,10 @@ const OPERATORS: ComparisonOperator[] = ['Eq', 'Neq', 'Lt', 'Leq', 'Gt', 'Geq'];
 describe('Polar value semantics of compiled decisions, against the engine', () => {
   it('unification (`=`) answers as the engine does, and hands over where `not x != y` would differ', async () => {
     let answered = 0;
-    for (const [a, b] of fc.sample(fc.tuple(value, value), { numRuns: RUNS, seed: 11 + Number(process.env.POLAR_VALUES_SEED ?? 0) })) {
+    for (const [a, b] of fc.sample(fc.tuple(value, value), {
+      numRuns: RUNS,
+      seed: 11 + Number(process.env.POLAR_VALUES_SEED ?? 0),
+    })) {
       const plain = ours(() => unify(a, b, false), a, b);
       if (plain !== 'ask') {
         expect([a, b, plain]).toEqual([a, b, await ask('unify', a, b)]);
@@ -112,7 +160,10 @@ describe('Polar value semantics of compiled decisions, against the engine', () =
 
   it.each(OPERATORS)('%s answers as the engine does, and as the negation it may come from', async (operator) => {
     let answered = 0;
-    for (const [a, b] of fc.sample(fc.tuple(value, value), { numRuns: RUNS, seed: 12 + Number(process.env.POLAR_VALUES_SEED ?? 0) })) {
+    for (const [a, b] of fc.sample(fc.tuple(value, value), {
+      numRuns: RUNS,
+      seed: 12 + Number(process.env.POLAR_VALUES_SEED ?? 0),
+    })) {
       const plain = ours(() => compare(operator, a, b, false), a, b);
       if (plain !== 'ask') {
         expect([a, b, plain]).toEqual([a, b, await ask(`cmp_${operator}`, a, b)]);
@@ -150,9 +201,17 @@ describe('Polar value semantics of compiled decisions, against the engine', () =
   });
 
   it('`in` answers as the engine does over lists, strings, Sets and Maps, and hands over the rest', async () => {
-    const collection = fc.oneof(fc.array(value, { maxLength: 3 }), fc.string({ maxLength: 3 }), fc.array(value, { maxLength: 3 }).map((v) => new Set(v)), value);
+    const collection = fc.oneof(
+      fc.array(value, { maxLength: 3 }),
+      fc.string({ maxLength: 3 }),
+      fc.array(value, { maxLength: 3 }).map((v) => new Set(v)),
+      value,
+    );
     let answered = 0;
-    for (const [a, c] of fc.sample(fc.tuple(value, collection), { numRuns: RUNS, seed: 13 + Number(process.env.POLAR_VALUES_SEED ?? 0) })) {
+    for (const [a, c] of fc.sample(fc.tuple(value, collection), {
+      numRuns: RUNS,
+      seed: 13 + Number(process.env.POLAR_VALUES_SEED ?? 0),
+    })) {
       const answer = ours(() => member(a, c, false), a, c);
       if (answer === 'ask') continue;
       expect([a, c, answer]).toEqual([a, c, await ask('member', a, c)]);
@@ -172,7 +231,13 @@ describe('Polar value semantics of compiled decisions, against the engine', () =
   });
 
   it('attribute lookup returns what the engine sees, or hands over where the engine fails', async () => {
-    const receiver = fc.oneof(value, fc.record({ v: value }), value.map((v) => new Base(v)), fc.constant({}), fc.constant(Object.create({ v: 1 })));
+    const receiver = fc.oneof(
+      value,
+      fc.record({ v: value }),
+      value.map((v) => new Base(v)),
+      fc.constant({}),
+      fc.constant(Object.create({ v: 1 })),
+    );
     let answered = 0;
     for (const r of fc.sample(receiver, { numRuns: RUNS, seed: 15 + Number(process.env.POLAR_VALUES_SEED ?? 0) })) {
       let found: unknown;

@@ -7,7 +7,15 @@
  */
 import { defaultEqualityFn, Relation, Variable } from '../engine/oso-library.js';
 import type { Class } from 'oso';
-import { Expression, ancestors, Pattern, Predicate, Dict, type HostTypes, type UserType } from '../engine/oso-internals.js';
+import {
+  Expression,
+  ancestors,
+  Pattern,
+  Predicate,
+  Dict,
+  type HostTypes,
+  type UserType,
+} from '../engine/oso-internals.js';
 
 /** Thrown inside a compiled check when only the engine can answer (it may answer with an error). */
 export class AskEngine {
@@ -51,7 +59,12 @@ export function kindOf(value: unknown): Kind {
       if (value === null) return EXTERNAL;
       if (Array.isArray(value)) return LIST;
       if (value instanceof Dict) return DICTIONARY;
-      if (value instanceof Expression || value instanceof Variable || value instanceof Pattern || value instanceof Predicate) {
+      if (
+        value instanceof Expression ||
+        value instanceof Variable ||
+        value instanceof Pattern ||
+        value instanceof Predicate
+      ) {
         throw ASK_SPECIAL;
       }
       return EXTERNAL;
@@ -167,7 +180,8 @@ export function lookup(receiver: unknown, attribute: string, classes: PolarClass
     return receiver.length;
   }
   if (receiver instanceof Dict) throw ASK_SPECIAL;
-  if (classes.relations.size > 0 && classes.relations.get((receiver as object).constructor)?.has(attribute)) throw ASK_RELATION;
+  if (classes.relations.size > 0 && classes.relations.get((receiver as object).constructor)?.has(attribute))
+    throw ASK_RELATION;
   if (!(attribute in receiver)) throw ASK_MISSING;
   const value = (receiver as Record<string, unknown>)[attribute];
   checkValue(value);

@@ -2,16 +2,30 @@ import { policyFeatures } from './policy-sources.js';
 
 describe('the Polar features compiled decisions look for in a policy', () => {
   it('finds cut and forall, but not in strings or comments', () => {
-    expect(policyFeatures('allow(_, "cut", _); # forall here is a comment')).toMatchObject({ cut: false, forall: false });
+    expect(policyFeatures('allow(_, "cut", _); # forall here is a comment')).toMatchObject({
+      cut: false,
+      forall: false,
+    });
     expect(policyFeatures('allow(u, _, _) if cut and u.a = 1;')).toMatchObject({ cut: true });
     expect(policyFeatures('allow(u, _, _) if forall(x in u.xs, x = 1);')).toMatchObject({ forall: true });
   });
 
   it('tells a negated single constraint from a negated group or rule call', () => {
-    const simple = ['not u.banned', 'not "banned" in u.roles', 'not r.owner matches Admin', 'not r.level < u.level', 'not x in [1, 2]'];
-    for (const body of simple) expect([body, policyFeatures(`allow(u, _, r) if ${body} and u.a = 1;`)]).toMatchObject([body, { negation: true, compoundNegation: false }]);
+    const simple = [
+      'not u.banned',
+      'not "banned" in u.roles',
+      'not r.owner matches Admin',
+      'not r.level < u.level',
+      'not x in [1, 2]',
+    ];
+    for (const body of simple)
+      expect([body, policyFeatures(`allow(u, _, r) if ${body} and u.a = 1;`)]).toMatchObject([
+        body,
+        { negation: true, compoundNegation: false },
+      ]);
     const compound = ['not (r.a = 1 and u.b = 2)', 'not is_admin(u)', 'not (r.a = 1)'];
-    for (const body of compound) expect([body, policyFeatures(`allow(u, _, r) if ${body};`)]).toMatchObject([body, { compoundNegation: true }]);
+    for (const body of compound)
+      expect([body, policyFeatures(`allow(u, _, r) if ${body};`)]).toMatchObject([body, { compoundNegation: true }]);
   });
 
   it('finds paths bound to a variable or passed to a rule', () => {

@@ -82,8 +82,14 @@ export function policyFeatures(text: string): PolicyFeatures {
   const aliased = new Set<string>();
   const last = (path: string) => path.slice(path.lastIndexOf('.') + 1);
   const equals = String.raw`(?<![=!<>])=(?!=)`;
-  for (const [, path] of code.matchAll(new RegExp(String.raw`(?<![\w.])${NAME}\s*${equals}\s*(${PATH})(?![\w.(\[])`, 'g'))) aliased.add(last(path!));
-  for (const [, path] of code.matchAll(new RegExp(String.raw`(?<![\w.])(${PATH})\s*${equals}\s*${NAME}(?![\w.(\[])`, 'g'))) aliased.add(last(path!));
+  for (const [, path] of code.matchAll(
+    new RegExp(String.raw`(?<![\w.])${NAME}\s*${equals}\s*(${PATH})(?![\w.(\[])`, 'g'),
+  ))
+    aliased.add(last(path!));
+  for (const [, path] of code.matchAll(
+    new RegExp(String.raw`(?<![\w.])(${PATH})\s*${equals}\s*${NAME}(?![\w.(\[])`, 'g'),
+  ))
+    aliased.add(last(path!));
   for (const [, args] of code.matchAll(/[A-Za-z_]\w*\s*\(([^()]*)\)/g)) {
     for (const arg of args!.split(',')) if (new RegExp(`^${PATH}$`).test(arg.trim())) aliased.add(last(arg.trim()));
   }
@@ -94,7 +100,9 @@ export function policyFeatures(text: string): PolicyFeatures {
     compoundNegation: [...code.matchAll(/\bnot\b/g)].some((match) => negatesSeveral(code.slice(match.index! + 3))),
     aliased,
     reflexive: new RegExp(String.raw`(?<![\w.])(${PATH})\s*(?:==|=|!=|<=|>=|<|>)\s*\1(?![\w.(\[])`).exec(code)?.[0],
-    bareConditions: new RegExp(String.raw`(?:\bif|\band|\bor|\bnot|\()\s*(?!true\b|false\b|cut\b)[A-Za-z_][\w.]*\s*(?=\band\b|\bor\b|;|\))`).test(code),
+    bareConditions: new RegExp(
+      String.raw`(?:\bif|\band|\bor|\bnot|\()\s*(?!true\b|false\b|cut\b)[A-Za-z_][\w.]*\s*(?=\band\b|\bor\b|;|\))`,
+    ).test(code),
   };
 }
 

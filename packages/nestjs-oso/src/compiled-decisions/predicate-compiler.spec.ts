@@ -22,7 +22,12 @@ beforeAll(() => {
   const oso = new Oso();
   oso.registerClass(User, { name: 'User' });
   oso.registerClass(Doc, { name: 'Doc' });
-  context = { classes: new PolarClasses(oso.getHost().types), negation: false, aliased: new Set(), bareConditions: false };
+  context = {
+    classes: new PolarClasses(oso.getHost().types),
+    negation: false,
+    aliased: new Set(),
+    bareConditions: false,
+  };
 });
 
 describe('the predicate compiler', () => {
@@ -36,7 +41,10 @@ describe('the predicate compiler', () => {
 
   it('allows when one of the ways holds, and says which ways it compiled', () => {
     const predicate = compileConjunctions([[isDoc, owns], reads], context, 'exhaustive');
-    expect(predicate.rules).toEqual(['resource matches Doc and resource.ownerId = actor.id', 'resource matches Doc and r in resource.readers and r = actor.id']);
+    expect(predicate.rules).toEqual([
+      'resource matches Doc and resource.ownerId = actor.id',
+      'resource matches Doc and r in resource.readers and r = actor.id',
+    ]);
     expect(predicate.evaluate(new User(1), new Doc(1, []))).toBe(true);
     expect(predicate.evaluate(new User(2), new Doc(1, [2]))).toBe(true);
     expect(predicate.evaluate(new User(3), new Doc(1, [2]))).toBe(false);
@@ -58,8 +66,16 @@ describe('the predicate compiler', () => {
 
   it('exhaustively makes every lookup even once a constraint fails; in order it stops as the engine does', () => {
     const missing: Constraint = { c: 'unify', left: dot(v('actor'), 'missing'), right: { t: 'const', value: 1 } };
-    const failsFirst: Constraint = { c: 'unify', left: dot(v('resource'), 'ownerId'), right: { t: 'const', value: 99 } };
-    expect(() => compileConjunctions([[failsFirst, missing]], context, 'exhaustive').evaluate(new User(1), new Doc(1, []))).toThrow(AskEngine);
-    expect(compileConjunctions([[failsFirst, missing]], context, 'ordered').evaluate(new User(1), new Doc(1, []))).toBe(false);
+    const failsFirst: Constraint = {
+      c: 'unify',
+      left: dot(v('resource'), 'ownerId'),
+      right: { t: 'const', value: 99 },
+    };
+    expect(() =>
+      compileConjunctions([[failsFirst, missing]], context, 'exhaustive').evaluate(new User(1), new Doc(1, [])),
+    ).toThrow(AskEngine);
+    expect(compileConjunctions([[failsFirst, missing]], context, 'ordered').evaluate(new User(1), new Doc(1, []))).toBe(
+      false,
+    );
   });
 });

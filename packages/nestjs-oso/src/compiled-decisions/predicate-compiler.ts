@@ -28,7 +28,17 @@ import {
   type Constraint,
   type Term,
 } from './constraint-model.js';
-import { AskEngine, checkValue, compare, isa, itemsOf, lookup, member, unify, type PolarClasses } from './polar-values.js';
+import {
+  AskEngine,
+  checkValue,
+  compare,
+  isa,
+  itemsOf,
+  lookup,
+  member,
+  unify,
+  type PolarClasses,
+} from './polar-values.js';
 
 const UNSET: unique symbol = Symbol('unset');
 
@@ -57,11 +67,17 @@ type Evaluator = (env: unknown[]) => boolean;
 type Getter = (env: unknown[]) => unknown;
 
 /** The predicate of the conjunctions, evaluated in order or exhaustively (see the file comment). */
-export function compileConjunctions(conjunctions: Constraint[][], context: CompileContext, mode: CompiledPredicate['mode']): CompiledPredicate {
+export function compileConjunctions(
+  conjunctions: Constraint[][],
+  context: CompileContext,
+  mode: CompiledPredicate['mode'],
+): CompiledPredicate {
   const compiler = new Compiler(context, mode === 'exhaustive');
   const disjuncts = conjunctions.map((conjunction) => compiler.disjunct(conjunction));
   const size = compiler.size;
-  const rules = conjunctions.map((conjunction) => (conjunction.length ? conjunction.map(showConstraint).join(' and ') : 'true'));
+  const rules = conjunctions.map((conjunction) =>
+    conjunction.length ? conjunction.map(showConstraint).join(' and ') : 'true',
+  );
   if (disjuncts.length === 0) return { evaluate: () => false, rules, mode };
   const evaluate = (actor: unknown, resource: unknown): boolean => {
     // The engine receives them as it receives any value (a Promise is awaited, a huge integer rejected...).
@@ -115,16 +131,25 @@ class Compiler {
     const bound = new Set(entry);
     // Variables some constraint of this conjunction mentions outside a `not`/`or` belong to this level.
     const own = new Set(entry);
-    for (const constraint of constraints) if (constraint.c !== 'not' && constraint.c !== 'or') for (const name of variablesOf(constraint)) own.add(name);
+    for (const constraint of constraints)
+      if (constraint.c !== 'not' && constraint.c !== 'or') for (const name of variablesOf(constraint)) own.add(name);
 
-    type Step = { kind: 'test'; test: Evaluator } | { kind: 'in'; slot: number; collection: Getter } | { kind: 'bind'; slot: number; value: Getter };
+    type Step =
+      | { kind: 'test'; test: Evaluator }
+      | { kind: 'in'; slot: number; collection: Getter }
+      | { kind: 'bind'; slot: number; value: Getter };
     const steps: Step[] = [];
     const pending = [...constraints];
     while (pending.length > 0) {
       // Exhaustively, tests come before loops, so that no test is skipped by a loop over nothing.
-      let index = this.exhaustive ? pending.findIndex((constraint) => !this.binder(constraint, bound) && this.ready(constraint, bound, own)) : -1;
+      let index = this.exhaustive
+        ? pending.findIndex((constraint) => !this.binder(constraint, bound) && this.ready(constraint, bound, own))
+        : -1;
       if (index === -1) index = pending.findIndex((constraint) => this.ready(constraint, bound, own));
-      if (index === -1) throw new UnsupportedPolicy(`a variable the compiled check cannot bind (${pending.map(showConstraint).join(' and ')})`);
+      if (index === -1)
+        throw new UnsupportedPolicy(
+          `a variable the compiled check cannot bind (${pending.map(showConstraint).join(' and ')})`,
+        );
       const [constraint] = pending.splice(index, 1) as [Constraint];
       const binder = this.binder(constraint, bound);
       if (binder) {
@@ -181,11 +206,15 @@ class Compiler {
   private ready(constraint: Constraint, bound: Set<string>, own: Set<string>): boolean {
     if (this.binder(constraint, bound)) return true;
     const needed = variablesOf(constraint);
-    if (constraint.c === 'not' || constraint.c === 'or') return [...needed].every((name) => bound.has(name) || !own.has(name));
+    if (constraint.c === 'not' || constraint.c === 'or')
+      return [...needed].every((name) => bound.has(name) || !own.has(name));
     return [...needed].every((name) => bound.has(name));
   }
 
-  private binder(constraint: Constraint, bound: Set<string>): { kind: 'in' | 'bind'; name: string; source: Term } | undefined {
+  private binder(
+    constraint: Constraint,
+    bound: Set<string>,
+  ): { kind: 'in' | 'bind'; name: string; source: Term } | undefined {
     const unboundVariable = (term: Term) => (term.t === 'var' && !bound.has(term.name) ? term.name : undefined);
     const groundIn = (term: Term) => [...termVariables(term)].every((name) => bound.has(name));
     if (constraint.c === 'in') {
@@ -207,14 +236,16 @@ class Compiler {
       case 'unify': {
         const left = this.term(constraint.left, slots);
         const right = this.term(constraint.right, slots);
-        if (this.mayBeBare(constraint)) return (env) => unify(bareCondition(left(env)), bareCondition(right(env)), negation);
+        if (this.mayBeBare(constraint))
+          return (env) => unify(bareCondition(left(env)), bareCondition(right(env)), negation);
         return (env) => unify(left(env), right(env), negation);
       }
       case 'compare': {
         const left = this.term(constraint.left, slots);
         const right = this.term(constraint.right, slots);
         const operator = constraint.operator;
-        if (this.mayBeBare(constraint)) return (env) => compare(operator, bareCondition(left(env)), bareCondition(right(env)), negation);
+        if (this.mayBeBare(constraint))
+          return (env) => compare(operator, bareCondition(left(env)), bareCondition(right(env)), negation);
         return (env) => compare(operator, left(env), right(env), negation);
       }
       case 'in': {

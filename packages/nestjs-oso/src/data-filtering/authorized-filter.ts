@@ -113,7 +113,9 @@ export async function buildAuthorizedFilter(
     const exact = all && exactBranches(all);
     const parts = exact
       ? [{ ...all, branches: exact }]
-      : await Promise.all(partials.map(async (p) => withBranches(await buildResult(p, expressions.get(p), types, build))));
+      : await Promise.all(
+          partials.map(async (p) => withBranches(await buildResult(p, expressions.get(p), types, build))),
+        );
     for (const part of parts) {
       // Aliases of types (see buildResult) join the filter's types, in a copy: the engine's own stay as they are.
       if (part.types !== host.types) filter.types = new Map([...filter.types, ...part.types]);
@@ -151,7 +153,9 @@ export function filterBranches(filter: Filter): FilterBranch[] {
   const branches = exactBranches(filter);
   if (branches) return branches;
   const unused = filter.relations.filter((relation) =>
-    filter.conditions.some((conditions) => !typesNeeded(filter.model, filter.relations, conditions).has(relation.toTypeName)),
+    filter.conditions.some(
+      (conditions) => !typesNeeded(filter.model, filter.relations, conditions).has(relation.toTypeName),
+    ),
   );
   const shared = filter.relations.filter((relation) =>
     filter.relations.some((other) => other !== relation && other.toTypeName === relation.toTypeName),
@@ -182,7 +186,10 @@ function exactBranches(filter: Filter): FilterBranch[] | undefined {
 }
 
 /** The types as serialized for the engine's filter builder: fields by name, per Polar type name. */
-type SerializedTypes = Record<string, Record<string, { Relation?: { other_class_tag: string } } & Record<string, unknown>>>;
+type SerializedTypes = Record<
+  string,
+  Record<string, { Relation?: { other_class_tag: string } } & Record<string, unknown>>
+>;
 
 /** What the engine says when one result reaches a type through two relations. */
 const REACHED_TWICE = /Type `(.+?)` occurs more than once as the target of a relation/;
@@ -221,7 +228,11 @@ async function buildResult(
 }
 
 /** The types with each relation into `typeName` (or into one of its aliases) pointed at a new alias of it. */
-function aliasTargets(types: SerializedTypes, typeName: string, aliases: Map<string, string>): SerializedTypes | undefined {
+function aliasTargets(
+  types: SerializedTypes,
+  typeName: string,
+  aliases: Map<string, string>,
+): SerializedTypes | undefined {
   const real = aliases.get(typeName) ?? typeName;
   const copy: SerializedTypes = {};
   for (const [name, fields] of Object.entries(types)) copy[name] = { ...fields };
@@ -257,7 +268,10 @@ function reachesOneRowTwice(expression: unknown): boolean {
       reached.set(left.name, (reached.get(left.name) ?? 0) + 1);
     } else if (operation.operator === 'Unify' || operation.operator === 'Eq') {
       if (isDotPath(left) && isDotPath(right)) return true;
-      for (const [a, b] of [[left, right], [right, left]]) {
+      for (const [a, b] of [
+        [left, right],
+        [right, left],
+      ]) {
         if (a instanceof Variable && isDotPath(b)) reached.set(a.name, (reached.get(a.name) ?? 0) + 1);
       }
     } else if (!['Isa', 'In', 'Neq', 'Lt', 'Leq', 'Gt', 'Geq'].includes(operation.operator)) {
@@ -322,7 +336,11 @@ export function mergeBranches(branches: FilterBranch[]): FilterBranch[] {
       merged.push(branch);
       continue;
     }
-    const key = JSON.stringify([branch.relations.map(describeRelation).sort(), single.field.typeName, single.field.fieldName]);
+    const key = JSON.stringify([
+      branch.relations.map(describeRelation).sort(),
+      single.field.typeName,
+      single.field.fieldName,
+    ]);
     const group = groups.get(key);
     if (group) {
       group.values.push(single.value);
@@ -339,15 +357,28 @@ export function mergeBranches(branches: FilterBranch[]): FilterBranch[] {
     const group = [...groups.values()].find((g) => g.branch === branch);
     if (!group || group.values.length > 1) return branch;
     const [condition] = branch.conditions;
-    return { relations: branch.relations, conditions: [{ lhs: condition!.lhs, cmp: 'Eq', rhs: { value: group.values[0] } }] };
+    return {
+      relations: branch.relations,
+      conditions: [{ lhs: condition!.lhs, cmp: 'Eq', rhs: { value: group.values[0] } }],
+    };
   });
 }
 
 /** `field = value` (either way round) with a plain, non-nil value. */
-function equalityToValue(condition: FilterCondition): { field: { typeName: string; fieldName: string }; value: unknown } | undefined {
+function equalityToValue(
+  condition: FilterCondition,
+): { field: { typeName: string; fieldName: string }; value: unknown } | undefined {
   if (condition.cmp !== 'Eq') return undefined;
-  for (const [a, b] of [[condition.lhs, condition.rhs], [condition.rhs, condition.lhs]] as const) {
-    if ('typeName' in a && a.fieldName !== undefined && 'value' in b && ['string', 'number', 'boolean'].includes(typeof b.value)) {
+  for (const [a, b] of [
+    [condition.lhs, condition.rhs],
+    [condition.rhs, condition.lhs],
+  ] as const) {
+    if (
+      'typeName' in a &&
+      a.fieldName !== undefined &&
+      'value' in b &&
+      ['string', 'number', 'boolean'].includes(typeof b.value)
+    ) {
       return { field: { typeName: a.typeName, fieldName: a.fieldName }, value: b.value };
     }
   }
@@ -362,7 +393,9 @@ export function orderRelations(model: string, relations: FilterRelation[]): Filt
   while (rest.length > 0) {
     const ready = rest.filter((relation) => known.has(relation.fromTypeName));
     if (ready.length === 0) {
-      throw new DataFilteringError(`Data filtering: the joins of ${model} (${rest.map(describeRelation).join(', ')}) do not start from it`);
+      throw new DataFilteringError(
+        `Data filtering: the joins of ${model} (${rest.map(describeRelation).join(', ')}) do not start from it`,
+      );
     }
     for (const relation of ready) {
       ordered.push(relation);

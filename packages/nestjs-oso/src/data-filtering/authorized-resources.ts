@@ -72,6 +72,12 @@ export async function filterAuthorizedItems<Item>(
 ): Promise<Item[]> {
   const configured = oso.getHost().adapter;
   const adapter = options || !(configured instanceof InMemoryAdapter) ? new InMemoryAdapter(options) : configured;
-  const query = await buildAuthorizedQuery(oso, actor, action, resourceClass, adapter as Adapter<InMemoryQuery<Item>, unknown>);
+  const query = await buildAuthorizedQuery(
+    oso,
+    actor,
+    action,
+    resourceClass,
+    adapter as Adapter<InMemoryQuery<Item>, unknown>,
+  );
   return query.authorizedItems(items);
 }

@@ -29,7 +29,11 @@ export function conflatedElements(expression: unknown): string | undefined {
     // What each element must satisfy, with the elements of the collection renamed alike.
     const constraints = distinct.map((name) =>
       operations
-        .filter((operation) => mentions(operation, name) && !(operation.operator === 'In' && operation.args[0] instanceof Variable && operation.args[0].name === name))
+        .filter(
+          (operation) =>
+            mentions(operation, name) &&
+            !(operation.operator === 'In' && operation.args[0] instanceof Variable && operation.args[0].name === name),
+        )
         .map((operation) => printPolarTerm(operation, new Set(distinct)))
         .sort()
         .join(' and '),

@@ -72,5 +72,8 @@ export interface AuthorizeMetadata extends AuthorizeOptions {
  * @publicApi
  */
 export function Authorize(action?: string, options: AuthorizeOptions = {}): ClassDecorator & MethodDecorator {
-  return applyDecorators(SetMetadata<string, AuthorizeMetadata>(OSO_AUTHORIZE, { ...options, action }), UseGuards(HTTP_ONLY_GUARD));
+  return applyDecorators(
+    SetMetadata<string, AuthorizeMetadata>(OSO_AUTHORIZE, { ...options, action }),
+    UseGuards(HTTP_ONLY_GUARD),
+  );
 }

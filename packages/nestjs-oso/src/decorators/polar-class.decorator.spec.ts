@@ -37,14 +37,20 @@ describe('@PolarClass()', () => {
   });
 
   it('lets what the registration states win over the decorator', () => {
-    expect(resolvePolarClasses([{ class: Invoice, name: 'Bill' }])[0]).toMatchObject({ name: 'Bill', fields: { owner: Owner } });
+    expect(resolvePolarClasses([{ class: Invoice, name: 'Bill' }])[0]).toMatchObject({
+      name: 'Bill',
+      fields: { owner: Owner },
+    });
   });
 
   it('registers a class listed twice once, and names both classes of a clash with where they came from', () => {
     expect(resolvePolarClasses([Invoice, Invoice, { class: Invoice }])).toHaveLength(1);
     @PolarClass('app::Invoice')
     class OtherInvoice {}
-    const origins = new Map<unknown, string>([[Invoice, 'module A'], [OtherInvoice, 'module B']]);
+    const origins = new Map<unknown, string>([
+      [Invoice, 'module A'],
+      [OtherInvoice, 'module B'],
+    ]);
     expect(() => resolvePolarClasses([Invoice, OtherInvoice], (entry) => origins.get(entry))).toThrow(
       'duplicate Polar class name "app::Invoice": class Invoice and class OtherInvoice (from module A and module B)',
     );

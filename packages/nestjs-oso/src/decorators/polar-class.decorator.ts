@@ -54,7 +54,10 @@ export interface PolarClassMetadata extends PolarClassOptions {
  * export class ExpensesModule {}
  * @publicApi
  */
-export function PolarClass(nameOrOptions?: string | PolarClassOptions, options: PolarClassOptions = {}): ClassDecorator {
+export function PolarClass(
+  nameOrOptions?: string | PolarClassOptions,
+  options: PolarClassOptions = {},
+): ClassDecorator {
   const metadata: PolarClassMetadata =
     typeof nameOrOptions === 'string' ? { ...options, name: nameOrOptions } : { ...nameOrOptions };
   return SetMetadata(OSO_POLAR_CLASS, metadata);

@@ -19,7 +19,9 @@ const POLICY = [
 ].join('\n');
 
 async function failure(action: string, user = new User()): Promise<unknown> {
-  const oso = await createOsoEngine({ policyDir: [], classes: [User] }, [{ file: '/app/policy/test.polar', text: POLICY }]);
+  const oso = await createOsoEngine({ policyDir: [], classes: [User] }, [
+    { file: '/app/policy/test.polar', text: POLICY },
+  ]);
   return oso.isAllowed(user, action, 'doc').then(
     () => {
       throw new Error(`${action} did not fail`);
@@ -34,7 +36,12 @@ describe('engine error logs', () => {
   it('keep the rule, file, line and policy text of the failure, and no value that poses as them', async () => {
     const error = await failure('missing');
     expect((error as Error).message).toMatch(SECRET);
-    const { message, stack } = engineErrorLog('isAllowed', error, { actor: new User(), action: 'missing', resource: 'doc' }, false);
+    const { message, stack } = engineErrorLog(
+      'isAllowed',
+      error,
+      { actor: new User(), action: 'missing', resource: 'doc' },
+      false,
+    );
     expect(`${message}\n${stack}`).not.toMatch(SECRET);
     expect(message).toBe(
       'isAllowed failed in the policy engine: RuntimeError::Application in rule allow at line 1, column 36 of file ' +
@@ -69,8 +76,12 @@ describe('engine error logs', () => {
   });
 
   it('an action that does not read as a name is shown by its class only', () => {
-    expect(engineErrorLog('isAllowed', new Error(), { action: 'SECRET token=abc"' }, false).message).toContain('(action String)');
-    expect(engineErrorLog('isAllowed', new Error(), { action: { id: 'SECRET' } }, false).message).toContain('(action Object)');
+    expect(engineErrorLog('isAllowed', new Error(), { action: 'SECRET token=abc"' }, false).message).toContain(
+      '(action String)',
+    );
+    expect(engineErrorLog('isAllowed', new Error(), { action: { id: 'SECRET' } }, false).message).toContain(
+      '(action Object)',
+    );
   });
 
   it('detailed: the whole message and stack, for development', async () => {

@@ -42,13 +42,19 @@ const PACKAGE_CODE = dirname(fileURLToPath(import.meta.url));
  * const { message, stack } = engineErrorLog('isAllowed', error, { actor, action, resource }, false);
  * logger.error(message, stack);
  */
-export function engineErrorLog(what: string, error: unknown, subjects: EngineCallSubjects, detailed: boolean): EngineErrorLog {
+export function engineErrorLog(
+  what: string,
+  error: unknown,
+  subjects: EngineCallSubjects,
+  detailed: boolean,
+): EngineErrorLog {
   const { message, stack } = isErrorLike(error) ? error : { message: String(error), stack: undefined };
   if (detailed) return { message: `${what} failed in the policy engine: ${message}`, stack };
   const frames = stackFrames(stack);
   const parts = [errorKind(error), ...policyLocation(message)];
   const thrownAt = frames[0]?.replace(/^\s*at /, '');
-  if (parts.length === 1 && thrownAt && !isLibraryFrame(thrownAt)) parts.push(`thrown by application code at ${thrownAt}`);
+  if (parts.length === 1 && thrownAt && !isLibraryFrame(thrownAt))
+    parts.push(`thrown by application code at ${thrownAt}`);
   const summary = [...parts, describeSubjects(subjects)].filter(Boolean).join(' ');
   return {
     message: `${what} failed in the policy engine: ${summary}. ${VALUES_NOT_LOGGED}`,
@@ -58,7 +64,10 @@ export function engineErrorLog(what: string, error: unknown, subjects: EngineCal
 
 /** An `Error`, also from another realm (a VM context, a worker's message), by its shape. */
 function isErrorLike(error: unknown): error is Error {
-  return error instanceof Error || (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string');
+  return (
+    error instanceof Error ||
+    (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string')
+  );
 }
 
 /**
@@ -87,7 +96,9 @@ export function errorKind(error: unknown): string {
 function policyLocation(message: string): string[] {
   const rules = [...message.matchAll(/^\s+in rule (\w+) at line \d+, column \d+ of file \S+\.polar$/gm)];
   const rule = rules.at(-1)?.[1];
-  const at = [...message.matchAll(/ at line (\d+), column (\d+)(?: of file (\S+\.polar))?:?$(?:\n\t\d+: (.*)$)?/gm)].at(-1);
+  const at = [...message.matchAll(/ at line (\d+), column (\d+)(?: of file (\S+\.polar))?:?$(?:\n\t\d+: (.*)$)?/gm)].at(
+    -1,
+  );
   const trace = rules.at(-1)?.[0].match(/at line (\d+), column (\d+) of file (\S+\.polar)$/);
   const [, line, column, file, policyText] = at ?? trace ?? [];
   return [
@@ -116,7 +127,9 @@ function describeSubjects(subjects: EngineCallSubjects): string {
   if ('actor' in subjects) described.push(`actor ${classOf(subjects.actor)}`);
   if ('action' in subjects) {
     const { action } = subjects;
-    described.push(`action ${typeof action === 'string' && /^[\w:.\- ]{1,64}$/.test(action) ? JSON.stringify(action) : classOf(action)}`);
+    described.push(
+      `action ${typeof action === 'string' && /^[\w:.\- ]{1,64}$/.test(action) ? JSON.stringify(action) : classOf(action)}`,
+    );
   }
   if ('resource' in subjects) described.push(`resource ${classOf(subjects.resource)}`);
   if ('field' in subjects) described.push(`field ${classOf(subjects.field)}`);

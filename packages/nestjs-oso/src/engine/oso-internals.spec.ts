@@ -17,7 +17,12 @@ describe('oso internals', () => {
     const host = Host.clone(oso.getHost(), { acceptExpression: true });
     expect(host).toBeInstanceOf(Host);
     expect(host.types.get('Doc')?.name).toBe('Doc');
-    const bindings = new Map([['doc', new Expression('And', [new Expression('Isa', [new Variable('doc'), new Pattern({ tag: 'Doc', fields: {} })])])]]);
+    const bindings = new Map([
+      [
+        'doc',
+        new Expression('And', [new Expression('Isa', [new Variable('doc'), new Pattern({ tag: 'Doc', fields: {} })])]),
+      ],
+    ]);
     const results = oso.queryRule({ bindings, acceptExpression: true }, 'allow', 'alice', 'read', new Variable('doc'));
     const answers = [];
     for await (const result of results) answers.push(result.get('doc'));
@@ -25,7 +30,11 @@ describe('oso internals', () => {
     const constraint = answers[0] as Expression;
     expect(constraint).toBeInstanceOf(Expression);
     expect(constraint.operator).toBe('And');
-    expect(constraint.args.some((arg) => arg instanceof Expression && arg.operator === 'Isa' && arg.args[1] instanceof Pattern)).toBe(true);
+    expect(
+      constraint.args.some(
+        (arg) => arg instanceof Expression && arg.operator === 'Isa' && arg.args[1] instanceof Pattern,
+      ),
+    ).toBe(true);
   });
 
   it('a Query is built on the FFI query, a host and bindings, and yields the results one by one', async () => {
@@ -49,10 +58,16 @@ describe('oso internals', () => {
     const oso = new Oso();
     oso.registerClass(Doc, { name: 'Doc', fields: { public: Boolean } });
     const filter = await parseFilter(
-      { root: 'Doc', relations: [], conditions: [[[{ Field: ['Doc', 'public'] }, 'Eq', { Immediate: { Boolean: true } }]]] },
+      {
+        root: 'Doc',
+        relations: [],
+        conditions: [[[{ Field: ['Doc', 'public'] }, 'Eq', { Immediate: { Boolean: true } }]]],
+      },
       oso.getHost(),
     );
     expect(filter.model).toBe('Doc');
-    expect(filter.conditions).toEqual([[{ lhs: { typeName: 'Doc', fieldName: 'public' }, cmp: 'Eq', rhs: { value: true } }]]);
+    expect(filter.conditions).toEqual([
+      [{ lhs: { typeName: 'Doc', fieldName: 'public' }, cmp: 'Eq', rhs: { value: true } }],
+    ]);
   });
 });

@@ -18,7 +18,9 @@ function loadOsoWithoutRepl(): typeof OsoLibrary {
   if (require.cache['repl'] !== undefined) return require('oso') as typeof OsoLibrary;
   const deferredRepl = new Module('repl');
   type Repl = typeof import('node:repl');
-  deferredRepl.exports = { start: (...args: Parameters<Repl['start']>) => (require('node:repl') as Repl).start(...args) };
+  deferredRepl.exports = {
+    start: (...args: Parameters<Repl['start']>) => (require('node:repl') as Repl).start(...args),
+  };
   deferredRepl.loaded = true;
   require.cache['repl'] = deferredRepl;
   try {

@@ -22,16 +22,9 @@ describe('the Polar printer', () => {
   });
 
   it('writes values as a policy would, and an application object as an instance of its class', () => {
-    expect([null, undefined, 'a "b"', 3, true, [1, 'x'], new Dict({ a: 1 }), new Expense()].map(printPolarValue)).toEqual([
-      'nil',
-      'nil',
-      '"a \\"b\\""',
-      '3',
-      'true',
-      '[1, "x"]',
-      '{a: 1}',
-      'Expense instance',
-    ]);
+    expect(
+      [null, undefined, 'a "b"', 3, true, [1, 'x'], new Dict({ a: 1 }), new Expense()].map(printPolarValue),
+    ).toEqual(['nil', 'nil', '"a \\"b\\""', '3', 'true', '[1, "x"]', '{a: 1}', 'Expense instance']);
   });
 
   it('writes partial results with the policy names of the variables', () => {
@@ -42,14 +35,20 @@ describe('the Polar printer', () => {
       new Expression('Unify', [2, new Expression('Dot', [m, 'number'])]),
     ]);
     expect(printPolarTerm(term)).toBe('resource matches Foo{} and m in resource.numbers and 2 = m.number');
-    expect(printPolarTerm(term, new Set(['_m_12']))).toBe('resource matches Foo{} and _ in resource.numbers and 2 = _.number');
+    expect(printPolarTerm(term, new Set(['_m_12']))).toBe(
+      'resource matches Foo{} and _ in resource.numbers and 2 = _.number',
+    );
   });
 
   it("writes data filter conditions, the filter's Eq as unification", () => {
     const condition = { lhs: { typeName: 'Bar', fieldName: 'isCool' }, cmp: 'Eq' as const, rhs: { value: true } };
     expect(printFilterCondition(condition)).toBe('Bar.isCool = true');
-    expect(printFilterCondition({ lhs: { value: 'food' }, cmp: 'In' as never, rhs: { typeName: 'Expense', fieldName: 'labels' } })).toBe(
-      '"food" in Expense.labels',
-    );
+    expect(
+      printFilterCondition({
+        lhs: { value: 'food' },
+        cmp: 'In' as never,
+        rhs: { typeName: 'Expense', fieldName: 'labels' },
+      }),
+    ).toBe('"food" in Expense.labels');
   });
 });

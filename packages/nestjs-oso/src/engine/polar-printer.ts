@@ -33,7 +33,10 @@ export function printPolarValue(value: unknown): string {
   if (value === null || value === undefined) return 'nil';
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(printPolarValue).join(', ')}]`;
-  if (value instanceof Dict) return `{${Object.entries(value).map(([key, item]) => `${key}: ${printPolarValue(item)}`).join(', ')}}`;
+  if (value instanceof Dict)
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${key}: ${printPolarValue(item)}`)
+      .join(', ')}}`;
   if (typeof value === 'object' && !(value instanceof Date)) return `${value.constructor?.name ?? 'Object'} instance`;
   return String(value);
 }
@@ -76,6 +79,7 @@ export function printFilterCondition(condition: FilterCondition): string {
 }
 
 function printDatum(datum: Datum): string {
-  if ('typeName' in datum) return datum.fieldName === undefined ? datum.typeName : `${datum.typeName}.${datum.fieldName}`;
+  if ('typeName' in datum)
+    return datum.fieldName === undefined ? datum.typeName : `${datum.typeName}.${datum.fieldName}`;
   return printPolarValue(datum.value);
 }

@@ -59,7 +59,9 @@ describe('non-HTTP handlers', () => {
   });
 
   it('refuses @Authorize() on a WebSocket handler, naming it', () => {
-    expect(unenforceableHandlers(EventsGateway, false)).toEqual([expect.stringMatching(/^@Authorize\(\) on EventsGateway\.events, a WebSocket/)]);
+    expect(unenforceableHandlers(EventsGateway, false)).toEqual([
+      expect.stringMatching(/^@Authorize\(\) on EventsGateway\.events, a WebSocket/),
+    ]);
   });
 
   it('under requireAuthorization, refuses a resolver with neither its own interceptor nor a skip', () => {

@@ -57,7 +57,8 @@ function hasOwnRequireAuthorization(classRef: Type, handler: object): boolean {
       (interceptor) =>
         interceptor instanceof RequireAuthorizationInterceptor ||
         (typeof interceptor === 'function' &&
-          (interceptor === RequireAuthorizationInterceptor || interceptor.prototype instanceof RequireAuthorizationInterceptor)),
+          (interceptor === RequireAuthorizationInterceptor ||
+            interceptor.prototype instanceof RequireAuthorizationInterceptor)),
     ),
   );
 }

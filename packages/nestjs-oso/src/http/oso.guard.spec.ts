@@ -47,9 +47,7 @@ describe('OsoGuard on its common path', () => {
   let moduleRef: TestingModule;
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [
-        OsoModule.forRoot({ policyDir: policyFixture('routes-only'), getActor: () => ({ id: 1 }) }),
-      ],
+      imports: [OsoModule.forRoot({ policyDir: policyFixture('routes-only'), getActor: () => ({ id: 1 }) })],
     }).compile();
     guard = new OsoGuard(moduleRef.get(OsoRouteAuthorizer));
   });
@@ -60,7 +58,11 @@ describe('OsoGuard on its common path', () => {
   }
   /** A fresh request each time: a request already checked would be let through without a decision. */
   const httpContext = (path: string) => {
-    const context = new ExecutionContextHost([{ method: 'GET', url: path, headers: {} }, {}], Pages, Pages.prototype.signedIn);
+    const context = new ExecutionContextHost(
+      [{ method: 'GET', url: path, headers: {} }, {}],
+      Pages,
+      Pages.prototype.signedIn,
+    );
     context.setType('http');
     return context;
   };

@@ -42,7 +42,8 @@ export class OsoGuard implements CanActivate {
     const state = routeCheckStateOf(request, Boolean(metadata?.resource));
     // Synchronous when it can be (a plain actor, a compiled decision): Nest awaits only guards that return promises.
     const actor = this.getActor(context, request, metadata);
-    if (isThenable(actor)) return Promise.resolve(actor).then((found) => this.checkRoute(context, request, state, found, metadata));
+    if (isThenable(actor))
+      return Promise.resolve(actor).then((found) => this.checkRoute(context, request, state, found, metadata));
     return this.checkRoute(context, request, state, actor, metadata);
   }
 

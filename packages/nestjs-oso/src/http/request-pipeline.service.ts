@@ -49,7 +49,9 @@ export class OsoRequestPipeline {
     }
     if (waiting.length === 0) return new OsoRequestPipeline(false, 'no route needs it', laterGlobalGuards);
     const shown = waiting.slice(0, 5).join(', ') + (waiting.length > 5 ? `, and ${waiting.length - 5} more` : '');
-    const after = laterGlobalGuards.length ? `global guards after OsoModule's: ${laterGlobalGuards.join(', ')}` : 'guards on the controller';
+    const after = laterGlobalGuards.length
+      ? `global guards after OsoModule's: ${laterGlobalGuards.join(', ')}`
+      : 'guards on the controller';
     return new OsoRequestPipeline(true, `the checks of ${shown} wait for later guards (${after})`, laterGlobalGuards);
   }
 
@@ -121,5 +123,8 @@ function guardName(metatype: unknown): string {
 
 /** `OsoGuard`, a subclass, or an instance of either, as `@UseGuards()` takes them. */
 export function isOsoGuard(guard: unknown): boolean {
-  return guard instanceof OsoGuard || (typeof guard === 'function' && (guard === OsoGuard || guard.prototype instanceof OsoGuard));
+  return (
+    guard instanceof OsoGuard ||
+    (typeof guard === 'function' && (guard === OsoGuard || guard.prototype instanceof OsoGuard))
+  );
 }

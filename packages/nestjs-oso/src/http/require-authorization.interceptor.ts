@@ -101,7 +101,11 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     }
     if (kind === 'handler') {
       const response = context.switchToHttp().getResponse<{ raw?: ServerResponse } & ServerResponse>();
-      refuseUnauthorizedResponse(response.raw ?? response, () => !owesAuthorization(), () => this.logRefused(context));
+      refuseUnauthorizedResponse(
+        response.raw ?? response,
+        () => !owesAuthorization(),
+        () => this.logRefused(context),
+      );
     }
     return handled.pipe(
       map((value) => {
@@ -110,7 +114,8 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
       }),
       catchError((error: unknown) => {
         // An error response (400 or more) reveals nothing the policy guards; anything else might answer 2xx.
-        if (owesAuthorization() && !(error instanceof HttpException && error.getStatus() >= 400)) this.failUnauthorized(context);
+        if (owesAuthorization() && !(error instanceof HttpException && error.getStatus() >= 400))
+          this.failUnauthorized(context);
         throw error;
       }),
     );

@@ -103,7 +103,10 @@ export class OsoRouteAuthorizer {
     if (resource == null) {
       // Without an actor, say 401 rather than reveal which resources exist.
       const reason = actor == null ? 'unauthenticated' : 'not-found';
-      return unauthorizedException({ reason, actor: actor ?? null, action, resource }, this.options.onUnauthorized).then((error) => {
+      return unauthorizedException(
+        { reason, actor: actor ?? null, action, resource },
+        this.options.onUnauthorized,
+      ).then((error) => {
         throw error;
       });
     }

@@ -41,7 +41,8 @@ export class OsoRouteExplorer implements OnModuleInit {
   onModuleInit(): void {
     const rows: RouteRow[] = [];
     const controllers = this.discovery.getControllers();
-    for (const { metatype } of controllers) if (typeof metatype === 'function') this.checkTarget(metatype, metatype.name);
+    for (const { metatype } of controllers)
+      if (typeof metatype === 'function') this.checkTarget(metatype, metatype.name);
     for (const { controller, name, handler } of controllerMethods(controllers)) {
       this.checkTarget(handler, `${controller.name}.${name}`);
       const row = this.routeRow(controller, handler, name);
@@ -73,7 +74,8 @@ export class OsoRouteExplorer implements OnModuleInit {
     const rule = routeRuleOf(controller, handler);
     if (rule?.kind === 'authorize') return `decorated: ${describeAuthorize(rule.metadata)}`;
     if (rule?.kind === 'skip') return `skipped${rule.reason ? ` (${rule.reason})` : ''}`;
-    if (this.options.routeAuthorization || routeGuards(controller, handler).some(isOsoGuard)) return 'route-authorized: allow(actor, method, request: HttpRequest)';
+    if (this.options.routeAuthorization || routeGuards(controller, handler).some(isOsoGuard))
+      return 'route-authorized: allow(actor, method, request: HttpRequest)';
     return `left to the service${this.options.requireAuthorization ? ' (500 unless it authorizes or skips)' : ''}`;
   }
 
@@ -83,7 +85,9 @@ export class OsoRouteExplorer implements OnModuleInit {
     for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
       if (typeof wrapper.metatype === 'function' && wrapper.metatype.prototype) classes.add(wrapper.metatype as Type);
     }
-    const problems = [...classes].flatMap((classRef) => unenforceableHandlers(classRef, this.options.requireAuthorization === true));
+    const problems = [...classes].flatMap((classRef) =>
+      unenforceableHandlers(classRef, this.options.requireAuthorization === true),
+    );
     if (problems.length > 0) throw new OsoConfigurationError(problems.join('\n'));
   }
 
@@ -108,7 +112,13 @@ function describeAuthorize({ action, resource }: AuthorizeMetadata): string {
 }
 
 function joinPath(...parts: string[]): string {
-  return '/' + parts.map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+  return (
+    '/' +
+    parts
+      .map((part) => part.replace(/^\/+|\/+$/g, ''))
+      .filter(Boolean)
+      .join('/')
+  );
 }
 
 function formatRouteTable(rows: RouteRow[]): string {

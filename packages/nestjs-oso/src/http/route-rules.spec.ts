@@ -48,7 +48,9 @@ describe('the walk over the app’s routes', () => {
   });
 
   it('tells routes (methods with an HTTP method) from other methods', () => {
-    const routes = [...controllerMethods([{ metatype: ThingsController }])].filter(({ handler }) => isRouteHandler(handler));
+    const routes = [...controllerMethods([{ metatype: ThingsController }])].filter(({ handler }) =>
+      isRouteHandler(handler),
+    );
     expect(routes.map(({ name }) => name)).toEqual(['create', 'list']);
   });
 });

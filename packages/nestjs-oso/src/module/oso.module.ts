@@ -38,7 +38,8 @@ import { OsoRouteExplorer } from '../http/route-explorer.service.js';
     OsoRouteExplorer,
     {
       provide: OsoRequestPipeline,
-      useFactory: (options: OsoModuleOptions, modules: ModulesContainer) => OsoRequestPipeline.analyze(options, modules, OsoGlobalGuard),
+      useFactory: (options: OsoModuleOptions, modules: ModulesContainer) =>
+        OsoRequestPipeline.analyze(options, modules, OsoGlobalGuard),
       inject: [OSO_MODULE_OPTIONS, ModulesContainer],
     },
     { provide: APP_GUARD, useClass: OsoGlobalGuard },
@@ -61,7 +62,9 @@ export class OsoModule extends ConfigurableOsoModule {
    * OsoModule.forRoot({ policyDir: 'policy', classes: [User], requireAuthorization: true })
    */
   static override forRoot(policyDirOrOptions: string | typeof OSO_OPTIONS_TYPE): DynamicModule {
-    return super.forRoot(typeof policyDirOrOptions === 'string' ? { policyDir: policyDirOrOptions } : policyDirOrOptions);
+    return super.forRoot(
+      typeof policyDirOrOptions === 'string' ? { policyDir: policyDirOrOptions } : policyDirOrOptions,
+    );
   }
 
   /**

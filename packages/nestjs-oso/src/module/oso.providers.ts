@@ -45,7 +45,8 @@ function collectPolarClasses(options: OsoModuleOptions, modules: ModulesContaine
     for (const wrapper of module.providers.values()) {
       if (!(wrapper.instance instanceof OsoFeatureClasses)) continue;
       const importers = [...modules.values()].filter((other) => other.imports.has(module)).map((other) => other.name);
-      for (const entry of wrapper.instance.classes) add(entry, `OsoModule.forFeature() in ${importers.join(', ') || 'an unknown module'}`);
+      for (const entry of wrapper.instance.classes)
+        add(entry, `OsoModule.forFeature() in ${importers.join(', ') || 'an unknown module'}`);
     }
   }
   return resolvePolarClasses(entries, (entry) => origins.get(entry));

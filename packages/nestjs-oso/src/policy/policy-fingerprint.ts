@@ -20,11 +20,15 @@ export interface PolicyFingerprint {
  * @example
  * const { key } = await policyFingerprint({ policyDir: 'policy' });
  */
-export async function policyFingerprint(options: Pick<OsoModuleOptions, 'policyDir' | 'policyFiles'>): Promise<PolicyFingerprint> {
+export async function policyFingerprint(
+  options: Pick<OsoModuleOptions, 'policyDir' | 'policyFiles'>,
+): Promise<PolicyFingerprint> {
   try {
     const files = await findPolicyFiles(options);
     const stats = await Promise.all(files.map((file) => stat(file).catch(() => undefined)));
-    const stamps = stats.map((info, i) => (info ? `${files[i]}\t${info.mtimeMs}\t${info.size}` : `${files[i]}\tmissing`));
+    const stamps = stats.map((info, i) =>
+      info ? `${files[i]}\t${info.mtimeMs}\t${info.size}` : `${files[i]}\tmissing`,
+    );
     return { key: stamps.join('\n'), files };
   } catch (error) {
     return { key: `unreadable\t${(error as Error).message}`, files: [] };

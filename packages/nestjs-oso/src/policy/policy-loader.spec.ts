@@ -26,7 +26,10 @@ describe('policy loading', () => {
     await mkdir(join(dir, 'p'));
     await writeFile(join(dir, 'p', 'a.polar'), '');
     await writeFile(join(dir, 'extra.polar'), '');
-    const files = await findPolicyFiles({ policyDir: join(dir, 'p'), policyFiles: [join(dir, 'extra.polar'), join(dir, 'p', 'a.polar')] });
+    const files = await findPolicyFiles({
+      policyDir: join(dir, 'p'),
+      policyFiles: [join(dir, 'extra.polar'), join(dir, 'p', 'a.polar')],
+    });
     expect(files).toEqual([join(dir, 'p', 'a.polar'), join(dir, 'extra.polar')]);
   });
 
@@ -79,7 +82,9 @@ describe('loading policy text read beforehand (what a reload loads)', () => {
 
   it("is a PolicyLoadError, an OsoError, whose cause is the engine's own error", async () => {
     const file = join(dir, 'broken.polar');
-    const error = await createOsoEngine({ policyDir: dir }, [{ file, text: 'allow(' }]).catch((caught: unknown) => caught);
+    const error = await createOsoEngine({ policyDir: dir }, [{ file, text: 'allow(' }]).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(PolicyLoadError);
     expect(error).toBeInstanceOf(OsoError);
     const { message, cause, name } = error as PolicyLoadError;
@@ -90,8 +95,8 @@ describe('loading policy text read beforehand (what a reload loads)', () => {
   });
 
   it('refuses a file without the .polar extension, as loadFiles does', async () => {
-    await expect(createOsoEngine({ policyDir: dir }, [{ file: join(dir, 'policy.txt'), text: 'allow(_, _, _);' }])).rejects.toThrow(
-      'Polar files must have .polar extension',
-    );
+    await expect(
+      createOsoEngine({ policyDir: dir }, [{ file: join(dir, 'policy.txt'), text: 'allow(_, _, _);' }]),
+    ).rejects.toThrow('Polar files must have .polar extension');
   });
 });

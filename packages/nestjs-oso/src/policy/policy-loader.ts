@@ -74,13 +74,18 @@ export async function createOsoEngine(options: OsoModuleOptions, sources?: reado
  * this uses the `loadSources` method both call, named in the error if a newer oso no longer has it.
  */
 async function loadPolicyText(oso: Oso, sources: readonly PolicySource[]): Promise<void> {
-  const load = (oso as unknown as { loadSources?: (loaded: Array<{ src: string; filename: string }>) => Promise<void> }).loadSources;
-  if (typeof load !== 'function') throw new Error('this version of oso has no Polar.loadSources to load policy text read beforehand');
+  const load = (oso as unknown as { loadSources?: (loaded: Array<{ src: string; filename: string }>) => Promise<void> })
+    .loadSources;
+  if (typeof load !== 'function')
+    throw new Error('this version of oso has no Polar.loadSources to load policy text read beforehand');
   for (const { file } of sources) {
     // The check `loadFiles` makes before it reads.
     if (extname(file) !== '.polar') throw new Error(`Polar files must have .polar extension. Offending file: ${file}`);
   }
-  await load.call(oso, sources.map(({ file, text }) => ({ src: text, filename: file })));
+  await load.call(
+    oso,
+    sources.map(({ file, text }) => ({ src: text, filename: file })),
+  );
 }
 
 /**
@@ -106,7 +111,11 @@ export function resolvePolarClasses(
     if (typeof stated?.class !== 'function') {
       throw new PolicyLoadError(`"classes" must hold classes or { class, name } objects, got ${String(entry)}`);
     }
-    const { fields, isaCheck, name = stated.class.name } = { ...polarClassMetadataOf(stated.class), ...definedOnly(stated) };
+    const {
+      fields,
+      isaCheck,
+      name = stated.class.name,
+    } = { ...polarClassMetadataOf(stated.class), ...definedOnly(stated) };
     const registration: PolarClassRegistration = {
       class: stated.class,
       name,
@@ -134,7 +143,9 @@ function registerClasses(oso: Oso, classes: ReadonlyArray<Type<unknown> | PolarC
     try {
       oso.registerClass(cls, { name, ...(fields && { fields }), ...(isaCheck && { isaCheck }) });
     } catch (error) {
-      throw new PolicyLoadError(`cannot register ${describe(cls)} as "${name}": ${(error as Error).message}`, { cause: error });
+      throw new PolicyLoadError(`cannot register ${describe(cls)} as "${name}": ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -79,7 +79,8 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
   /** Starts watching once the app is up, and catches what changed between the startup load and now. */
   onApplicationBootstrap(): void {
     const settled = `a change is taken once the files stay the same for ${this.settleMs} ms`;
-    if (this.options.reload === 'poll') this.logger.log(`Reloading the policy when its files change (checked on each request; ${settled})`);
+    if (this.options.reload === 'poll')
+      this.logger.log(`Reloading the policy when its files change (checked on each request; ${settled})`);
     if (this.options.reload !== 'watch' || this.closed) return;
     this.watcher = new PolicyWatcher(
       this.options,
@@ -119,7 +120,9 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
   private async reloadIfChanged(): Promise<void> {
     for (let attempt = 0; attempt < MAX_LOAD_ATTEMPTS && !this.closed; attempt++) {
       if ((await policyFingerprint(this.options)).key === this.fingerprint) return;
-      const snapshot = await readStablePolicySnapshot(this.options, this.settleMs, this.closing.signal).catch(() => undefined);
+      const snapshot = await readStablePolicySnapshot(this.options, this.settleMs, this.closing.signal).catch(
+        () => undefined,
+      );
       // Still being written (or the app is closing): look again, and load nothing read so far.
       if (!snapshot || this.closed) continue;
       // Remembered even for a failure: a broken change is reported once, not on every look until it is fixed.

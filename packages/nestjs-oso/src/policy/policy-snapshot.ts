@@ -52,7 +52,9 @@ export interface PolicySnapshot {
  * @example
  * const { sources } = await readPolicySnapshot({ policyDir: 'policy' });
  */
-export async function readPolicySnapshot(options: Pick<OsoModuleOptions, 'policyDir' | 'policyFiles'>): Promise<PolicySnapshot> {
+export async function readPolicySnapshot(
+  options: Pick<OsoModuleOptions, 'policyDir' | 'policyFiles'>,
+): Promise<PolicySnapshot> {
   const { key: fingerprint } = await policyFingerprint(options);
   try {
     const files = await findPolicyFiles(options);

@@ -45,7 +45,12 @@ export async function createTestOso(options: OsoModuleOptions): Promise<TestOso>
     decide(`whether ${show(actor)} may ${show(action)} ${show(resource)}`, () =>
       engine.queryRuleOnce('allow', actor ?? null, action, resource),
     );
-  const expectDecision = async (allowed: boolean, actor: unknown, action: unknown, resource: unknown): Promise<void> => {
+  const expectDecision = async (
+    allowed: boolean,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+  ): Promise<void> => {
     if ((await isAllowed(actor, action, resource)) === allowed) return;
     throw new AssertionError({
       // The stack starts at the test's own line.

@@ -10,7 +10,13 @@ import {
   Req,
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Authorize, AuthorizedResource, OsoService, SkipAuthorization, type ResourceResolver } from '../../src/index.js';
+import {
+  Authorize,
+  AuthorizedResource,
+  OsoService,
+  SkipAuthorization,
+  type ResourceResolver,
+} from '../../src/index.js';
 import { EXPENSES, userFromHeader, type Expense } from '../fixtures/domain.js';
 
 /** Loads the expense of `:id` through dependency injection. */
@@ -173,7 +179,10 @@ export class ExpensesController {
   }
 
   @Get(':id/actor-option')
-  @Authorize('read', { resource: ExpenseResolver, actor: (request: ActorRequest) => userFromHeader({ 'x-user': request.headers['x-acting-as'] }) })
+  @Authorize('read', {
+    resource: ExpenseResolver,
+    actor: (request: ActorRequest) => userFromHeader({ 'x-user': request.headers['x-acting-as'] }),
+  })
   actorOption(@AuthorizedResource() expense: Expense) {
     return { id: expense.id };
   }

@@ -10,9 +10,14 @@ export class DispatchRecorder implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
     const request = http.getRequest<{ params?: object }>();
-    const dispatch = { handler: `${context.getClass().name}.${context.getHandler().name}`, params: { ...request.params } };
+    const dispatch = {
+      handler: `${context.getClass().name}.${context.getHandler().name}`,
+      params: { ...request.params },
+    };
     // Express responses and Fastify replies both have `header(name, value)`.
-    http.getResponse<{ header(name: string, value: string): void }>().header('x-dispatch', encodeURIComponent(JSON.stringify(dispatch)));
+    http
+      .getResponse<{ header(name: string, value: string): void }>()
+      .header('x-dispatch', encodeURIComponent(JSON.stringify(dispatch)));
     return true;
   }
 }

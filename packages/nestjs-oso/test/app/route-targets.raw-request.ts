@@ -11,7 +11,12 @@ export interface RawResponse {
  * Sends one request with the request target exactly as given (absolute form, `#`, `%`, dot segments...), which
  * supertest and `http.request` would normalize or refuse, and reads the whole response.
  */
-export function sendRaw(port: number, method: string, target: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+export function sendRaw(
+  port: number,
+  method: string,
+  target: string,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   const head = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
   for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
   return new Promise((resolve, reject) => {
@@ -23,7 +28,11 @@ export function sendRaw(port: number, method: string, target: string, headers: R
       const text = Buffer.concat(chunks).toString('latin1');
       const headEnd = text.indexOf('\r\n\r\n');
       const [statusLine = '', ...lines] = text.slice(0, headEnd === -1 ? text.length : headEnd).split('\r\n');
-      const response: RawResponse = { status: Number(statusLine.split(' ')[1]), headers: {}, body: headEnd === -1 ? '' : text.slice(headEnd + 4) };
+      const response: RawResponse = {
+        status: Number(statusLine.split(' ')[1]),
+        headers: {},
+        body: headEnd === -1 ? '' : text.slice(headEnd + 4),
+      };
       for (const line of lines) {
         const colon = line.indexOf(':');
         response.headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();

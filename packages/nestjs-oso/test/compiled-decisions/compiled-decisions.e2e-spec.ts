@@ -43,7 +43,10 @@ describe.each(PLATFORMS)('compiled decisions in the e2e app on %s', (platform) =
   it('answer every request as the engine alone does (status and body)', async () => {
     for (const user of USERS) {
       for (const call of REQUESTS) {
-        const [withCompilation, withoutCompilation] = [await send(compiled, call, user), await send(engineOnly, call, user)];
+        const [withCompilation, withoutCompilation] = [
+          await send(compiled, call, user),
+          await send(engineOnly, call, user),
+        ];
         expect({ user, call, ...withCompilation }).toEqual({ user, call, ...withoutCompilation });
       }
     }
@@ -56,14 +59,21 @@ describe.each(PLATFORMS)('compiled decisions in the e2e app on %s', (platform) =
     await request(compiled.getHttpServer()).post('/expenses/1/approve').set('x-user', 'alice').expect(201);
     expect(queries).not.toHaveBeenCalled();
     queries.mockRestore();
-    const read = oso.compiledDecisions().find((d) => d.actor === 'User' && d.action === 'read' && d.resource === 'Expense');
+    const read = oso
+      .compiledDecisions()
+      .find((d) => d.actor === 'User' && d.action === 'read' && d.resource === 'Expense');
     expect(read).toMatchObject({ status: 'compiled' });
     expect(read!.compiledDecisions).toBeGreaterThan(0);
   });
 
   it('still answer 500 when the engine fails on a decision (a missing attribute)', async () => {
     await request(compiled.getHttpServer()).get('/expenses/3/explode').set('x-user', 'alice').expect(500);
-    const explode = compiled.get(OsoService).compiledDecisions().find((d) => d.action === 'explode');
-    expect(Object.keys(explode!.handedToEngine)).toEqual(['an attribute lookup that fails (the engine answers with an error)']);
+    const explode = compiled
+      .get(OsoService)
+      .compiledDecisions()
+      .find((d) => d.action === 'explode');
+    expect(Object.keys(explode!.handedToEngine)).toEqual([
+      'an attribute lookup that fails (the engine answers with an error)',
+    ]);
   });
 });

@@ -13,7 +13,8 @@ const reports: DifferentialReport[] = [];
 
 describe('compiled decisions against the engine', () => {
   afterAll(async () => {
-    if (process.env.COMPILED_DIFFERENTIAL_REPORT) await writeFile(process.env.COMPILED_DIFFERENTIAL_REPORT, reportTable(reports) + '\n');
+    if (process.env.COMPILED_DIFFERENTIAL_REPORT)
+      await writeFile(process.env.COMPILED_DIFFERENTIAL_REPORT, reportTable(reports) + '\n');
   });
 
   it.each(FAMILIES.map((family) => [family.name, family] as const))(

@@ -28,7 +28,13 @@ describeOnEachDatabase('updateAuthorized', [Ticket], (dataSource) => {
   });
 
   const statuses = async () =>
-    Object.fromEntries((await dataSource().getRepository(Ticket).find({ order: { id: 'ASC' } })).map((t) => [t.id, t.status]));
+    Object.fromEntries(
+      (
+        await dataSource()
+          .getRepository(Ticket)
+          .find({ order: { id: 'ASC' } })
+      ).map((t) => [t.id, t.status]),
+    );
   const closeQuery = async (user: unknown) => {
     const oso = await osoFor(dataSource(), [Ticket], POLICY);
     return { oso, query: await buildAuthorizedQuery<SelectQueryBuilder<Ticket>>(oso, user, 'close', Ticket) };
@@ -37,7 +43,9 @@ describeOnEachDatabase('updateAuthorized', [Ticket], (dataSource) => {
   it('writes exactly the rows the engine allows, and the query narrows them further', async () => {
     const user = { orgId: 1 };
     const { oso, query } = await closeQuery(user);
-    const before = await dataSource().getRepository(Ticket).find({ order: { id: 'ASC' } });
+    const before = await dataSource()
+      .getRepository(Ticket)
+      .find({ order: { id: 'ASC' } });
     const allowed = [];
     for (const ticket of before) if (await oso.isAllowed(user, 'close', ticket)) allowed.push(ticket.id);
     expect(allowed).toEqual([1, 2]);
@@ -61,7 +69,9 @@ describeOnEachDatabase('updateAuthorized', [Ticket], (dataSource) => {
   it('of racing writes to one row, exactly one wins', async () => {
     const { query } = await closeQuery({ orgId: 1 });
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => updateAuthorized(query.clone().andWhere(`${query.alias}.id = :id`, { id: 2 }), { status: `closed-${i}` })),
+      Array.from({ length: 8 }, (_, i) =>
+        updateAuthorized(query.clone().andWhere(`${query.alias}.id = :id`, { id: 2 }), { status: `closed-${i}` }),
+      ),
     );
     expect(results.filter((written) => written === 1)).toHaveLength(1);
     expect(results.reduce((sum, written) => sum + written, 0)).toBe(1);

@@ -40,8 +40,13 @@ describeOnEachDatabase(
         foo: (id: string) => byId(foos, id),
       };
     };
-    const check = (engine: Awaited<ReturnType<typeof oso>>, actor: unknown, action: unknown, entity: new () => object, expected?: ObjectLiteral[]) =>
-      expectParity(engine, dataSource(), actor, action, entity, { expected });
+    const check = (
+      engine: Awaited<ReturnType<typeof oso>>,
+      actor: unknown,
+      action: unknown,
+      entity: new () => object,
+      expected?: ObjectLiteral[],
+    ) => expectParity(engine, dataSource(), actor, action, entity, { expected });
 
     it('filters on the model alone: one rule, then two rules', async () => {
       const { foo } = await all();
@@ -61,7 +66,13 @@ describeOnEachDatabase(
         allow(_: Bar, "read", _: Foo{isFooey: true});
         allow(bar: Bar, "read", _: Foo{bar: bar});`);
       for (const bar of bars) {
-        await check(engine, bar, 'read', Foo, foos.filter((foo) => foo.isFooey || foo.barId === bar.id));
+        await check(
+          engine,
+          bar,
+          'read',
+          Foo,
+          foos.filter((foo) => foo.isFooey || foo.barId === bar.id),
+        );
       }
     });
 
@@ -94,7 +105,9 @@ describeOnEachDatabase(
 
     it('follows nested one-to-many relationships with a condition on the actor', async () => {
       const { logs, bars, barFoos } = await all();
-      const engine = await oso('allow(log: Log{data: "steve"}, "read", bar: Bar) if foo in bar.foos and log in foo.logs;');
+      const engine = await oso(
+        'allow(log: Log{data: "steve"}, "read", bar: Bar) if foo in bar.foos and log in foo.logs;',
+      );
       for (const log of logs) {
         const expected = bars.filter((bar) => log.data === 'steve' && barFoos(bar).some((foo) => foo.id === log.fooId));
         await check(engine, log, 'read', Bar, expected);
@@ -118,26 +131,47 @@ describeOnEachDatabase(
 
     it('filters on a boolean attribute (no_relationships)', async () => {
       const { foos } = await all();
-      await check(await oso('allow(_, _, foo: Foo) if foo.isFooey;'), 'gwen', 'get', Foo, foos.filter((foo) => foo.isFooey));
+      await check(
+        await oso('allow(_, _, foo: Foo) if foo.isFooey;'),
+        'gwen',
+        'get',
+        Foo,
+        foos.filter((foo) => foo.isFooey),
+      );
     });
 
     it('negates an equality on a relation (neq)', async () => {
       const { bars, foos } = await all();
       const engine = await oso('allow(_, action, foo: Foo) if foo.bar.id != action;');
-      for (const bar of bars) await check(engine, 'gwen', bar.id, Foo, foos.filter((foo) => foo.barId !== bar.id));
+      for (const bar of bars)
+        await check(
+          engine,
+          'gwen',
+          bar.id,
+          Foo,
+          foos.filter((foo) => foo.barId !== bar.id),
+        );
     });
 
     it('binds a relation to a variable and constrains both (relationship)', async () => {
       const { foos, fooBar } = await all();
       const engine = await oso('allow(_, "get", foo: Foo) if foo.bar = bar and bar.isCool and foo.isFooey;');
-      await check(engine, 'steve', 'get', Foo, foos.filter((foo) => fooBar(foo).isCool && foo.isFooey));
+      await check(
+        engine,
+        'steve',
+        'get',
+        Foo,
+        foos.filter((foo) => fooBar(foo).isCool && foo.isFooey),
+      );
     });
 
     it('refuses, with a clear error, a policy that joins the same type twice (duplex_relationship)', async () => {
       const engine = await oso('allow(_, _, foo: Foo) if foo in foo.bar.foos;');
       const attempt = buildAuthorizedQuery(engine, 'gwen', 'get', Foo);
       await expect(attempt).rejects.toThrow(DataFilteringError);
-      await expect(attempt).rejects.toThrow(/cannot express the policy for Foo and action "get".*Type `Foo` occurs more than once/s);
+      await expect(attempt).rejects.toThrow(
+        /cannot express the policy for Foo and action "get".*Type `Foo` occurs more than once/s,
+      );
     });
 
     it('looks a relation attribute up in a list (scalar_in_list)', async () => {
@@ -148,7 +182,13 @@ describeOnEachDatabase(
     it('constrains an element of a one-to-many relation (var_in_vars)', async () => {
       const { foos, fooLogs } = await all();
       const engine = await oso('allow(_, _, foo: Foo) if log in foo.logs and log.data = "goodbye";');
-      await check(engine, 'gwen', 'get', Foo, foos.filter((foo) => fooLogs(foo).some((log) => log.data === 'goodbye')));
+      await check(
+        engine,
+        'gwen',
+        'get',
+        Foo,
+        foos.filter((foo) => fooLogs(foo).some((log) => log.data === 'goodbye')),
+      );
     });
 
     it('handles every combination of specializers on the actor and the resource', async () => {
@@ -171,13 +211,20 @@ describeOnEachDatabase(
         allow(foo: Foo{logs: logs}, "PtnDict",  log: {foo: foo}) if log in logs;
         allow(foo: Foo{logs: logs}, "PtnPtn",   log: Log{foo: foo}) if log in logs;`);
       const parts = ['None', 'Cls', 'Dict', 'Ptn'];
-      for (const a of parts) for (const b of parts) for (const log of logs) await check(engine, logFoo(log), a + b, Log, [log]);
+      for (const a of parts)
+        for (const b of parts) for (const log of logs) await check(engine, logFoo(log), a + b, Log, [log]);
     });
 
     it('requires a related row to exist when the rule only says so (empty_constraints_in)', async () => {
       const { foos, fooLogs } = await all();
       const engine = await oso('allow(_, "read", foo: Foo) if _ in foo.logs;');
-      await check(engine, 'gwen', 'read', Foo, foos.filter((foo) => fooLogs(foo).length > 0));
+      await check(
+        engine,
+        'gwen',
+        'read',
+        Foo,
+        foos.filter((foo) => fooLogs(foo).length > 0),
+      );
     });
 
     it('returns nothing when no related row matches (in_with_constraints_but_no_matching_object)', async () => {
@@ -188,31 +235,67 @@ describeOnEachDatabase(
     it('unifies two elements of the same collection (unify_ins)', async () => {
       const { bars, barFoos } = await all();
       const engine = await oso('allow(_, _, _: Bar{foos: foos}) if foo in foos and goo in foos and foo = goo;');
-      await check(engine, 'gwen', 'read', Bar, bars.filter((bar) => barFoos(bar).length > 0));
+      await check(
+        engine,
+        'gwen',
+        'read',
+        Bar,
+        bars.filter((bar) => barFoos(bar).length > 0),
+      );
     });
 
     it('unifies fields of two elements of the same collection (unify_ins_field_eq)', async () => {
       const { bars, barFoos } = await all();
       const engine = await oso('allow(_, _, _: Bar{foos:foos}) if foo in foos and goo in foos and foo.id = goo.id;');
-      await check(engine, 'gwen', 'get', Bar, bars.filter((bar) => barFoos(bar).length > 0));
+      await check(
+        engine,
+        'gwen',
+        'get',
+        Bar,
+        bars.filter((bar) => barFoos(bar).length > 0),
+      );
     });
 
     it('looks an attribute up in a list of values (var_in_value)', async () => {
       const { logs } = await all();
       const engine = await oso('allow(_, _, log: Log) if log.data in ["goodbye", "world"];');
-      await check(engine, 'gwen', 'get', Log, logs.filter((log) => ['goodbye', 'world'].includes(log.data)));
+      await check(
+        engine,
+        'gwen',
+        'get',
+        Log,
+        logs.filter((log) => ['goodbye', 'world'].includes(log.data)),
+      );
     });
 
     it('compares two fields of the resource: equal (field_eq) and different (field_neq)', async () => {
       const { bars } = await all();
-      await check(await oso('allow(_, _, _: Bar{isCool: cool, isStillCool: cool});'), 'gwen', 'get', Bar, bars.filter((bar) => bar.isCool === bar.isStillCool));
-      await check(await oso('allow(_, _, bar: Bar) if bar.isCool != bar.isStillCool;'), 'gwen', 'get', Bar, bars.filter((bar) => bar.isCool !== bar.isStillCool));
+      await check(
+        await oso('allow(_, _, _: Bar{isCool: cool, isStillCool: cool});'),
+        'gwen',
+        'get',
+        Bar,
+        bars.filter((bar) => bar.isCool === bar.isStillCool),
+      );
+      await check(
+        await oso('allow(_, _, bar: Bar) if bar.isCool != bar.isStillCool;'),
+        'gwen',
+        'get',
+        Bar,
+        bars.filter((bar) => bar.isCool !== bar.isStillCool),
+      );
     });
 
     it('compares an element of a relation to a registered constant (const_in_coll)', async () => {
       const { foos, fooNums } = await all();
       const engine = await oso('allow(_, _, foo: Foo) if n in foo.numbers and n.number = magic;', { magic: 1 });
-      await check(engine, 'gwen', 'get', Foo, foos.filter((foo) => fooNums(foo).some((num) => num.number === 1)));
+      await check(
+        engine,
+        'gwen',
+        'get',
+        Foo,
+        foos.filter((foo) => fooNums(foo).some((num) => num.number === 1)),
+      );
     });
 
     it('refuses, with the rule in the message, two elements of one collection constrained differently (redundant_in_on_same_field)', async () => {
@@ -226,14 +309,22 @@ describeOnEachDatabase(
         expect(await engine.isAllowed('gwen', 'get', foo('something'))).toBe(true);
         const attempt = buildAuthorizedQuery(engine, 'gwen', 'get', Foo);
         await expect(attempt).rejects.toThrow(DataFilteringError);
-        await expect(attempt).rejects.toThrow(/rule body ".*m in resource\.numbers.*" constrains two elements of one collection differently/);
+        await expect(attempt).rejects.toThrow(
+          /rule body ".*m in resource\.numbers.*" constrains two elements of one collection differently/,
+        );
       }
     });
 
     it('accepts two elements of one collection constrained alike (unify_ins with a field)', async () => {
       const { foos, fooNums } = await all();
       const engine = await oso('allow(_, _, _: Foo{numbers: ns}) if m in ns and n in ns and m.number = n.number;');
-      await check(engine, 'gwen', 'get', Foo, foos.filter((foo) => fooNums(foo).length > 0));
+      await check(
+        engine,
+        'gwen',
+        'get',
+        Foo,
+        foos.filter((foo) => fooNums(foo).length > 0),
+      );
     });
 
     it('binds fields of the resource to the actor and action (param_field)', async () => {
@@ -245,13 +336,25 @@ describeOnEachDatabase(
     it('compares a field of the resource with a field of a relation (field_cmp_rel_field)', async () => {
       const { foos, fooBar } = await all();
       const engine = await oso('allow(_, _, foo: Foo) if foo.bar.isCool = foo.isFooey;');
-      await check(engine, 'gwen', 'get', Foo, foos.filter((foo) => fooBar(foo).isCool === foo.isFooey));
+      await check(
+        engine,
+        'gwen',
+        'get',
+        Foo,
+        foos.filter((foo) => fooBar(foo).isCool === foo.isFooey),
+      );
     });
 
     it('compares a field with a field two relations away (field_cmp_rel_rel_field)', async () => {
       const { logs, logFoo, fooBar } = await all();
       const engine = await oso('allow(_, _, log: Log) if log.data = log.foo.bar.id;');
-      await check(engine, 'gwen', 'get', Log, logs.filter((log) => fooBar(logFoo(log)).id === log.data));
+      await check(
+        engine,
+        'gwen',
+        'get',
+        Log,
+        logs.filter((log) => fooBar(logFoo(log)).id === log.data),
+      );
     });
 
     it('filters parents by their children and children by their parents (parent_child_cases)', async () => {
@@ -276,7 +379,9 @@ describeOnEachDatabase(
       await check(engine, 'gwen', 'put', Foo, foos);
       const query = await buildAuthorizedQuery<SelectQueryBuilder<ObjectLiteral>>(engine, 'gwen', 'put', Foo);
       expect(query.getQuery()).not.toMatch(/WHERE/);
-      expect(await query.andWhere('Foo.isFooey = :fooey', { fooey: true }).getCount()).toBe(foos.filter((f) => f.isFooey).length);
+      expect(await query.andWhere('Foo.isFooey = :fooey', { fooey: true }).getCount()).toBe(
+        foos.filter((f) => f.isFooey).length,
+      );
     });
 
     it('matches nil as IS NULL and != nil as IS NOT NULL', async () => {
@@ -291,7 +396,13 @@ describeOnEachDatabase(
     it('keeps the rows holding nil when a rule says field != value, as Polar does', async () => {
       const issues = await dataSource().getRepository(Issue).find();
       const engine = await oso('allow("steve", "read", issue: Issue) if issue.subtitle != "fix";');
-      await check(engine, 'steve', 'read', Issue, issues.filter((issue) => issue.subtitle !== 'fix'));
+      await check(
+        engine,
+        'steve',
+        'read',
+        Issue,
+        issues.filter((issue) => issue.subtitle !== 'fix'),
+      );
     });
 
     it('keeps rules independent when only some of them follow a relation', async () => {
@@ -300,7 +411,13 @@ describeOnEachDatabase(
         allow(_, "read", foo: Foo) if foo.isFooey = false;
         allow(_, "read", foo: Foo) if _ in foo.logs;`);
       // "something" has no log: the first rule alone allows it, which one INNER JOIN on logs would lose.
-      await check(engine, 'gwen', 'read', Foo, foos.filter((foo) => !foo.isFooey || fooLogs(foo).length > 0));
+      await check(
+        engine,
+        'gwen',
+        'read',
+        Foo,
+        foos.filter((foo) => !foo.isFooey || fooLogs(foo).length > 0),
+      );
     });
 
     it('never returns a row twice, even when several rules and several related rows match it', async () => {
@@ -309,7 +426,13 @@ describeOnEachDatabase(
         allow(_, "read", bar: Bar) if foo in bar.foos and foo.isFooey = true;
         allow(_, "read", bar: Bar) if foo in bar.foos and foo.id != "nope";
         allow(_, "read", bar: Bar) if bar.isCool = true;`);
-      const rows = await check(engine, 'gwen', 'read', Bar, bars.filter((bar) => bar.isCool));
+      const rows = await check(
+        engine,
+        'gwen',
+        'read',
+        Bar,
+        bars.filter((bar) => bar.isCool),
+      );
       expect(rows).toHaveLength(2);
     });
 
@@ -347,7 +470,13 @@ describeOnEachDatabase(
         has_relation(bar: Bar, "parent", foo: Foo) if bar = foo.bar;`);
       const hello = (await dataSource().getRepository(Bar).findOneByOrFail({ id: 'hello' })) as Bar;
       await check(engine, 'steve', 'get', Bar, [hello]);
-      await check(engine, 'steve', 'read', Foo, foos.filter((foo) => foo.barId === 'hello'));
+      await check(
+        engine,
+        'steve',
+        'read',
+        Foo,
+        foos.filter((foo) => foo.barId === 'hello'),
+      );
     });
 
     it('filters with a GitClub-like policy (roles through relations of the actor)', async () => {

@@ -2,7 +2,15 @@ import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { buildAuthorizedQuery, DataFilteringError } from '../../src/data-filtering/index.js';
 import { describeOnEachDatabase } from './support/databases.js';
 import { expectParity, osoFor } from './support/parity.js';
-import { POLAR_NAMES, Post, POST_ENTITIES, seedManyToMany, seedPosts, seedTags, User } from './support/post-entities.js';
+import {
+  POLAR_NAMES,
+  Post,
+  POST_ENTITIES,
+  seedManyToMany,
+  seedPosts,
+  seedTags,
+  User,
+} from './support/post-entities.js';
 
 /**
  * django-oso's relationship tests (tests/test_post_relationship.py), ported: posts, their author, their tags
@@ -17,9 +25,17 @@ function suite(dataSource: () => DataSource) {
   const oso = (policy: string) => osoFor(dataSource(), POST_ENTITIES, policy, { names: POLAR_NAMES });
   const user = (username: string) => dataSource().getRepository(User).findOneByOrFail({ username });
   // findBy([]) would find every post.
-  const posts = async (...ids: number[]) => (ids.length ? dataSource().getRepository(Post).findBy(ids.map((id) => ({ id }))) : []);
+  const posts = async (...ids: number[]) =>
+    ids.length
+      ? dataSource()
+          .getRepository(Post)
+          .findBy(ids.map((id) => ({ id })))
+      : [];
   const check = async (engine: Awaited<ReturnType<typeof oso>>, actor: unknown, action: string, expected: number[]) =>
-    expectParity(engine, dataSource(), actor, action, Post, { expected: await posts(...expected), inMemory: IN_MEMORY });
+    expectParity(engine, dataSource(), actor, action, Post, {
+      expected: await posts(...expected),
+      inMemory: IN_MEMORY,
+    });
   return { oso, user, posts, check };
 }
 
@@ -143,7 +159,9 @@ describeOnEachDatabase(
     });
 
     it('refuses, with a clear error, a rule that reaches users twice (in_intersection)', async () => {
-      const engine = await oso('allow(_, _, post: test_app2::Post) if u in post.users and t in post.tags and u in t.users;');
+      const engine = await oso(
+        'allow(_, _, post: test_app2::Post) if u in post.users and t in post.tags and u in t.users;',
+      );
       const attempt = buildAuthorizedQuery(engine, await user('user'), 'read', Post);
       await expect(attempt).rejects.toThrow(DataFilteringError);
       await expect(attempt).rejects.toThrow(/test_app2::Post.*test_app2::User` occurs more than once/s);
@@ -159,10 +177,19 @@ describeOnEachDatabase(
     });
 
     it('aliases the query by the Polar name, so that it can still be chained', async () => {
-      const engine = await oso('allow(user: test_app2::User, "read", post: test_app2::Post) if tag in post.tags and user in tag.users;');
-      const query = await buildAuthorizedQuery<SelectQueryBuilder<ObjectLiteral>>(engine, await user('user'), 'read', Post);
+      const engine = await oso(
+        'allow(user: test_app2::User, "read", post: test_app2::Post) if tag in post.tags and user in tag.users;',
+      );
+      const query = await buildAuthorizedQuery<SelectQueryBuilder<ObjectLiteral>>(
+        engine,
+        await user('user'),
+        'read',
+        Post,
+      );
       expect(query.alias).toBe('test_app2__Post');
-      const ids = (await query.andWhere('test_app2__Post.id > :min', { min: 1 }).orderBy('test_app2__Post.id', 'DESC').getMany()).map((p) => p.id);
+      const ids = (
+        await query.andWhere('test_app2__Post.id > :min', { min: 1 }).orderBy('test_app2__Post.id', 'DESC').getMany()
+      ).map((p) => p.id);
       expect(ids).toEqual([5, 2]);
     });
   },

@@ -52,7 +52,9 @@ describeOnEachDatabase(
     });
 
     it('strings are equal byte for byte: trailing spaces and case count on every database', async () => {
-      const engine = await oso('allow(u, "color", i: Item) if i.color = u.color; allow(u, "colors", i: Item) if i.color in u.colors;');
+      const engine = await oso(
+        'allow(u, "color", i: Item) if i.color = u.color; allow(u, "colors", i: Item) if i.color in u.colors;',
+      );
       expect(await parity(engine, { color: 'red' }, 'color')).toEqual([1]);
       expect(await parity(engine, { color: 'red ' }, 'color')).toEqual([2]);
       expect(await parity(engine, { color: 'RED' }, 'color')).toEqual([5]);
@@ -66,7 +68,9 @@ describeOnEachDatabase(
     });
 
     it('refuses a comparison of an attribute with itself, which the partial evaluator drops (SQL and in memory)', async () => {
-      const engine = await oso('allow(_, "self", i: Item) if i.rank >= i.rank; allow(_, "same", i: Item) if i.color = i.color;');
+      const engine = await oso(
+        'allow(_, "self", i: Item) if i.rank >= i.rank; allow(_, "same", i: Item) if i.color = i.color;',
+      );
       for (const action of ['self', 'same']) {
         await refused(engine, 'x', action);
         // In memory: an item without the attribute, on which isAllowed raises, must not be listed.
@@ -102,7 +106,9 @@ describeOnEachDatabase(
     });
 
     it('an integer column ordered against a fraction keeps its meaning (rank < 2.5 is rank <= 2)', async () => {
-      const engine = await oso('allow(u, "under", i: Item) if i.rank < u.limit; allow(u, "over", i: Item) if i.rank > u.limit;');
+      const engine = await oso(
+        'allow(u, "under", i: Item) if i.rank < u.limit; allow(u, "over", i: Item) if i.rank > u.limit;',
+      );
       expect(await parity(engine, { limit: 2.5 }, 'under')).toEqual([1, 2, 4, 5]);
       expect(await parity(engine, { limit: 2.5 }, 'over')).toEqual([3]);
       expect(await parity(engine, { limit: -0.5 }, 'over')).toEqual([1, 2, 3, 5]);
@@ -119,7 +125,8 @@ describeOnEachDatabase(
       const rows = await dataSource().getRepository(SxItem).find();
       const outcomes: Outcome[] = [];
       for (const action of ['big', 'bigNot', 'bigUnder', 'price']) {
-        for (const v of [2, '2', '02', '2.0', 2.5, '2.5', '2.50', 10, '10', '9', null]) outcomes.push(await outcome(engine, rows, action, { v }));
+        for (const v of [2, '2', '02', '2.0', 2.5, '2.5', '2.50', 10, '10', '9', null])
+          outcomes.push(await outcome(engine, rows, action, { v }));
       }
       for (const v of [UUID, UUID.toUpperCase(), `{${UUID}}`, 'x', 1, null]) {
         outcomes.push(await outcome(engine, rows, 'uid', { v }));
@@ -143,7 +150,8 @@ describeOnEachDatabase(
         allow(_, "twoRules", i: Item) if i.id = 3 and i.flag;`);
       const rows = await dataSource().getRepository(SxItem).find();
       const outcomes: Outcome[] = [];
-      for (const action of ['bare', 'explicit', 'lateGuard', 'text', 'twoRules']) outcomes.push(await outcome(engine, rows, action, 'x'));
+      for (const action of ['bare', 'explicit', 'lateGuard', 'text', 'twoRules'])
+        outcomes.push(await outcome(engine, rows, action, 'x'));
       // Refused, though the engine answers it: `i.flag = true` reaches data filtering as a bare `i.flag` does.
       expect(outcomes.find((o) => o.action === 'explicit')).toMatchObject({ engine: [1, 4], sql: 'raised' });
       // The engine raises on the nil flags (and on every code); `= true` cannot be told from a bare condition.
@@ -161,7 +169,9 @@ describeOnEachDatabase(
         allow(_, "labelNil", i: Item) if i.code < nil;
         allow(_, "mixed", i: Item) if i.code < i.ownerId;`);
       await refused(engine, { id: '2' }, 'notOwner');
-      await expect(engine.isAllowed({ id: '2' }, 'notOwner', (await dataSource().getRepository(SxItem).find())[0])).rejects.toThrow(/Not supported/);
+      await expect(
+        engine.isAllowed({ id: '2' }, 'notOwner', (await dataSource().getRepository(SxItem).find())[0]),
+      ).rejects.toThrow(/Not supported/);
       await refused(engine, 'x', 'notOne');
       await refused(engine, 'x', 'label');
       await refused(engine, 'x', 'labelNil');

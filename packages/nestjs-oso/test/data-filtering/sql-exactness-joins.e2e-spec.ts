@@ -62,9 +62,13 @@ describeOnEachDatabase(
       const engine = await oso(`
         allow(_, "twice", d: Doc) if u = d.author and c in d.comments and u = c.author;
         allow(_, "typed", d: Doc) if d.author matches User and d.author.isAdmin = false and c in d.comments and c.author.isAdmin = true;`);
-      await expect(buildAuthorizedQuery(engine, 'x', 'twice', SxDoc)).rejects.toThrow(/Type `User` occurs more than once/);
+      await expect(buildAuthorizedQuery(engine, 'x', 'twice', SxDoc)).rejects.toThrow(
+        /Type `User` occurs more than once/,
+      );
       // The type check names User, which an alias would not match.
-      await expect(buildAuthorizedQuery(engine, 'x', 'typed', SxDoc)).rejects.toThrow(/Type `User` occurs more than once/);
+      await expect(buildAuthorizedQuery(engine, 'x', 'typed', SxDoc)).rejects.toThrow(
+        /Type `User` occurs more than once/,
+      );
     });
 
     it("refuses oso's own Oso.authorizedQuery filter, whose joins into User cannot be told apart", async () => {
@@ -72,7 +76,9 @@ describeOnEachDatabase(
         allow(_, "read", d: Doc) if d.author.isAdmin = true;
         allow(_, "read", d: Doc) if c in d.comments and c.author.isAdmin = true;`);
       await expect(engine.authorizedQuery('x', 'read', SxDoc)).rejects.toThrow(DataFilteringError);
-      await expect(engine.authorizedQuery('x', 'read', SxDoc)).rejects.toThrow(/reaches one type through two relations/);
+      await expect(engine.authorizedQuery('x', 'read', SxDoc)).rejects.toThrow(
+        /reaches one type through two relations/,
+      );
     });
 
     it('rules mixing one and two ways into User, with the actor compared to each', async () => {

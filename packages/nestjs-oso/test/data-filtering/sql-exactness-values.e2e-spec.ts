@@ -1,7 +1,17 @@
 import { describeOnEachDatabase } from './support/databases.js';
 import { osoFor } from './support/parity.js';
 import { SX_ENTITIES, SX_NAMES, SxItem, seedSqlExactness } from './support/sql-exactness-entities.js';
-import { agrees, FIELD_PAIRS, fieldPairPolicy, FIELDS, OPERATORS, outcome, VALUES, valueTablePolicy, type Outcome } from './support/sql-exactness-table.js';
+import {
+  agrees,
+  FIELD_PAIRS,
+  fieldPairPolicy,
+  FIELDS,
+  OPERATORS,
+  outcome,
+  VALUES,
+  valueTablePolicy,
+  type Outcome,
+} from './support/sql-exactness-table.js';
 
 /**
  * Issue 15, defects 2 and 3: the database must not decide a comparison by its own coercions (`'2' = 2`,
@@ -33,9 +43,21 @@ describeOnEachDatabase(
     it('looks columns up in lists of mixed values as isAllowed does', async () => {
       const oso = await osoFor(dataSource(), SX_ENTITIES, valueTablePolicy(), SX_NAMES);
       const rows = await items();
-      const lists = [[2, '2'], ['2'], [true, 1], [1, null], [null], ['red', 'x'], ['red '], [7, '7'], [2.5, 3], [false]];
+      const lists = [
+        [2, '2'],
+        ['2'],
+        [true, 1],
+        [1, null],
+        [null],
+        ['red', 'x'],
+        ['red '],
+        [7, '7'],
+        [2.5, 3],
+        [false],
+      ];
       const outcomes: Outcome[] = [];
-      for (const field of FIELDS) for (const list of lists) outcomes.push(await outcome(oso, rows, `${field} in`, list));
+      for (const field of FIELDS)
+        for (const list of lists) outcomes.push(await outcome(oso, rows, `${field} in`, list));
       expect(disagreements(outcomes)).toEqual([]);
     });
 
@@ -43,7 +65,8 @@ describeOnEachDatabase(
       const oso = await osoFor(dataSource(), SX_ENTITIES, fieldPairPolicy(), SX_NAMES);
       const rows = await items();
       const outcomes: Outcome[] = [];
-      for (const [a, b] of FIELD_PAIRS) for (const op of OPERATORS) outcomes.push(await outcome(oso, rows, `${a} ${op} ${b}`, 'x'));
+      for (const [a, b] of FIELD_PAIRS)
+        for (const op of OPERATORS) outcomes.push(await outcome(oso, rows, `${a} ${op} ${b}`, 'x'));
       expect(disagreements(outcomes)).toEqual([]);
     });
   },

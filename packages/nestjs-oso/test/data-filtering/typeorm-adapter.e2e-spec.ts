@@ -3,7 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Column, Entity, PrimaryColumn, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
-import { buildAuthorizedQuery, DataFilteringError, fetchAuthorizedResources, type Filter, type FilterCondition } from '../../src/data-filtering/index.js';
+import {
+  buildAuthorizedQuery,
+  DataFilteringError,
+  fetchAuthorizedResources,
+  type Filter,
+  type FilterCondition,
+} from '../../src/data-filtering/index.js';
 import { TypeOrmAdapter, typeOrmAdapter, typeOrmPolarClasses } from '../../src/data-filtering/typeorm/index.js';
 import { createOsoEngine } from '../../src/policy/policy-loader.js';
 import { DATABASES, describeOnEachDatabase, IN_CI, openDatabase } from './support/databases.js';
@@ -18,12 +24,18 @@ describeOnEachDatabase(
   (dataSource) => {
     const oso = (policy: string) => osoFor(dataSource(), EXPENSE_ENTITIES, policy, NAMES);
     const member = (name: string) => dataSource().getRepository(Member).findOneByOrFail({ name });
-    const expenses = async (...codes: string[]) => (await dataSource().getRepository(ExpenseRow).find()).filter((e) => codes.includes(e.code));
+    const expenses = async (...codes: string[]) =>
+      (await dataSource().getRepository(ExpenseRow).find()).filter((e) => codes.includes(e.code));
     const check = async (engine: Awaited<ReturnType<typeof oso>>, actor: unknown, action: string, codes: string[]) =>
-      expectParity(engine, dataSource(), actor, action, ExpenseRow, { expected: await expenses(...codes), load: { organization: true } });
+      expectParity(engine, dataSource(), actor, action, ExpenseRow, {
+        expected: await expenses(...codes),
+        load: { organization: true },
+      });
 
     it('reads entity metadata: table names, a primary key that is not id, a Polar name unlike the class, join columns', async () => {
-      const engine = await oso('allow(m: Member, "read", e: app::Expense) if e.organization.name = "acme" and e.amount <= m.limit;');
+      const engine = await oso(
+        'allow(m: Member, "read", e: app::Expense) if e.organization.name = "acme" and e.amount <= m.limit;',
+      );
       await check(engine, await member('alice'), 'read', ['E1', 'E5']);
       await check(engine, await member('bob'), 'read', ['E1', 'E2', 'E5']);
     });
@@ -70,16 +82,32 @@ describeOnEachDatabase(
       const all = await ds.getRepository(ExpenseRow).find();
       const field = (fieldName: string) => ({ typeName: 'app::Expense', fieldName });
       const run = async (...conditions: FilterCondition[]) => {
-        const filter: Filter = { model: 'app::Expense', relations: [], conditions: [conditions], types: engine.getHost().types };
+        const filter: Filter = {
+          model: 'app::Expense',
+          relations: [],
+          conditions: [conditions],
+          types: engine.getHost().types,
+        };
         return ((await new TypeOrmAdapter(ds).buildQuery(filter).getMany()) as ExpenseRow[]).map((e) => e.code).sort();
       };
-      const codes = (keep: (e: ExpenseRow) => boolean) => all.filter(keep).map((e) => e.code).sort();
+      const codes = (keep: (e: ExpenseRow) => boolean) =>
+        all
+          .filter(keep)
+          .map((e) => e.code)
+          .sort();
       const cmp = (name: string) => name as FilterCondition['cmp'];
-      expect(await run({ lhs: field('code'), cmp: cmp('In'), rhs: { value: ['E1', 'E3', 'nope'] } })).toEqual(['E1', 'E3']);
+      expect(await run({ lhs: field('code'), cmp: cmp('In'), rhs: { value: ['E1', 'E3', 'nope'] } })).toEqual([
+        'E1',
+        'E3',
+      ]);
       expect(await run({ lhs: field('code'), cmp: cmp('In'), rhs: { value: [] } })).toEqual([]);
-      expect(await run({ lhs: field('note'), cmp: cmp('Nin'), rhs: { value: ['ok'] } })).toEqual(codes((e) => e.note !== 'ok'));
+      expect(await run({ lhs: field('note'), cmp: cmp('Nin'), rhs: { value: ['ok'] } })).toEqual(
+        codes((e) => e.note !== 'ok'),
+      );
       expect(await run({ lhs: field('note'), cmp: cmp('Nin'), rhs: { value: [] } })).toEqual(codes(() => true));
-      expect(await run({ lhs: field('approverId'), cmp: cmp('In'), rhs: { value: [1, null] } })).toEqual(codes((e) => e.approverId === 1 || e.approverId === null));
+      expect(await run({ lhs: field('approverId'), cmp: cmp('In'), rhs: { value: [1, null] } })).toEqual(
+        codes((e) => e.approverId === 1 || e.approverId === null),
+      );
       expect(await run({ lhs: { value: 'E2' }, cmp: cmp('In'), rhs: { value: ['E2'] } })).toEqual(codes(() => true));
     });
 
@@ -89,7 +117,9 @@ describeOnEachDatabase(
       expect(await engine.isAllowed('x', 'tagged', expense)).toBe(true);
       const attempt = buildAuthorizedQuery(engine, 'x', 'tagged', ExpenseRow);
       await expect(attempt).rejects.toThrow(DataFilteringError);
-      await expect(attempt).rejects.toThrow('cannot filter app::Expense on the condition "food" in app::Expense.labels');
+      await expect(attempt).rejects.toThrow(
+        'cannot filter app::Expense on the condition "food" in app::Expense.labels',
+      );
     });
 
     it('refuses policy shapes the engine cannot filter, quoting the engine on where they are', async () => {
@@ -121,14 +151,19 @@ describeOnEachDatabase(
       const mixed = await oso(`
         allow(_, "read", e: app::Expense) if e.amount < 100;
         allow(_, "read", e: app::Expense) if e.organization.name = "globex";`);
-      await expect(mixed.authorizedQuery('x', 'read', ExpenseRow)).rejects.toThrow(/joins app::Expense\.organization -> Organization for some of its rules only.*buildAuthorizedFilter/s);
+      await expect(mixed.authorizedQuery('x', 'read', ExpenseRow)).rejects.toThrow(
+        /joins app::Expense\.organization -> Organization for some of its rules only.*buildAuthorizedFilter/s,
+      );
       await check(mixed, 'x', 'read', ['E1', 'E3', 'E4']);
     });
 
     it('is the engine adapter of createOsoEngine({ dataFiltering }), which fetchAuthorizedResources uses', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-df-'));
       try {
-        await writeFile(join(dir, 'policy.polar'), 'allow(m: Member, "read", e: app::Expense) if e.submitter = m and e.amount > 60;');
+        await writeFile(
+          join(dir, 'policy.polar'),
+          'allow(m: Member, "read", e: app::Expense) if e.submitter = m and e.amount > 60;',
+        );
         const adapter = typeOrmAdapter(dataSource());
         const engine = await createOsoEngine({
           policyDir: dir,
@@ -169,9 +204,13 @@ const postgres = DATABASES.find((database) => database.kind === 'postgres')!;
   afterAll(() => open?.close());
 
   it('filters with "in" (= ANY) and "not in"', async () => {
-    const engine = await osoFor(open.dataSource, [TaggedItem], `
+    const engine = await osoFor(
+      open.dataSource,
+      [TaggedItem],
+      `
       allow(_, "a", item: TaggedItem) if "a" in item.tags;
-      allow(_, "not-a", item: TaggedItem) if not "a" in item.tags;`);
+      allow(_, "not-a", item: TaggedItem) if not "a" in item.tags;`,
+    );
     const items = await open.dataSource.getRepository(TaggedItem).find();
     const byId = (...ids: number[]) => items.filter((item) => ids.includes(item.id));
     await expectParity(engine, open.dataSource, 'x', 'a', TaggedItem, { expected: byId(1) });

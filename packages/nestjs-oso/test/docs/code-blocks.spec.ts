@@ -53,7 +53,12 @@ function extractBlocks(page: string): { blocks: CodeBlock[]; skipped: SkippedBlo
     let end = i + 1;
     while (end < lines.length && !lines[end]!.startsWith(`${indent}${fence}`)) end++;
     const body = lines.slice(i + 1, end).map((line) => line.slice(indent!.length));
-    const marker = lines.slice(0, i).reverse().find((line) => line.trim() !== '')?.trim() ?? '';
+    const marker =
+      lines
+        .slice(0, i)
+        .reverse()
+        .find((line) => line.trim() !== '')
+        ?.trim() ?? '';
     const start = i + 1;
     i = end;
     if (!CHECKED_LANGUAGES.has(language!)) continue;
@@ -149,7 +154,8 @@ function brokenLinks(page: string): string[] {
     const [path, anchor] = target!.split('#');
     const file = path ? relative(ROOT, resolve(dirname(join(ROOT, page)), path)) : page;
     if (!existsSync(join(ROOT, file))) broken.push(`${page}: ${target} (no file ${file})`);
-    else if (anchor && file.endsWith('.md') && !anchors(file).has(anchor)) broken.push(`${page}: ${target} (no heading #${anchor})`);
+    else if (anchor && file.endsWith('.md') && !anchors(file).has(anchor))
+      broken.push(`${page}: ${target} (no heading #${anchor})`);
   }
   return broken;
 }

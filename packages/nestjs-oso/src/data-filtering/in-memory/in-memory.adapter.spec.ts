@@ -37,7 +37,15 @@ class Expense {
 const ORGANIZATIONS = [new Organization(1, 'acme'), new Organization(2, 'globex'), new Organization(3, 'initech')];
 const EXPENSES = Array.from(
   { length: 60 },
-  (_, i) => new Expense(i + 1, (i % 3) + 1, (i % 4) + 1, (i * 37) % 500, i % 5 === 0 ? null : `n${i % 3}`, i % 2 ? ['travel'] : ['food', 'travel']),
+  (_, i) =>
+    new Expense(
+      i + 1,
+      (i % 3) + 1,
+      (i % 4) + 1,
+      (i * 37) % 500,
+      i % 5 === 0 ? null : `n${i % 3}`,
+      i % 2 ? ['travel'] : ['food', 'travel'],
+    ),
 );
 const ALICE = new User(1, [new Membership(1, 'admin')]);
 const BOB = new User(2, [new Membership(1, 'member'), new Membership(2, 'member')]);
@@ -65,7 +73,10 @@ allow(actor, action, resource) if has_permission(actor, action, resource);
 allow(user: User, "read", expense: Expense) if expense.submitterId = user.id;
 `;
 
-async function engine(policy: string, adapter = new InMemoryAdapter({ collections: { Organization: ORGANIZATIONS, Expense: EXPENSES } })) {
+async function engine(
+  policy: string,
+  adapter = new InMemoryAdapter({ collections: { Organization: ORGANIZATIONS, Expense: EXPENSES } }),
+) {
   const oso = new Oso();
   oso.setDataFilteringAdapter(adapter);
   oso.registerClass(User);
@@ -93,14 +104,20 @@ describe('the in-memory adapter', () => {
       }
     }
     // Not vacuous: alice reads acme's expenses and her own, bob reads two organizations', nobody reads only his own.
-    expect((await filterAuthorizedItems(oso, ALICE, 'approve', Expense, EXPENSES)).every((e) => e.organizationId === 1)).toBe(true);
+    expect(
+      (await filterAuthorizedItems(oso, ALICE, 'approve', Expense, EXPENSES)).every((e) => e.organizationId === 1),
+    ).toBe(true);
     expect(await filterAuthorizedItems(oso, NOBODY, 'approve', Expense, EXPENSES)).toEqual([]);
   });
 
   it('keeps the order of the items and is a filter (a repeated item is kept twice)', async () => {
     const oso = await engine(RBAC);
     const items = [EXPENSES[3]!, EXPENSES[0]!, EXPENSES[3]!];
-    expect(await filterAuthorizedItems(oso, ALICE, 'approve', Expense, items)).toEqual([EXPENSES[3], EXPENSES[0], EXPENSES[3]]);
+    expect(await filterAuthorizedItems(oso, ALICE, 'approve', Expense, items)).toEqual([
+      EXPENSES[3],
+      EXPENSES[0],
+      EXPENSES[3],
+    ]);
   });
 
   it('fetches from its collections with fetchAuthorizedResources, and builds a reusable query', async () => {
@@ -115,7 +132,18 @@ describe('the in-memory adapter', () => {
 
   it('follows relations the items carry when there is no collection for them', async () => {
     const oso = await engine(RBAC);
-    const carrying = EXPENSES.map((e) => new Expense(e.id, e.organizationId, e.submitterId, e.amount, e.note, e.tags, ORGANIZATIONS[e.organizationId - 1]));
+    const carrying = EXPENSES.map(
+      (e) =>
+        new Expense(
+          e.id,
+          e.organizationId,
+          e.submitterId,
+          e.amount,
+          e.note,
+          e.tags,
+          ORGANIZATIONS[e.organizationId - 1],
+        ),
+    );
     const kept = await filterAuthorizedItems(oso, ALICE, 'approve', Expense, carrying, { collections: {} });
     expect(kept.map((e) => e.id)).toEqual((await allowed(oso, ALICE, 'approve', EXPENSES)).map((e) => e.id));
   });
@@ -172,8 +200,12 @@ describe('the in-memory adapter', () => {
       'InMemoryAdapter: cannot follow Expense.organization: the Expense item does not carry "organization" and there is no collection for Organization',
     );
     const listKeys = new InMemoryAdapter({ collections: { Organization: [{ id: [1, 2], name: 'acme' }] } });
-    expect(() => listKeys.buildQuery(filterFor(oso)).filter(EXPENSES)).toThrow(/Organization\.id holds a list, not a key/);
-    await expect(listKeys.executeQuery(listKeys.buildQuery(filterFor(oso)))).rejects.toThrow('no collection for Expense');
+    expect(() => listKeys.buildQuery(filterFor(oso)).filter(EXPENSES)).toThrow(
+      /Organization\.id holds a list, not a key/,
+    );
+    await expect(listKeys.executeQuery(listKeys.buildQuery(filterFor(oso)))).rejects.toThrow(
+      'no collection for Expense',
+    );
     await expect(listKeys.executeQuery('not a query')).rejects.toThrow(DataFilteringError);
   });
 });
@@ -213,7 +245,9 @@ const DOC_COMMENTS = [new DocComment(1, 2, 1), new DocComment(2, 3, 2)];
 
 async function docEngine(policy: string) {
   const oso = new Oso();
-  oso.setDataFilteringAdapter(new InMemoryAdapter({ collections: { User: DOC_USERS, Doc: DOCS, Comment: DOC_COMMENTS } }));
+  oso.setDataFilteringAdapter(
+    new InMemoryAdapter({ collections: { User: DOC_USERS, Doc: DOCS, Comment: DOC_COMMENTS } }),
+  );
   oso.registerClass(DocUser, { name: 'User' });
   oso.registerClass(Doc, {
     fields: {
@@ -228,7 +262,12 @@ async function docEngine(policy: string) {
 }
 
 /** What `isAllowed` says of each item, an error included: the answer every filter must give. */
-async function engineAnswers<T>(oso: Oso, actor: unknown, action: string, items: T[]): Promise<{ kept: T[] } | { error: string }> {
+async function engineAnswers<T>(
+  oso: Oso,
+  actor: unknown,
+  action: string,
+  items: T[],
+): Promise<{ kept: T[] } | { error: string }> {
   const kept: T[] = [];
   for (const item of items) {
     try {
@@ -258,7 +297,9 @@ describe('the in-memory adapter decides each item exactly as isAllowed', () => {
   });
 
   it('keeps apart two relations into one type within one rule', async () => {
-    const oso = await docEngine('allow(_, "read", d: Doc) if d.author.isAdmin = false and c in d.comments and c.author.isAdmin = true;');
+    const oso = await docEngine(
+      'allow(_, "read", d: Doc) if d.author.isAdmin = false and c in d.comments and c.author.isAdmin = true;',
+    );
     expect(await expectExact(oso, 'x', 'read', Doc, DOCS)).toEqual({ kept: [DOCS[1]] });
   });
 
@@ -287,7 +328,9 @@ describe('the in-memory adapter decides each item exactly as isAllowed', () => {
     const oso = await docEngine('allow(_, "read", d: Loose) if d.deletedAt = nil;');
     const kept = new Loose({ deletedAt: null });
     // undefined is not nil for the engine; an absent property is an error.
-    expect(await expectExact(oso, 'x', 'read', Loose, [kept, new Loose({ deletedAt: undefined })])).toEqual({ kept: [kept] });
+    expect(await expectExact(oso, 'x', 'read', Loose, [kept, new Loose({ deletedAt: undefined })])).toEqual({
+      kept: [kept],
+    });
     const error = await expectExact(oso, 'x', 'read', Loose, [kept, new Loose({})]);
     expect(error).toEqual({ error: expect.stringMatching(/deletedAt/) });
   });
@@ -297,22 +340,33 @@ describe('the in-memory adapter decides each item exactly as isAllowed', () => {
     const two = new Loose({ level: 2 });
     expect(await expectExact(oso, 'x', 'read', Loose, [two, new Loose({ level: 5 })])).toEqual({ kept: [two] });
     for (const level of ['2', [1]]) {
-      expect(await expectExact(oso, 'x', 'read', Loose, [two, new Loose({ level })])).toEqual({ error: expect.stringMatching(/Not supported/) });
+      expect(await expectExact(oso, 'x', 'read', Loose, [two, new Loose({ level })])).toEqual({
+        error: expect.stringMatching(/Not supported/),
+      });
     }
   });
 
   it('raises on an absent property in any rule, even when another rule allows the item (issue 15, defect 4)', async () => {
     const oso = await docEngine('allow(u: User, "read", d: Loose) if d.ownerId = u.id or d.isPublic = true;');
     const owned = new Loose({ ownerId: 1, isPublic: false });
-    expect(await expectExact(oso, DOC_USERS[0], 'read', Loose, [owned, new Loose({ ownerId: 2, isPublic: false })])).toEqual({ kept: [owned] });
-    expect(await expectExact(oso, DOC_USERS[0], 'read', Loose, [owned, new Loose({ isPublic: true })])).toEqual({ error: expect.stringMatching(/ownerId/) });
+    expect(
+      await expectExact(oso, DOC_USERS[0], 'read', Loose, [owned, new Loose({ ownerId: 2, isPublic: false })]),
+    ).toEqual({ kept: [owned] });
+    expect(await expectExact(oso, DOC_USERS[0], 'read', Loose, [owned, new Loose({ isPublic: true })])).toEqual({
+      error: expect.stringMatching(/ownerId/),
+    });
   });
 
   it('leaves to the engine an item that is not an instance of the class, and strings that look like numbers', async () => {
     const oso = await docEngine(`
       allow(_, "read", d: Doc) if d.rank = 1;
       allow(_, "read", _: Loose);`);
-    const items = [DOCS[0], { id: 9, authorId: 1, rank: 1 }, new Doc(4, 1, '1' as never), new Doc(5, 1, true as never)] as Doc[];
+    const items = [
+      DOCS[0],
+      { id: 9, authorId: 1, rank: 1 },
+      new Doc(4, 1, '1' as never),
+      new Doc(5, 1, true as never),
+    ] as Doc[];
     expect(await expectExact(oso, 'x', 'read', Doc, items)).toEqual({ kept: [DOCS[0]] });
   });
 
@@ -323,7 +377,9 @@ describe('the in-memory adapter decides each item exactly as isAllowed', () => {
     expect(query.filter(items)).toEqual([items[0], items[1]]);
     const odd = [...items, new Loose({ level: 2.5 }), new Loose({ level: true })];
     expect(() => query.filter(odd)).toThrow(/item #4 of Loose can only be decided by the engine/);
-    expect(await query.authorizedItems(odd)).toEqual((await engineAnswers(oso, 'x', 'read', odd) as { kept: Loose[] }).kept);
+    expect(await query.authorizedItems(odd)).toEqual(
+      ((await engineAnswers(oso, 'x', 'read', odd)) as { kept: Loose[] }).kept,
+    );
     const detached = new InMemoryAdapter().buildQuery(await buildAuthorizedFilter(oso, 'x', 'read', Loose));
     await expect(detached.authorizedItems(odd)).rejects.toThrow(DataFilteringError);
   });
@@ -347,7 +403,9 @@ describe('the filter of a policy', () => {
 
   it('names an unregistered class', async () => {
     const oso = await engine('allow(_, "read", _: Expense);');
-    await expect(buildAuthorizedFilter(oso, 'x', 'read', class Unknown {})).rejects.toThrow('class Unknown is not registered with Polar');
+    await expect(buildAuthorizedFilter(oso, 'x', 'read', class Unknown {})).rejects.toThrow(
+      'class Unknown is not registered with Polar',
+    );
   });
 });
 
@@ -356,7 +414,9 @@ function filterFor(oso: Oso) {
   return {
     model: 'Expense',
     relations: [{ fromTypeName: 'Expense', fromFieldName: 'organization', toTypeName: 'Organization' }],
-    conditions: [[{ lhs: { typeName: 'Organization', fieldName: 'name' }, cmp: 'Eq' as const, rhs: { value: 'acme' } }]],
+    conditions: [
+      [{ lhs: { typeName: 'Organization', fieldName: 'name' }, cmp: 'Eq' as const, rhs: { value: 'acme' } }],
+    ],
     types: oso.getHost().types,
   };
 }

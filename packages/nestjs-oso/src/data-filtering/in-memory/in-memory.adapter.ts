@@ -311,11 +311,17 @@ function compileBranch(filter: Filter, branch: FilterBranch, adapter: InMemoryAd
       continue;
     }
     testsAt[compiled.slot]!.push(compiled.test);
-    if (compiled.reads.some((slot) => slot !== 0 && slot !== compiled.slot)) crossTests.set(compiled.test, compiled.reads);
+    if (compiled.reads.some((slot) => slot !== 0 && slot !== compiled.slot))
+      crossTests.set(compiled.test, compiled.reads);
   }
   const steps = joins.map(({ from, relation }) => joinStep(filter, from, relation, exact));
   return exact
-    ? exactBranch(testsAt, steps, joins.map(({ from }) => from), crossTests)
+    ? exactBranch(
+        testsAt,
+        steps,
+        joins.map(({ from }) => from),
+        crossTests,
+      )
     : lookupBranch(testsAt, steps, slots.size);
 }
 
@@ -325,7 +331,12 @@ function compileBranch(filter: Filter, branch: FilterBranch, adapter: InMemoryAd
  * and any unsure one leaves the item to the engine. A join without related items leaves its own joins and tests
  * out (the engine has nothing to follow them from) but not the others.
  */
-function exactBranch(testsAt: Test[][], steps: Step[], from: number[], crossTests: Map<Test, number[]>): CompiledBranch {
+function exactBranch(
+  testsAt: Test[][],
+  steps: Step[],
+  from: number[],
+  crossTests: Map<Test, number[]>,
+): CompiledBranch {
   const rootTests = testsAt[0]!;
   if (steps.length === 0 && rootTests.length === 1) {
     const [test] = rootTests;
@@ -487,7 +498,12 @@ function carried(value: unknown, one: unknown[]): readonly unknown[] | undefined
 type CompiledCondition = Verdict | { slot: number; reads: number[]; test: Test };
 type Operand = { constant: true; value: unknown } | { constant: false; slot: number; read: (env: Env) => unknown };
 
-function compileCondition(filter: Filter, condition: FilterCondition, slots: Map<string, number>, adapter: InMemoryAdapter): CompiledCondition {
+function compileCondition(
+  filter: Filter,
+  condition: FilterCondition,
+  slots: Map<string, number>,
+  adapter: InMemoryAdapter,
+): CompiledCondition {
   const lhs = operand(condition.lhs, slots, condition);
   const rhs = operand(condition.rhs, slots, condition);
   // Whole objects compare with the engine's equality, told apart by their identity field.
@@ -506,7 +522,12 @@ function compileCondition(filter: Filter, condition: FilterCondition, slots: Map
     const right = rhs.value;
     const left = lhs.read;
     // `field in [strings and numbers]` (merged branches, `x in [...]`): a Set lookup for values of those types.
-    if ((condition.cmp as FilterComparison) === 'In' && key === undefined && Array.isArray(right) && right.every(isKeyLike)) {
+    if (
+      (condition.cmp as FilterComparison) === 'In' &&
+      key === undefined &&
+      Array.isArray(right) &&
+      right.every(isKeyLike)
+    ) {
       const set = new Set(right);
       return {
         slot,
@@ -581,7 +602,11 @@ function wholeObjectType(datum: Datum): string | undefined {
   return 'typeName' in datum && datum.fieldName === undefined ? datum.typeName : undefined;
 }
 
-function comparison(condition: FilterCondition, equal: (a: unknown, b: unknown) => Verdict, objects: boolean): (a: unknown, b: unknown) => Verdict {
+function comparison(
+  condition: FilterCondition,
+  equal: (a: unknown, b: unknown) => Verdict,
+  objects: boolean,
+): (a: unknown, b: unknown) => Verdict {
   switch (condition.cmp as FilterComparison) {
     case 'Eq':
       return equal;

@@ -1,5 +1,15 @@
 import { Oso } from 'oso';
-import { FALSE, polarEq, polarIn, polarNeq, polarOrder, TRUE, UNSURE, type Ordering, type Verdict } from './polar-comparison.js';
+import {
+  FALSE,
+  polarEq,
+  polarIn,
+  polarNeq,
+  polarOrder,
+  TRUE,
+  UNSURE,
+  type Ordering,
+  type Verdict,
+} from './polar-comparison.js';
 
 class Item {
   constructor(readonly v: unknown) {}
@@ -61,7 +71,8 @@ describe('the in-memory comparisons decide only what the engine decides the same
         if (verdict === UNSURE) continue;
         decided++;
         const answer = await engine(oso, String(index), value);
-        if (answer !== verdict) wrong.push(`${rule} with v = ${String(value)}: decided ${verdict}, the engine ${answer}`);
+        if (answer !== verdict)
+          wrong.push(`${rule} with v = ${String(value)}: decided ${verdict}, the engine ${answer}`);
       }
     }
     expect(wrong).toEqual([]);

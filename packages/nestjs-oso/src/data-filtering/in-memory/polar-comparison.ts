@@ -35,7 +35,8 @@ export function polarEq(a: unknown, b: unknown): Verdict {
   const ta = typeof a;
   const tb = typeof b;
   if (ta === 'string' && tb === 'string') return a === b ? TRUE : FALSE;
-  if (ta === 'number' && tb === 'number') return exactNumber(a as number) && exactNumber(b as number) ? (a === b ? TRUE : FALSE) : UNSURE;
+  if (ta === 'number' && tb === 'number')
+    return exactNumber(a as number) && exactNumber(b as number) ? (a === b ? TRUE : FALSE) : UNSURE;
   // A boolean against anything else is what a bare `d.flag` becomes, which raises on non-booleans.
   if (ta === 'boolean' || tb === 'boolean') return ta === tb ? (a === b ? TRUE : FALSE) : UNSURE;
   if (a === MISSING || b === MISSING) return UNSURE;
@@ -46,7 +47,10 @@ export function polarEq(a: unknown, b: unknown): Verdict {
     return typeof other === 'string' || (typeof other === 'number' && exactNumber(other)) ? FALSE : UNSURE;
   }
   // A string against a number: two Polar values of two types, which never unify.
-  if ((ta === 'string' && tb === 'number' && exactNumber(b as number)) || (ta === 'number' && tb === 'string' && exactNumber(a as number))) {
+  if (
+    (ta === 'string' && tb === 'number' && exactNumber(b as number)) ||
+    (ta === 'number' && tb === 'string' && exactNumber(a as number))
+  ) {
     return FALSE;
   }
   return UNSURE;

@@ -39,7 +39,10 @@ export async function updateAuthorized<Entity extends ObjectLiteral>(
   const [sql, parameters] = builder.getQueryAndParameters();
   // TypeORM writes `UPDATE <table> SET`, without the alias the WHERE names the rows by: name the table with it.
   const update = /^UPDATE (\S+) SET /.exec(sql);
-  if (!update) throw new DataFilteringError(`updateAuthorized: TypeORM wrote an UPDATE of an unexpected form: ${sql.slice(0, 40)}`);
+  if (!update)
+    throw new DataFilteringError(
+      `updateAuthorized: TypeORM wrote an UPDATE of an unexpected form: ${sql.slice(0, 40)}`,
+    );
   const aliased = `UPDATE ${update[1]} AS ${alias} SET ${sql.slice(update[0].length)}`;
   // Inside a transaction, on the transaction's connection (`queryRunner` is protected in TypeORM's types only).
   const own = (query as unknown as { queryRunner?: QueryRunner }).queryRunner;

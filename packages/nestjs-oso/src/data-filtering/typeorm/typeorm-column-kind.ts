@@ -19,7 +19,16 @@ export type Dialect = 'postgres' | 'mysql' | 'sqlite' | undefined;
 
 const INTEGER = new Set(['int', 'integer', 'int2', 'int4', 'smallint', 'mediumint', 'tinyint', 'number']);
 const NUMBER = new Set(['float', 'double', 'double precision', 'real', 'float4', 'float8']);
-const STRING = new Set(['varchar', 'character varying', 'nvarchar', 'text', 'string', 'tinytext', 'mediumtext', 'longtext']);
+const STRING = new Set([
+  'varchar',
+  'character varying',
+  'nvarchar',
+  'text',
+  'string',
+  'tinytext',
+  'mediumtext',
+  'longtext',
+]);
 const BOOLEAN = new Set(['boolean', 'bool']);
 const BIG = new Set(['bigint', 'int8']);
 const DECIMAL = new Set(['decimal', 'numeric', 'dec', 'money', 'fixed']);

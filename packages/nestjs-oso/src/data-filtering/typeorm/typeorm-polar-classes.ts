@@ -46,10 +46,13 @@ export function typeOrmPolarClasses(
   options: TypeOrmPolarClassesOptions = {},
 ): PolarClassRegistration[] {
   if (!dataSource.isInitialized && dataSource.entityMetadatas.length === 0) {
-    throw new DataFilteringError('typeOrmPolarClasses: initialize the DataSource first; its entity metadata is built then');
+    throw new DataFilteringError(
+      'typeOrmPolarClasses: initialize the DataSource first; its entity metadata is built then',
+    );
   }
   const classes =
-    entities ?? dataSource.entityMetadatas.map((m) => m.target).filter((t): t is Type<unknown> => typeof t === 'function');
+    entities ??
+    dataSource.entityMetadatas.map((m) => m.target).filter((t): t is Type<unknown> => typeof t === 'function');
   const metadatas = classes.map((cls) => {
     if (!dataSource.hasMetadata(cls)) {
       throw new DataFilteringError(`typeOrmPolarClasses: class ${cls.name} is not an entity of this DataSource`);
@@ -95,7 +98,12 @@ function relationField(relation: RelationMetadata, ownName: string, otherName: s
   if (!inverse || inverse.joinColumns.length !== 1) return undefined;
   // One-to-many, or the inverse side of a one-to-one: the other side holds the key.
   const kind = relation.isOneToMany ? 'many' : 'one';
-  return new Relation(kind, otherName, inverse.joinColumns[0]!.referencedColumn!.propertyPath, foreignKeyProperty(inverse));
+  return new Relation(
+    kind,
+    otherName,
+    inverse.joinColumns[0]!.referencedColumn!.propertyPath,
+    foreignKeyProperty(inverse),
+  );
 }
 
 /** The property that holds a to-one relation's key on an instance: its own column, a `@RelationId`, or the relation. */

@@ -40,7 +40,11 @@ async function compiled(policy: string, actor: unknown, action: string): Promise
 
 describe('the TypeORM query compiler', () => {
   it('compiles conditions on the resource into one WHERE, strings compared exactly', async () => {
-    const { ids } = await compiled('allow(actor, "read", doc: QcDoc) if doc.ownerId = actor and doc.status = "open";', 1, 'read');
+    const { ids } = await compiled(
+      'allow(actor, "read", doc: QcDoc) if doc.ownerId = actor and doc.status = "open";',
+      1,
+      'read',
+    );
     expect(ids).toEqual([1]);
     const padded = await compiled('allow(_, "read", doc: QcDoc) if doc.status = "open";', 0, 'read');
     expect(padded.ids).toEqual([1, 2]);

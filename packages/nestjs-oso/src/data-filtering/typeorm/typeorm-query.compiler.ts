@@ -5,8 +5,24 @@
  * cannot express faithfully. Values are compared with the engine's own equality.
  */
 import type { Datum, Filter, FilterCondition } from 'oso';
-import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, RelationMetadata, SelectQueryBuilder } from 'typeorm';
-import { describeRelation, filterBranches, mergeBranches, orderRelations, polarTypeName, type FilterBranch, type FilterComparison, type FilterRelation } from '../authorized-filter.js';
+import type {
+  DataSource,
+  EntityMetadata,
+  EntityTarget,
+  ObjectLiteral,
+  RelationMetadata,
+  SelectQueryBuilder,
+} from 'typeorm';
+import {
+  describeRelation,
+  filterBranches,
+  mergeBranches,
+  orderRelations,
+  polarTypeName,
+  type FilterBranch,
+  type FilterComparison,
+  type FilterRelation,
+} from '../authorized-filter.js';
 import { DataFilteringError } from '../../errors/data-filtering.error.js';
 import { defaultEqualityFn } from '../../engine/oso-library.js';
 import { printFilterCondition } from '../../engine/polar-printer.js';
@@ -80,7 +96,8 @@ export class QueryCompiler {
       if (sql === TRUE) return this.query;
       if (sql !== FALSE) branches.push(sql);
     }
-    const where = branches.length === 0 ? FALSE : branches.length === 1 ? branches[0]! : branches.map((b) => `(${b})`).join(' OR ');
+    const where =
+      branches.length === 0 ? FALSE : branches.length === 1 ? branches[0]! : branches.map((b) => `(${b})`).join(' OR ');
     return this.query.where(`(${where})`, this.parameters);
   }
 
@@ -100,7 +117,11 @@ export class QueryCompiler {
       clauses.push(this.join(relation, from, to, subquery));
       scopes.set(relation.toTypeName, to);
     }
-    const conditions = this.and([...clauses, ...branch.conditions.map((c) => this.condition(c, scopes)), ...this.uncached(root)]);
+    const conditions = this.and([
+      ...clauses,
+      ...branch.conditions.map((c) => this.condition(c, scopes)),
+      ...this.uncached(root),
+    ]);
     if (conditions === FALSE) return FALSE;
     return `EXISTS ${subquery.where(conditions).getQuery()}`;
   }
@@ -126,7 +147,8 @@ export class QueryCompiler {
       }
     }
     const own = from.metadata.findRelationWithPropertyPath(relation.fromFieldName);
-    if (own && own.inverseEntityMetadata.target === to.metadata.target) return this.relationJoin(own, from, to, subquery);
+    if (own && own.inverseEntityMetadata.target === to.metadata.target)
+      return this.relationJoin(own, from, to, subquery);
     throw new DataFilteringError(
       `TypeOrmAdapter: cannot join ${describeRelation(relation)}: ` +
         (registered
@@ -137,8 +159,14 @@ export class QueryCompiler {
   }
 
   /** Join condition of a TypeORM relation from `from` to `to`; a many-to-many adds its junction table. */
-  private relationJoin(relation: RelationMetadata, from: Scope, to: Scope, subquery: SelectQueryBuilder<ObjectLiteral>): string {
-    const on = (a: Scope, column: ColumnMetadata, b: Scope) => `${this.column(a, column)} = ${this.column(b, column.referencedColumn!)}`;
+  private relationJoin(
+    relation: RelationMetadata,
+    from: Scope,
+    to: Scope,
+    subquery: SelectQueryBuilder<ObjectLiteral>,
+  ): string {
+    const on = (a: Scope, column: ColumnMetadata, b: Scope) =>
+      `${this.column(a, column)} = ${this.column(b, column.referencedColumn!)}`;
     if (relation.isManyToMany) {
       const owning = relation.isOwning ? relation : relation.inverseRelation!;
       const junctionMetadata = owning.junctionEntityMetadata!;
@@ -196,7 +224,9 @@ export class QueryCompiler {
     const relation = relationOf(scope.metadata, field);
     if (relation) {
       const parts = this.keyParts(scope, field);
-      return parts ? { kind: 'columns', parts, key: 'relation' } : { kind: 'members', scope, relation, reversed: false };
+      return parts
+        ? { kind: 'columns', parts, key: 'relation' }
+        : { kind: 'members', scope, relation, reversed: false };
     }
     const column = scope.metadata.findColumnWithPropertyPath(field);
     if (column) {
@@ -275,7 +305,12 @@ export class QueryCompiler {
       if (values === undefined) return FALSE;
       return this.and(rhs.parts.map((part, i) => this.same(part, values[i], condition)));
     }
-    if (lhs.kind === 'columns' && rhs.kind === 'columns' && lhs.parts.length === rhs.parts.length && !lhs.key === !rhs.key) {
+    if (
+      lhs.kind === 'columns' &&
+      rhs.kind === 'columns' &&
+      lhs.parts.length === rhs.parts.length &&
+      !lhs.key === !rhs.key
+    ) {
       return this.and(lhs.parts.map((part, i) => this.sameColumns(part, rhs.parts[i]!, condition)));
     }
     throw this.unsupported(condition, 'SQL cannot compare these two sides faithfully');
@@ -288,7 +323,14 @@ export class QueryCompiler {
     if (lhs.kind === 'value' && rhs.kind === 'columns' && !rhs.key && !isObject(lhs.value)) {
       return this.distinct(rhs.parts[0]!, lhs.value, condition);
     }
-    if (lhs.kind === 'columns' && rhs.kind === 'columns' && !lhs.key && !rhs.key && lhs.parts.length === 1 && rhs.parts.length === 1) {
+    if (
+      lhs.kind === 'columns' &&
+      rhs.kind === 'columns' &&
+      !lhs.key &&
+      !rhs.key &&
+      lhs.parts.length === 1 &&
+      rhs.parts.length === 1
+    ) {
       return this.distinctColumns(lhs.parts[0]!, rhs.parts[0]!, condition);
     }
     if (equal === TRUE) return FALSE;
@@ -331,7 +373,10 @@ export class QueryCompiler {
     const family = polarFamily(kind);
     if (kind === 'digits' || kind === 'opaque') {
       const what = kind === 'digits' ? 'big integer' : 'decimal';
-      throw this.unsupported(condition, `the engine orders this ${what} column as the strings the driver gives, not as numbers`);
+      throw this.unsupported(
+        condition,
+        `the engine orders this ${what} column as the strings the driver gives, not as numbers`,
+      );
     }
     // The rows holding nil: JavaScript's `null op value` (the engine's host answers it), or a raise where the
     // engine's answer would depend on how the policy was written (`not x < "b"` reaches us as `x >= "b"`).
@@ -351,15 +396,21 @@ export class QueryCompiler {
       // `x op nil`: JavaScript compares x with null as with 0.
       if (family === 'number') {
         const sql = `${part.sql} ${SQL_ORDER[operator]} ${this.parameter(0)}`;
-        return part.column.isNullable && this.polarOrder(operator, null, null, condition) ? this.or([sql, `${part.sql} IS NULL`]) : sql;
+        return part.column.isNullable && this.polarOrder(operator, null, null, condition)
+          ? this.or([sql, `${part.sql} IS NULL`])
+          : sql;
       }
       if (family === 'boolean') {
         const nil = this.polarOrder(operator, null, null, condition);
         return this.booleanChoice(part, (b) => this.polarOrder(operator, b, null, condition), nil);
       }
-      throw this.unsupported(condition, `ordering ${withArticle(kind)} column against nil depends on JavaScript's conversion of each value`);
+      throw this.unsupported(
+        condition,
+        `ordering ${withArticle(kind)} column against nil depends on JavaScript's conversion of each value`,
+      );
     }
-    if (family === 'other') return withNil(`${part.sql} ${SQL_ORDER[operator]} ${this.parameter(this.prepare(value, part.column))}`);
+    if (family === 'other')
+      return withNil(`${part.sql} ${SQL_ORDER[operator]} ${this.parameter(this.prepare(value, part.column))}`);
     if (family === 'boolean') {
       if (typeof value !== 'boolean' && typeof value !== 'number') throw this.typeError(condition, kind, value);
       return this.booleanChoice(part, (b) => this.polarOrder(operator, b, value, condition), nilRows());
@@ -390,7 +441,10 @@ export class QueryCompiler {
     const [ka, kb] = [polarFamily(kindA), polarFamily(kindB)];
     const numeric = (family: string) => family === 'number' || family === 'boolean';
     if (!plainString(kindA) || !plainString(kindB)) {
-      throw this.unsupported(condition, `the engine orders ${kindA} and ${kindB} columns by the strings the driver gives`);
+      throw this.unsupported(
+        condition,
+        `the engine orders ${kindA} and ${kindB} columns by the strings the driver gives`,
+      );
     }
     if (numeric(ka) && numeric(kb)) {
       return `${this.asNumber(a, ka)} ${SQL_ORDER[operator]} ${this.asNumber(b, kb)}`;
@@ -404,7 +458,7 @@ export class QueryCompiler {
     throw this.unsupported(
       condition,
       ka === kb
-        ? 'nil in one of the columns is ordered by JavaScript\'s conversion of the other column\'s values'
+        ? "nil in one of the columns is ordered by JavaScript's conversion of the other column's values"
         : `Polar cannot order ${withArticle(ka)} column against ${withArticle(kb)} column (the engine raises)`,
     );
   }
@@ -430,7 +484,10 @@ export class QueryCompiler {
       return compare(operator, left, right, false);
     } catch (error) {
       if (error instanceof AskEngine) {
-        throw this.unsupported(condition, `the engine cannot compare ${String(left)} with ${String(right)} (${error.reason})`);
+        throw this.unsupported(
+          condition,
+          `the engine cannot compare ${String(left)} with ${String(right)} (${error.reason})`,
+        );
       }
       throw error;
     }
@@ -446,7 +503,9 @@ export class QueryCompiler {
       case 'sqlite':
         return `${left} ${operator} ${right} COLLATE BINARY`;
       default:
-        throw new DataFilteringError(`TypeOrmAdapter: ordering strings exactly is not supported on ${this.dataSource.options.type}`);
+        throw new DataFilteringError(
+          `TypeOrmAdapter: ordering strings exactly is not supported on ${this.dataSource.options.type}`,
+        );
     }
   }
 
@@ -463,7 +522,9 @@ export class QueryCompiler {
       case 'sqlite':
         return list ? `${left} COLLATE BINARY IN (${right})` : `${left} = ${right} COLLATE BINARY`;
       default:
-        throw new DataFilteringError(`TypeOrmAdapter: comparing strings exactly is not supported on ${this.dataSource.options.type}`);
+        throw new DataFilteringError(
+          `TypeOrmAdapter: comparing strings exactly is not supported on ${this.dataSource.options.type}`,
+        );
     }
   }
 
@@ -475,12 +536,20 @@ export class QueryCompiler {
     const type = this.dataSource.options.type;
     if (type === 'postgres' || type === 'cockroachdb') return 'postgres';
     if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') return 'mysql';
-    if (['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'expo', 'cordova', 'react-native', 'nativescript'].includes(type)) return 'sqlite';
+    if (
+      ['sqlite', 'better-sqlite3', 'sqljs', 'capacitor', 'expo', 'cordova', 'react-native', 'nativescript'].includes(
+        type,
+      )
+    )
+      return 'sqlite';
     return undefined;
   }
 
   private converts(condition: FilterCondition, a: ColumnKind, b: ColumnKind): DataFilteringError {
-    return this.unsupported(condition, `the database converts between ${a} and ${b} columns; Polar compares the strings`);
+    return this.unsupported(
+      condition,
+      `the database converts between ${a} and ${b} columns; Polar compares the strings`,
+    );
   }
 
   private opaque(condition: FilterCondition): DataFilteringError {
@@ -493,7 +562,10 @@ export class QueryCompiler {
 
   private typeError(condition: FilterCondition, kind: ColumnKind, value: unknown): DataFilteringError {
     const what = `${typeof value} ${JSON.stringify(value)}`;
-    return this.unsupported(condition, `Polar cannot compare ${withArticle(kind)} column with ${what} (the engine raises, or != and not = differ)`);
+    return this.unsupported(
+      condition,
+      `Polar cannot compare ${withArticle(kind)} column with ${what} (the engine raises, or != and not = differ)`,
+    );
   }
 
   /** `element in collection` (or `not in`): a list value, a PostgreSQL array column, or a to-many relation. */
@@ -518,7 +590,10 @@ export class QueryCompiler {
         const nil = list.includes(null);
         let found = FALSE;
         if (kept.length > 0) {
-          const values = this.parameter(kept.map((item) => this.prepare(item, part.column)), true);
+          const values = this.parameter(
+            kept.map((item) => this.prepare(item, part.column)),
+            true,
+          );
           found = kind === 'string' ? this.stringEqual(part.sql, values, true) : `${part.sql} IN (${values})`;
         }
         const nullable = part.column.isNullable;
@@ -530,7 +605,9 @@ export class QueryCompiler {
       }
       const each = list.map((value) => this.equal(element, { kind: 'value', value }, condition));
       if (!negated) return this.or(each);
-      return this.and(collection.value.map((value, i) => this.not(each[i]!, element, { kind: 'value', value }, condition)));
+      return this.and(
+        collection.value.map((value, i) => this.not(each[i]!, element, { kind: 'value', value }, condition)),
+      );
     }
     if (collection.kind === 'members' && element.kind === 'value') {
       const sql = this.membership(collection, element.value, condition);
@@ -538,7 +615,10 @@ export class QueryCompiler {
     }
     if (collection.kind === 'array') {
       if (!['postgres', 'cockroachdb'].includes(this.dataSource.options.type)) {
-        throw this.unsupported(condition, `"in" on an array column needs PostgreSQL, not ${this.dataSource.options.type}`);
+        throw this.unsupported(
+          condition,
+          `"in" on an array column needs PostgreSQL, not ${this.dataSource.options.type}`,
+        );
       }
       let sql: string;
       if (element.kind === 'value' && !isObject(element.value)) sql = this.parameter(element.value);
@@ -553,12 +633,18 @@ export class QueryCompiler {
   }
 
   /** "One of the rows related to this one through `relation` has this key", as an EXISTS subquery. */
-  private membership(members: Extract<Operand, { kind: 'members' }>, value: unknown, condition: FilterCondition): string {
+  private membership(
+    members: Extract<Operand, { kind: 'members' }>,
+    value: unknown,
+    condition: FilterCondition,
+  ): string {
     const { relation, reversed, scope } = members;
     const otherMetadata = reversed ? relation.entityMetadata : relation.inverseEntityMetadata;
     const other: Scope = { alias: this.alias(otherMetadata.name), metadata: otherMetadata };
     const subquery = this.query.subQuery().select('1').from(otherMetadata.target, other.alias);
-    const join = reversed ? this.relationJoin(relation, other, scope, subquery) : this.relationJoin(relation, scope, other, subquery);
+    const join = reversed
+      ? this.relationJoin(relation, other, scope, subquery)
+      : this.relationJoin(relation, scope, other, subquery);
     // The compared value is the other side's key (from the engine following a relation) or an entity of it.
     const key: Operand = { ...this.entityKey(other), key: 'relation' };
     const match = this.equal(key, { kind: 'value', value }, condition);
@@ -578,7 +664,9 @@ export class QueryCompiler {
       if (!isObject(value) || isJsonColumn(column)) return [value];
       // `Organization.id = <an Organization>`: the engine following a relation whose key property is the relation
       // itself, loaded on the instance.
-      return typeof operand.target === 'function' && value instanceof operand.target ? [column.getEntityValue(value)] : undefined;
+      return typeof operand.target === 'function' && value instanceof operand.target
+        ? [column.getEntityValue(value)]
+        : undefined;
     }
     if (!isObject(value)) return operand.key === 'relation' && operand.parts.length === 1 ? [value] : undefined;
     if (typeof operand.target === 'function' && !(value instanceof operand.target)) return undefined;
@@ -629,7 +717,10 @@ export class QueryCompiler {
     const [ka, kb] = [this.kind(a), this.kind(b)];
     if ((!plainString(ka) || !plainString(kb)) && ka !== kb) throw this.converts(condition, ka, kb);
     if (ka !== 'other' && kb !== 'other' && polarFamily(ka) !== polarFamily(kb)) {
-      throw this.unsupported(condition, `Polar cannot tell ${withArticle(ka)} column from ${withArticle(kb)} column with != (the engine raises or compares numbers)`);
+      throw this.unsupported(
+        condition,
+        `Polar cannot tell ${withArticle(ka)} column from ${withArticle(kb)} column with != (the engine raises or compares numbers)`,
+      );
     }
     const sql = ka === 'string' && kb === 'string' ? `NOT ${this.stringEqual(a.sql, b.sql)}` : `${a.sql} <> ${b.sql}`;
     if (!a.column.isNullable && !b.column.isNullable) return sql;
@@ -668,7 +759,8 @@ export class QueryCompiler {
 
   private metadataOf(typeName: string): EntityMetadata {
     // An alias (`User~2`, one of two relations into User) is looked up as its type.
-    const target = this.options.entities?.[polarTypeName(this.filter, typeName)] ?? this.filter.types.get(typeName)?.cls;
+    const target =
+      this.options.entities?.[polarTypeName(this.filter, typeName)] ?? this.filter.types.get(typeName)?.cls;
     if (target === undefined || !this.dataSource.hasMetadata(target)) {
       throw new DataFilteringError(
         `TypeOrmAdapter: the Polar type ${typeName} is not an entity of this DataSource; register the entity class ` +
@@ -706,7 +798,13 @@ function plainString(kind: ColumnKind): boolean {
 
 /** The family of a plain value for `!=`: numbers, strings, booleans. */
 function valueFamily(value: unknown): string {
-  return typeof value === 'number' ? 'number' : typeof value === 'string' ? 'string' : typeof value === 'boolean' ? 'boolean' : 'other';
+  return typeof value === 'number'
+    ? 'number'
+    : typeof value === 'string'
+      ? 'string'
+      : typeof value === 'boolean'
+        ? 'boolean'
+        : 'other';
 }
 
 function isObject(value: unknown): value is object {

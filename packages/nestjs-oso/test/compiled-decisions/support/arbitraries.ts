@@ -8,7 +8,22 @@ import * as fc from 'fast-check';
 export const MISSING: unique symbol = Symbol('missing');
 
 /** Values of the wrong type for any field. */
-export const odd = fc.constantFrom<unknown>(null, undefined, '1', 1.5, true, false, 0, [], {}, NaN, -1, 'member', [1], new Set([1]));
+export const odd = fc.constantFrom<unknown>(
+  null,
+  undefined,
+  '1',
+  1.5,
+  true,
+  false,
+  0,
+  [],
+  {},
+  NaN,
+  -1,
+  'member',
+  [1],
+  new Set([1]),
+);
 
 /** Usually `typical`, sometimes an odd value, sometimes missing. */
 export function field<T>(typical: fc.Arbitrary<T>, oddWeight = 1): fc.Arbitrary<T | unknown> {
@@ -32,7 +47,10 @@ export function plain(fields: Record<string, unknown>): Record<string, unknown> 
 }
 
 /** Random instances of a class from a record of field arbitraries. */
-export function instances<T>(cls: abstract new (...args: never[]) => T, fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<T> {
+export function instances<T>(
+  cls: abstract new (...args: never[]) => T,
+  fields: Record<string, fc.Arbitrary<unknown>>,
+): fc.Arbitrary<T> {
   return fc.record(fields).map((values) => instance(cls, values));
 }
 

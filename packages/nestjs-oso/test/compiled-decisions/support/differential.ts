@@ -167,7 +167,9 @@ export function canonicalKey(value: unknown): string {
     if (object instanceof Set) return `Set{${[...object].map(walk).join(',')}}`;
     if (object instanceof Map) return `Map{${[...object].map(([k, x]) => `${walk(k)}=>${walk(x)}`).join(',')}}`;
     if (object instanceof Date) return `Date(${object.getTime()})`;
-    const fields = Object.keys(object).map((k) => `${JSON.stringify(k)}:${walk((object as Record<string, unknown>)[k])}`);
+    const fields = Object.keys(object).map(
+      (k) => `${JSON.stringify(k)}:${walk((object as Record<string, unknown>)[k])}`,
+    );
     return `${name}{${fields.join(',')}}`;
   };
   return walk(value);

@@ -40,16 +40,30 @@ const e2eExpense = instances(Expense, {
   organization: fc.oneof({ arbitrary: e2eOrganization, weight: 12 }, { arbitrary: fc.constant(MISSING), weight: 1 }),
   submitterId: field(id),
   amount: fc.constant(10),
-  noSuchAttribute: fc.oneof({ arbitrary: fc.constant(MISSING), weight: 5 }, { arbitrary: fc.constantFrom('secret policy text', 1), weight: 1 }),
+  noSuchAttribute: fc.oneof(
+    { arbitrary: fc.constant(MISSING), weight: 5 },
+    { arbitrary: fc.constantFrom('secret policy text', 1), weight: 1 },
+  ),
 });
 const path = fc.constantFrom('/', '/me', '/reports/2024', '/echo/ada', '/signed-in', '/other');
-const route = fc.constantFrom(null, '/', '/me', '/reports/:year', '/echo/:name', '/echo/:name/items/:item', '/expenses/:id/wrong-param', '/signed-in');
+const route = fc.constantFrom(
+  null,
+  '/',
+  '/me',
+  '/reports/:year',
+  '/echo/:name',
+  '/echo/:name/items/:item',
+  '/expenses/:id/wrong-param',
+  '/signed-in',
+);
 const httpRequest = fc
   .record({
     method: fc.constantFrom('GET', 'POST'),
     path,
     route,
-    params: fc.record({ name: field(fc.constantFrom('ada', 'bob')), item: field(fc.constantFrom('7', '8', 7)) }).map(plain),
+    params: fc
+      .record({ name: field(fc.constantFrom('ada', 'bob')), item: field(fc.constantFrom('7', '8', 7)) })
+      .map(plain),
     query: fc.record({ flag: field(fc.constantFrom('1', '0')) }).map(plain),
   })
   .map(({ method, path: p, route: r, params, query }) => new HttpRequest(method, p, r, params, query, {}));
@@ -81,7 +95,10 @@ export const routesOnlyFamily: Family = {
   seed: 7002,
   actors: fc.oneof(e2eUser, fc.constant(null), fc.constantFrom({ name: 'x' }, 'token', 0, false)),
   actions: ['GET', 'POST', 'get'],
-  resources: fc.oneof({ arbitrary: httpRequest, weight: 8 }, { arbitrary: fc.constantFrom(null, { path: '/' }), weight: 1 }),
+  resources: fc.oneof(
+    { arbitrary: httpRequest, weight: 8 },
+    { arbitrary: fc.constantFrom(null, { path: '/' }), weight: 1 },
+  ),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -109,11 +126,23 @@ class BenchExpense {
     readonly amount: number,
   ) {}
 }
-const benchOrganization = fc.oneof({ arbitrary: instances(BenchOrganization, { id: field(id) }), weight: 10 }, { arbitrary: odd, weight: 1 });
+const benchOrganization = fc.oneof(
+  { arbitrary: instances(BenchOrganization, { id: field(id) }), weight: 10 },
+  { arbitrary: odd, weight: 1 },
+);
 const benchUser = instances(BenchUser, {
   id: field(id),
   memberships: collection(
-    fc.oneof({ arbitrary: instances(BenchMembership, { orgId: field(id), role: field(fc.constantFrom('member', 'admin', 'x')) }), weight: 10 }, { arbitrary: odd, weight: 1 }),
+    fc.oneof(
+      {
+        arbitrary: instances(BenchMembership, {
+          orgId: field(id),
+          role: field(fc.constantFrom('member', 'admin', 'x')),
+        }),
+        weight: 10,
+      },
+      { arbitrary: odd, weight: 1 },
+    ),
     4,
   ),
 });
@@ -131,7 +160,14 @@ export const benchFamily: Family = {
   actors: fc.oneof({ arbitrary: benchUser, weight: 20 }, { arbitrary: fc.constant(null), weight: 1 }),
   actions: ['read', 'approve', 'GET', 'delete'],
   resources: fc.oneof(
-    { arbitrary: instances(BenchExpense, { id: field(id), organization: field(benchOrganization), amount: fc.constant(5) }), weight: 10 },
+    {
+      arbitrary: instances(BenchExpense, {
+        id: field(id),
+        organization: field(benchOrganization),
+        amount: fc.constant(5),
+      }),
+      weight: 10,
+    },
     { arbitrary: benchOrganization, weight: 3 },
     { arbitrary: httpRequest, weight: 1 },
   ),
@@ -145,12 +181,26 @@ class SampleGuest {}
 class SampleOrganization {}
 class SampleMembership {}
 class SampleExpense {}
-const sampleOrganization = fc.oneof({ arbitrary: instances(SampleOrganization, { id: field(id), name: fc.constant('Acme') }), weight: 10 }, { arbitrary: odd, weight: 1 });
-const sampleMembership = fc.oneof(
-  { arbitrary: instances(SampleMembership, { role: field(fc.constantFrom('member', 'admin', 'owner', 'x')), organizationId: field(id), userId: id }), weight: 10 },
+const sampleOrganization = fc.oneof(
+  { arbitrary: instances(SampleOrganization, { id: field(id), name: fc.constant('Acme') }), weight: 10 },
   { arbitrary: odd, weight: 1 },
 );
-const sampleUser = instances(SampleUser, { id: field(id), name: fc.constant('u'), memberships: collection(sampleMembership) });
+const sampleMembership = fc.oneof(
+  {
+    arbitrary: instances(SampleMembership, {
+      role: field(fc.constantFrom('member', 'admin', 'owner', 'x')),
+      organizationId: field(id),
+      userId: id,
+    }),
+    weight: 10,
+  },
+  { arbitrary: odd, weight: 1 },
+);
+const sampleUser = instances(SampleUser, {
+  id: field(id),
+  name: fc.constant('u'),
+  memberships: collection(sampleMembership),
+});
 const sampleExpense = instances(SampleExpense, {
   id: field(id),
   amount: fc.constant(100),
@@ -177,7 +227,11 @@ export const sampleAppFamily: Family = {
     { arbitrary: fc.constant(null), weight: 1 },
   ),
   actions: ['read', 'update', 'approve', 'reject', 'create_expense', 'GET', 'delete'],
-  resources: fc.oneof({ arbitrary: sampleExpense, weight: 10 }, { arbitrary: sampleOrganization, weight: 4 }, { arbitrary: httpRequest, weight: 1 }),
+  resources: fc.oneof(
+    { arbitrary: sampleExpense, weight: 10 },
+    { arbitrary: sampleOrganization, weight: 4 },
+    { arbitrary: httpRequest, weight: 1 },
+  ),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -191,15 +245,38 @@ class Folder {}
 /** Plain objects with `kind: "team"` are Teams (a custom `isaCheck`). */
 class Team {}
 
-const scalar = fc.constantFrom<unknown>(1, 2, 2.5, 0, -1, NaN, 'a', 'b', '1', '', true, false, null, undefined, [1], ['a'], [], { v: 1 });
+const scalar = fc.constantFrom<unknown>(
+  1,
+  2,
+  2.5,
+  0,
+  -1,
+  NaN,
+  'a',
+  'b',
+  '1',
+  '',
+  true,
+  false,
+  null,
+  undefined,
+  [1],
+  ['a'],
+  [],
+  { v: 1 },
+);
 const tagList = collection(fc.constantFrom<unknown>('a', 'b', 'c', 1, null), 3);
 const team = fc.oneof(
-  fc.record({ kind: fc.constantFrom('team', 'club'), name: field(fc.constantFrom('core', 'ops')), members: tagList }).map(plain),
+  fc
+    .record({ kind: fc.constantFrom('team', 'club'), name: field(fc.constantFrom('core', 'ops')), members: tagList })
+    .map(plain),
   instances(Team, { name: field(fc.constantFrom('core', 'ops')), members: tagList }),
 );
 const folder = instances(Folder, {
   owner: field(fc.constantFrom('a', 'b')),
-  parent: field(fc.oneof(instances(Folder, { owner: field(fc.constantFrom('a', 'b')), level: field(scalar) }), fc.constant(null))),
+  parent: field(
+    fc.oneof(instances(Folder, { owner: field(fc.constantFrom('a', 'b')), level: field(scalar) }), fc.constant(null)),
+  ),
   level: field(scalar),
 });
 const personFields = {
@@ -255,11 +332,20 @@ allow(_, "anything", _);
 export const operatorsFamily: Family = {
   name: 'operators (written for the compiler)',
   policy: { text: operatorsPolicy },
-  classes: [Person, Admin, Doc, Folder, { class: Team, isaCheck: (x: unknown) => x instanceof Team || (x as { kind?: unknown })?.kind === 'team' }],
+  classes: [
+    Person,
+    Admin,
+    Doc,
+    Folder,
+    { class: Team, isaCheck: (x: unknown) => x instanceof Team || (x as { kind?: unknown })?.kind === 'team' },
+  ],
   seed: 7005,
   actors: fc.oneof({ arbitrary: person, weight: 20 }, { arbitrary: fc.constantFrom(null, { id: 1 }, 'a'), weight: 1 }),
   actions: ['eq', 'strict-eq', 'neq', 'order', 'in', 'isa', 'nil', 'nested', 'team', 'any', 'anything', 'none'],
-  resources: fc.oneof({ arbitrary: doc, weight: 20 }, { arbitrary: fc.constantFrom(null, { ownerId: 1 }, 'doc', 7), weight: 1 }),
+  resources: fc.oneof(
+    { arbitrary: doc, weight: 20 },
+    { arbitrary: fc.constantFrom(null, { ownerId: 1 }, 'doc', 7), weight: 1 },
+  ),
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -289,4 +375,11 @@ export const negationFamily: Family = {
 };
 
 /** Every family of the suite. */
-export const FAMILIES: Family[] = [benchFamily, e2eFamily, routesOnlyFamily, sampleAppFamily, operatorsFamily, negationFamily];
+export const FAMILIES: Family[] = [
+  benchFamily,
+  e2eFamily,
+  routesOnlyFamily,
+  sampleAppFamily,
+  operatorsFamily,
+  negationFamily,
+];

@@ -23,9 +23,11 @@ const TIMEOUT = Math.max(120_000, CASES * 120);
 
 function summary(name: string, tally: Tally, ms: number): string {
   const refused = [...tally.refused].map(([message, count]) => `    ${count} × ${message}`).join('\n');
-  return `${name}: ${tally.cases} cases in ${(ms / 1000).toFixed(1)} s, ` +
+  return (
+    `${name}: ${tally.cases} cases in ${(ms / 1000).toFixed(1)} s, ` +
     `${tally.engineErrors} where the engine raised (and so did the filter), ` +
-    `${[...tally.refused.values()].reduce((a, b) => a + b, 0)} refused:\n${refused}`;
+    `${[...tally.refused.values()].reduce((a, b) => a + b, 0)} refused:\n${refused}`
+  );
 }
 
 /** Every disagreement, counted by reason, then the first three in full (empty when there is none). */
@@ -34,7 +36,9 @@ function report(tally: Tally): string {
   const reasons = new Map<string, number>();
   for (const d of tally.disagreements) reasons.set(d.why, (reasons.get(d.why) ?? 0) + 1);
   const counted = [...reasons].map(([why, count]) => `${count} × ${why}`).join('\n');
-  const first = tally.disagreements.slice(0, 3).map((d) => JSON.stringify(d, (_, v) => (v === undefined ? '<undefined>' : v), 1));
+  const first = tally.disagreements
+    .slice(0, 3)
+    .map((d) => JSON.stringify(d, (_, v) => (v === undefined ? '<undefined>' : v), 1));
   return [counted, ...first].join('\n');
 }
 
@@ -51,14 +55,18 @@ describe('the generated differential suite', () => {
     await metadata.open?.close();
   });
 
-  it(`in memory, ${CASES} cases on the rows and as many on perturbed items, agree with isAllowed`, async () => {
-    const tally = newTally();
-    const start = Date.now();
-    for (const generated of GENERATED) expected.push(await runInMemory(metadata.open!.dataSource, generated, tally));
-    console.info(summary('memory', tally, Date.now() - start));
-    expect(report(tally)).toBe('');
-    expect(tally.cases).toBeGreaterThanOrEqual(2 * CASES);
-  }, TIMEOUT);
+  it(
+    `in memory, ${CASES} cases on the rows and as many on perturbed items, agree with isAllowed`,
+    async () => {
+      const tally = newTally();
+      const start = Date.now();
+      for (const generated of GENERATED) expected.push(await runInMemory(metadata.open!.dataSource, generated, tally));
+      console.info(summary('memory', tally, Date.now() - start));
+      expect(report(tally)).toBe('');
+      expect(tally.cases).toBeGreaterThanOrEqual(2 * CASES);
+    },
+    TIMEOUT,
+  );
 
   describe.each(DATABASES)('on $kind', (database) => {
     const skip = skipReason(database);
@@ -75,16 +83,21 @@ describe('the generated differential suite', () => {
       if (open !== metadata.open) await open?.close();
     });
 
-    it(`${CASES} cases agree with isAllowed`, async () => {
-      if (expected.length !== GENERATED.length) throw new Error('the in-memory run computes the expected outcomes; run the whole file');
-      const tally = newTally();
-      const start = Date.now();
-      for (const [i, generated] of GENERATED.entries()) {
-        await runOnDatabase(open!.dataSource, database.kind, generated, expected[i]!, tally);
-      }
-      console.info(summary(database.kind, tally, Date.now() - start));
-      expect(report(tally)).toBe('');
-      expect(tally.cases).toBeGreaterThanOrEqual(CASES);
-    }, TIMEOUT);
+    it(
+      `${CASES} cases agree with isAllowed`,
+      async () => {
+        if (expected.length !== GENERATED.length)
+          throw new Error('the in-memory run computes the expected outcomes; run the whole file');
+        const tally = newTally();
+        const start = Date.now();
+        for (const [i, generated] of GENERATED.entries()) {
+          await runOnDatabase(open!.dataSource, database.kind, generated, expected[i]!, tally);
+        }
+        console.info(summary(database.kind, tally, Date.now() - start));
+        expect(report(tally)).toBe('');
+        expect(tally.cases).toBeGreaterThanOrEqual(CASES);
+      },
+      TIMEOUT,
+    );
   });
 });

@@ -91,6 +91,8 @@ describe.each(PLATFORMS)('in-memory lists answer as isAllowed, errors included, 
     const response = await list(action, set);
     expect(response.status).toBe(500);
     expect(response.body.ids).toBeUndefined();
-    expect(logs.errors().slice(before)).toEqual([expect.stringContaining('authorizedResources failed in the policy engine')]);
+    expect(logs.errors().slice(before)).toEqual([
+      expect.stringContaining('authorizedResources failed in the policy engine'),
+    ]);
   });
 });

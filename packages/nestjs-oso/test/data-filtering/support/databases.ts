@@ -133,7 +133,9 @@ export async function openDatabase(kind: DatabaseKind, entities: Entity[]): Prom
 }
 
 async function drop(admin: DataSource, kind: DatabaseKind, name: string): Promise<void> {
-  await admin.query(kind === 'postgres' ? `DROP SCHEMA IF EXISTS "${name}" CASCADE` : `DROP DATABASE IF EXISTS \`${name}\``);
+  await admin.query(
+    kind === 'postgres' ? `DROP SCHEMA IF EXISTS "${name}" CASCADE` : `DROP DATABASE IF EXISTS \`${name}\``,
+  );
 }
 
 /**

@@ -25,7 +25,9 @@ export class ExpenseRow {
   @PrimaryColumn('varchar', { length: 16 }) code!: string;
   @Column('int') amount!: number;
   /** No `organizationId` property: only the relation knows the key column. */
-  @ManyToOne(() => Organization, { nullable: false }) @JoinColumn({ name: 'organization_ref' }) organization!: Organization;
+  @ManyToOne(() => Organization, { nullable: false })
+  @JoinColumn({ name: 'organization_ref' })
+  organization!: Organization;
   @ManyToOne(() => Member) @JoinColumn({ name: 'submitter_ref' }) submitter!: Member;
   @RelationId((expense: ExpenseRow) => expense.submitter) submitterId!: number;
   @Column('int', { nullable: true }) approverId!: number | null;
@@ -53,15 +55,57 @@ export async function seedExpenses(dataSource: DataSource): Promise<void> {
     { id: 1, name: 'alice', limit: 100 },
     { id: 2, name: 'bob', limit: 1000 },
   ]);
-  const rows: Array<Omit<ExpenseRow, 'organization' | 'submitter' | 'submitterId'> & { organization: number; submitter: number }> = [
-    { code: 'E1', amount: 50, organization: 1, submitter: 1, approverId: 1, reviewerId: 1, note: 'ok', labels: ['travel'] },
-    { code: 'E2', amount: 120, organization: 1, submitter: 2, approverId: 2, reviewerId: null, note: null, labels: ['food', 'travel'] },
-    { code: 'E3', amount: 300, organization: 2, submitter: 1, approverId: null, reviewerId: null, note: 'late', labels: ['hardware'] },
+  const rows: Array<
+    Omit<ExpenseRow, 'organization' | 'submitter' | 'submitterId'> & { organization: number; submitter: number }
+  > = [
+    {
+      code: 'E1',
+      amount: 50,
+      organization: 1,
+      submitter: 1,
+      approverId: 1,
+      reviewerId: 1,
+      note: 'ok',
+      labels: ['travel'],
+    },
+    {
+      code: 'E2',
+      amount: 120,
+      organization: 1,
+      submitter: 2,
+      approverId: 2,
+      reviewerId: null,
+      note: null,
+      labels: ['food', 'travel'],
+    },
+    {
+      code: 'E3',
+      amount: 300,
+      organization: 2,
+      submitter: 1,
+      approverId: null,
+      reviewerId: null,
+      note: 'late',
+      labels: ['hardware'],
+    },
     { code: 'E4', amount: 999, organization: 2, submitter: 2, approverId: null, reviewerId: 2, note: 'ok', labels: [] },
-    { code: 'E5', amount: 100, organization: 1, submitter: 1, approverId: 2, reviewerId: 1, note: 'OK', labels: ['food'] },
+    {
+      code: 'E5',
+      amount: 100,
+      organization: 1,
+      submitter: 1,
+      approverId: 2,
+      reviewerId: 1,
+      note: 'OK',
+      labels: ['food'],
+    },
   ];
   await dataSource.getRepository(ExpenseRow).insert(
-    rows.map(({ organization, submitter, ...row }) => ({ ...row, organization: { id: organization }, submitter: { id: submitter } })),
+    rows.map(({ organization, submitter, ...row }) => ({
+      ...row,
+      organization: { id: organization },
+      submitter: { id: submitter },
+    })),
   );
   await dataSource.getRepository(Allocation).insert([
     { expenseCode: 'E1', year: 2024, share: 50 },

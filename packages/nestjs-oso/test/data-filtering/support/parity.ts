@@ -2,7 +2,11 @@ import type { Type } from '@nestjs/common';
 import { Oso } from 'oso';
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { buildAuthorizedQuery, filterAuthorizedItems } from '../../../src/data-filtering/index.js';
-import { typeOrmAdapter, typeOrmPolarClasses, type TypeOrmPolarClassesOptions } from '../../../src/data-filtering/typeorm/index.js';
+import {
+  typeOrmAdapter,
+  typeOrmPolarClasses,
+  type TypeOrmPolarClassesOptions,
+} from '../../../src/data-filtering/typeorm/index.js';
 import { recordPolicySources } from '../../../src/compiled-decisions/policy-sources.js';
 
 /** An engine for one policy: the entities registered from TypeORM metadata, the TypeORM adapter, the policy loaded. */
@@ -10,7 +14,10 @@ export async function osoFor(
   dataSource: DataSource,
   entities: Array<Type<unknown>>,
   policy: string,
-  options: TypeOrmPolarClassesOptions & { constants?: Record<string, unknown>; extraClasses?: Array<Type<unknown>> } = {},
+  options: TypeOrmPolarClassesOptions & {
+    constants?: Record<string, unknown>;
+    extraClasses?: Array<Type<unknown>>;
+  } = {},
 ): Promise<Oso> {
   const oso = new Oso();
   // As createOsoEngine does: the policy text tells which shapes the partial evaluator drops.
@@ -66,11 +73,14 @@ export async function expectParity(
   expect(raw).toHaveLength(allowed.length);
 
   if (check.inMemory !== false) {
-    const items = await dataSource.getRepository(entity).find({ relations: (check.inMemory?.relations ?? check.load ?? {}) as never });
+    const items = await dataSource
+      .getRepository(entity)
+      .find({ relations: (check.inMemory?.relations ?? check.load ?? {}) as never });
     // Every registered entity's rows, under its Polar name, for the hash joins.
     const collections: Record<string, ObjectLiteral[]> = {};
     for (const [name, type] of oso.getHost().types) {
-      if (typeof name === 'string' && dataSource.hasMetadata(type.cls)) collections[name] = await dataSource.getRepository(type.cls).find();
+      if (typeof name === 'string' && dataSource.hasMetadata(type.cls))
+        collections[name] = await dataSource.getRepository(type.cls).find();
     }
     const kept = await filterAuthorizedItems(oso, actor, action, entity, items, { collections });
     // What the engine says of these very items: whole objects compare by deep equality, so relations loaded on the

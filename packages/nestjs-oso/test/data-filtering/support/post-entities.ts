@@ -1,14 +1,5 @@
 import 'reflect-metadata';
-import {
-  Column,
-  Entity,
-  JoinColumn,
-  JoinTable,
-  ManyToMany,
-  ManyToOne,
-  PrimaryColumn,
-  type DataSource,
-} from 'typeorm';
+import { Column, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, PrimaryColumn, type DataSource } from 'typeorm';
 
 /**
  * The models of django-oso's relationship tests (tests/test_app2/models.py), registered in Polar under their Django
@@ -62,7 +53,11 @@ async function insert(dataSource: DataSource, users: Array<Row<User>>, tags: Arr
     for (const row of rows) {
       const related = (row as Record<string, Array<{ id: number }> | undefined>)[relation];
       if (related?.length) {
-        await dataSource.createQueryBuilder().relation(entity, relation).of(row.id).add(related.map((r) => r.id));
+        await dataSource
+          .createQueryBuilder()
+          .relation(entity, relation)
+          .of(row.id)
+          .add(related.map((r) => r.id));
       }
     }
   };
@@ -73,7 +68,9 @@ async function insert(dataSource: DataSource, users: Array<Row<User>>, tags: Arr
 
 /** django-oso's `post_fixtures`: users foo, admin (moderator) and banned, and nine posts. */
 export async function seedPosts(dataSource: DataSource): Promise<void> {
-  const foo = 1, admin = 2, banned = 3;
+  const foo = 1,
+    admin = 2,
+    banned = 3;
   await insert(
     dataSource,
     [
@@ -101,7 +98,9 @@ export async function seedPosts(dataSource: DataSource): Promise<void> {
  * database: their ids do not overlap.
  */
 export async function seedTags(dataSource: DataSource): Promise<void> {
-  const user = 1, otherUser = 2, moderator = 3;
+  const user = 1,
+    otherUser = 2,
+    moderator = 3;
   const [eng, foo, random] = [{ id: 1 }, { id: 2 }, { id: 3 }];
   const [nestedEng, userPosts, nestedRandom] = [{ id: 11 }, { id: 12 }, { id: 13 }];
   await insert(
@@ -130,16 +129,29 @@ export async function seedTags(dataSource: DataSource): Promise<void> {
       { id: 6, contents: 'other user foo', created_by_id: otherUser, tags: [foo] as Tag[] },
       { id: 11, contents: 'user eng post', access_level: 'public', created_by_id: user, tags: [nestedEng] as Tag[] },
       { id: 12, contents: 'user user post', access_level: 'public', created_by_id: user, tags: [userPosts] as Tag[] },
-      { id: 13, contents: 'other random post', access_level: 'public', created_by_id: otherUser, tags: [nestedRandom] as Tag[] },
+      {
+        id: 13,
+        contents: 'other random post',
+        access_level: 'public',
+        created_by_id: otherUser,
+        tags: [nestedRandom] as Tag[],
+      },
       { id: 14, contents: 'not tagged post', access_level: 'public', created_by_id: user },
-      { id: 15, contents: 'all tagged post', access_level: 'public', created_by_id: user, tags: [nestedEng, userPosts, nestedRandom] as Tag[] },
+      {
+        id: 15,
+        contents: 'all tagged post',
+        access_level: 'public',
+        created_by_id: user,
+        tags: [nestedEng, userPosts, nestedRandom] as Tag[],
+      },
     ],
   );
 }
 
 /** django-oso's `tag_nested_many_many_fixtures`: tags followed by users, posts followed by users. */
 export async function seedManyToMany(dataSource: DataSource): Promise<void> {
-  const user = 1, otherUser = 2;
+  const user = 1,
+    otherUser = 2;
   const [other, eng, userPosts, random] = [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }];
   const followedByUser = [1, 2, 4, 5, 6].map((id) => ({ id })) as Post[];
   await insert(
@@ -157,9 +169,21 @@ export async function seedManyToMany(dataSource: DataSource): Promise<void> {
     [
       { id: 1, contents: 'user eng post', access_level: 'public', created_by_id: user, tags: [eng] as Tag[] },
       { id: 2, contents: 'user user post', access_level: 'public', created_by_id: user, tags: [userPosts] as Tag[] },
-      { id: 3, contents: 'other random post', access_level: 'public', created_by_id: otherUser, tags: [random] as Tag[] },
+      {
+        id: 3,
+        contents: 'other random post',
+        access_level: 'public',
+        created_by_id: otherUser,
+        tags: [random] as Tag[],
+      },
       { id: 4, contents: 'not tagged post', access_level: 'public', created_by_id: user },
-      { id: 5, contents: 'all tagged post', access_level: 'public', created_by_id: user, tags: [eng, userPosts, random] as Tag[] },
+      {
+        id: 5,
+        contents: 'all tagged post',
+        access_level: 'public',
+        created_by_id: user,
+        tags: [eng, userPosts, random] as Tag[],
+      },
       { id: 6, contents: 'other tagged post', access_level: 'public', created_by_id: user, tags: [other] as Tag[] },
     ],
   );

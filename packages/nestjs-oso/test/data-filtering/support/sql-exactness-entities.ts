@@ -1,5 +1,15 @@
 import 'reflect-metadata';
-import { Column, Entity, JoinColumn, JoinTable, ManyToMany, ManyToOne, OneToMany, PrimaryColumn, type DataSource } from 'typeorm';
+import {
+  Column,
+  Entity,
+  JoinColumn,
+  JoinTable,
+  ManyToMany,
+  ManyToOne,
+  OneToMany,
+  PrimaryColumn,
+  type DataSource,
+} from 'typeorm';
 
 /**
  * Fixtures of the SQL exactness suites (issue 15): users, documents with comments (two ways into `User`), projects
@@ -110,14 +120,88 @@ export async function seedSqlExactness(dataSource: DataSource): Promise<void> {
   ]);
   if (dataSource.options.type === 'mariadb') {
     // A case-insensitive, space-padding collation (MariaDB's default kind): comparisons must still be exact.
-    await dataSource.query('ALTER TABLE sx_item MODIFY color varchar(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL');
-    await dataSource.query('ALTER TABLE sx_doc MODIFY code varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL');
+    await dataSource.query(
+      'ALTER TABLE sx_item MODIFY color varchar(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL',
+    );
+    await dataSource.query(
+      'ALTER TABLE sx_doc MODIFY code varchar(16) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NULL',
+    );
   }
   await dataSource.getRepository(SxItem).save([
-    { id: 1, ownerId: 1, code: '7', color: 'red', isPublic: true, rank: 1, score: 5, ratio: 2, label: 'b', big: 2, price: 2.5, uid: UUID, flag: true },
-    { id: 2, ownerId: 2, code: '2', color: 'red ', isPublic: false, rank: null, score: 3, ratio: null, label: null, big: null, price: null, uid: null, flag: null },
-    { id: 3, ownerId: 3, code: 'x', color: 'Red', isPublic: false, rank: 3, score: null, ratio: 2.5, label: 'a', big: 10, price: 2, uid: null, flag: false },
-    { id: 4, ownerId: 0, code: '', color: ' red', isPublic: true, rank: -1, score: -2, ratio: 0, label: '', big: -1, price: 0, uid: null, flag: true },
-    { id: 5, ownerId: 2, code: '2.0', color: 'RED', isPublic: false, rank: 0, score: 0, ratio: -0.5, label: ' b', big: 9, price: 10, uid: null, flag: null },
+    {
+      id: 1,
+      ownerId: 1,
+      code: '7',
+      color: 'red',
+      isPublic: true,
+      rank: 1,
+      score: 5,
+      ratio: 2,
+      label: 'b',
+      big: 2,
+      price: 2.5,
+      uid: UUID,
+      flag: true,
+    },
+    {
+      id: 2,
+      ownerId: 2,
+      code: '2',
+      color: 'red ',
+      isPublic: false,
+      rank: null,
+      score: 3,
+      ratio: null,
+      label: null,
+      big: null,
+      price: null,
+      uid: null,
+      flag: null,
+    },
+    {
+      id: 3,
+      ownerId: 3,
+      code: 'x',
+      color: 'Red',
+      isPublic: false,
+      rank: 3,
+      score: null,
+      ratio: 2.5,
+      label: 'a',
+      big: 10,
+      price: 2,
+      uid: null,
+      flag: false,
+    },
+    {
+      id: 4,
+      ownerId: 0,
+      code: '',
+      color: ' red',
+      isPublic: true,
+      rank: -1,
+      score: -2,
+      ratio: 0,
+      label: '',
+      big: -1,
+      price: 0,
+      uid: null,
+      flag: true,
+    },
+    {
+      id: 5,
+      ownerId: 2,
+      code: '2.0',
+      color: 'RED',
+      isPublic: false,
+      rank: 0,
+      score: 0,
+      ratio: -0.5,
+      label: ' b',
+      big: 9,
+      price: 10,
+      uid: null,
+      flag: null,
+    },
   ]);
 }

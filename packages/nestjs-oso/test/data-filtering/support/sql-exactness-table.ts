@@ -11,8 +11,31 @@ export const FIELDS = ['ownerId', 'code', 'color', 'isPublic', 'rank', 'score', 
 
 /** Values the actor carries (a JWT `sub` is a string): numbers, numeric strings, padded strings, booleans, nil. */
 export const VALUES: unknown[] = [
-  2, '2', '2.0', ' 2', '2abc', 1, 0, -1, 2.5, -0.5, 7, '7', true, false, null,
-  'red', 'red ', 'Red', ' red', 'RED', '', 'a', 'b', ' b', 'x',
+  2,
+  '2',
+  '2.0',
+  ' 2',
+  '2abc',
+  1,
+  0,
+  -1,
+  2.5,
+  -0.5,
+  7,
+  '7',
+  true,
+  false,
+  null,
+  'red',
+  'red ',
+  'Red',
+  ' red',
+  'RED',
+  '',
+  'a',
+  'b',
+  ' b',
+  'x',
 ];
 
 /** The policy of the table: for each field and operator, `i.field OP v` and `v OP i.field`, with the actor as v. */
@@ -41,7 +64,9 @@ export const FIELD_PAIRS = [
 ] as const;
 
 export function fieldPairPolicy(): string {
-  return FIELD_PAIRS.flatMap(([a, b]) => OPERATORS.map((op) => `allow(_, "${a} ${op} ${b}", i: Item) if i.${a} ${op} i.${b};`)).join('\n');
+  return FIELD_PAIRS.flatMap(([a, b]) =>
+    OPERATORS.map((op) => `allow(_, "${a} ${op} ${b}", i: Item) if i.${a} ${op} i.${b};`),
+  ).join('\n');
 }
 
 /** What each side answered for one action and actor: the sorted ids, or the error. */
@@ -70,7 +95,8 @@ export async function outcome(oso: Oso, items: SxItem[], action: string, actor: 
     const rows = (await query.getMany()) as SxItem[];
     const count = await query.getCount();
     sql = rows.map((row) => row.id).sort((a, b) => a - b);
-    if (count !== rows.length || new Set(sql).size !== sql.length) sql = `count ${count} for rows ${JSON.stringify(sql)}`;
+    if (count !== rows.length || new Set(sql).size !== sql.length)
+      sql = `count ${count} for rows ${JSON.stringify(sql)}`;
   } catch (error) {
     sql = error instanceof DataFilteringError ? 'raised' : `error: ${(error as Error).message.split('\n')[0]}`;
   }

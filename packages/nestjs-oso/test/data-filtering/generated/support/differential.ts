@@ -12,7 +12,14 @@ import { recordPolicySources } from '../../../../src/compiled-decisions/policy-s
 import { typeOrmAdapter, typeOrmPolarClasses } from '../../../../src/data-filtering/typeorm/index.js';
 import type { DatabaseKind } from '../../support/databases.js';
 import { GD_ENTITIES, GdDoc } from './gd-entities.js';
-import { renderPolicy, type ActorRow, type GeneratedCase, type GeneratedData, type GeneratedPolicy, type Perturbation } from './policy-grammar.js';
+import {
+  renderPolicy,
+  type ActorRow,
+  type GeneratedCase,
+  type GeneratedData,
+  type GeneratedPolicy,
+  type Perturbation,
+} from './policy-grammar.js';
 import { buildActor, buildWorld, ReferenceAdapter, seed, type World } from './world.js';
 
 /** What a list call gave: ids, or an error (a `DataFilteringError` is a refusal of the shape). */
@@ -46,7 +53,11 @@ export function newTally(): Tally {
 }
 
 /** An engine for one generated policy: the entities registered from TypeORM metadata, relations followed by `adapter`. */
-export async function engineFor(metadataSource: DataSource, policy: GeneratedPolicy, adapter: ReferenceAdapter): Promise<Oso> {
+export async function engineFor(
+  metadataSource: DataSource,
+  policy: GeneratedPolicy,
+  adapter: ReferenceAdapter,
+): Promise<Oso> {
   const oso = new Oso();
   // As createOsoEngine does: the policy text tells which shapes the partial evaluator drops.
   recordPolicySources(oso);
@@ -115,7 +126,11 @@ function record(tally: Tally, backend: Backend, c: CaseSet, expected: Outcome, g
     return;
   }
   if ('error' in got && got.refused) {
-    const key = got.error.split('\n')[0]!.replace(/\d+/g, 'N').replace(/"[^"]*"/g, '"…"').slice(0, 160);
+    const key = got.error
+      .split('\n')[0]!
+      .replace(/\d+/g, 'N')
+      .replace(/"[^"]*"/g, '"…"')
+      .slice(0, 160);
     tally.refused.set(key, (tally.refused.get(key) ?? 0) + 1);
   } else if ('error' in expected) {
     tally.engineErrors++;
@@ -134,13 +149,20 @@ export interface Expected {
  * `buildAuthorizedQuery` over an adapter whose collections are the current world's; `authorizedItems` is what
  * `filterAuthorizedItems` and `OsoService.authorizedResources` run. Returns what the databases are checked against.
  */
-export async function runInMemory(metadataSource: DataSource, generated: GeneratedCase, tally: Tally): Promise<Expected> {
+export async function runInMemory(
+  metadataSource: DataSource,
+  generated: GeneratedCase,
+  tally: Tally,
+): Promise<Expected> {
   const reference = new ReferenceAdapter();
   const oso = await engineFor(metadataSource, generated.policy, reference);
   const actor = buildActor(generated.actor);
   let world: World | undefined;
   const collections = Object.fromEntries(
-    ['GdUser', 'GdOrg', 'GdMembership', 'GdDoc', 'GdComment', 'GdTag'].map((name) => [name, () => world!.collections[name]!]),
+    ['GdUser', 'GdOrg', 'GdMembership', 'GdDoc', 'GdComment', 'GdTag'].map((name) => [
+      name,
+      () => world!.collections[name]!,
+    ]),
   );
   const memory = new InMemoryAdapter({ collections });
   let query: InMemoryQuery<GdDoc> | { error: string; refused: boolean };
@@ -151,7 +173,13 @@ export async function runInMemory(metadataSource: DataSource, generated: Generat
     filter = { error: (error as Error).message, refused: error instanceof DataFilteringError };
   }
   try {
-    query = await buildAuthorizedQuery(oso, actor, 'read', GdDoc, memory as unknown as Adapter<InMemoryQuery<GdDoc>, unknown>);
+    query = await buildAuthorizedQuery(
+      oso,
+      actor,
+      'read',
+      GdDoc,
+      memory as unknown as Adapter<InMemoryQuery<GdDoc>, unknown>,
+    );
   } catch (error) {
     query = { error: (error as Error).message, refused: error instanceof DataFilteringError };
   }
@@ -162,8 +190,17 @@ export async function runInMemory(metadataSource: DataSource, generated: Generat
       reference.world = world;
       const expected = await engineOutcome(oso, actor, world.docs);
       const built = query;
-      const got = 'error' in built ? built : await outcomeOf(async () => ({ ids: (await built.authorizedItems(world!.docs)).map((doc) => doc.id) }));
-      record(tally, 'memory', { policy: generated.policy, data: set.data, actor: generated.actor, perturbations }, expected, got);
+      const got =
+        'error' in built
+          ? built
+          : await outcomeOf(async () => ({ ids: (await built.authorizedItems(world!.docs)).map((doc) => doc.id) }));
+      record(
+        tally,
+        'memory',
+        { policy: generated.policy, data: set.data, actor: generated.actor, perturbations },
+        expected,
+        got,
+      );
       if (perturbations.length === 0) outcomes.push(expected);
     }
   }
@@ -196,6 +233,12 @@ export async function runOnDatabase(
         return { ids: rows.map((row) => row.id), count };
       });
     }
-    record(tally, kind, { policy: generated.policy, data: set.data, actor: generated.actor, perturbations: [] }, expected.outcomes[i]!, got);
+    record(
+      tally,
+      kind,
+      { policy: generated.policy, data: set.data, actor: generated.actor, perturbations: [] },
+      expected.outcomes[i]!,
+      got,
+    );
   }
 }

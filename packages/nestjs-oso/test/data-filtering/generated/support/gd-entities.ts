@@ -58,7 +58,9 @@ export class GdComment {
   @Column('int') authorId!: number;
   @Column('int', { nullable: true }) votes!: number | null;
   @Column('varchar', { length: 16, nullable: true }) body!: string | null;
-  @ManyToOne(() => GdDoc, (doc) => doc.comments, { createForeignKeyConstraints: false }) @JoinColumn({ name: 'docId' }) doc!: GdDoc;
+  @ManyToOne(() => GdDoc, (doc) => doc.comments, { createForeignKeyConstraints: false })
+  @JoinColumn({ name: 'docId' })
+  doc!: GdDoc;
   @ManyToOne(() => GdUser, { createForeignKeyConstraints: false }) @JoinColumn({ name: 'authorId' }) author!: GdUser;
 }
 

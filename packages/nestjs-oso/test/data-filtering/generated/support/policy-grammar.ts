@@ -50,11 +50,19 @@ const OPERATORS = ['=', '!=', '<', '<=', '>', '>='] as const;
  */
 function operatorFor(type: FieldType): fc.Arbitrary<string> {
   if (type === 'int' || type === 'float' || type === 'key') return fc.constantFrom(...OPERATORS);
-  return fc.oneof({ weight: 4, arbitrary: fc.constantFrom('=', '!=') }, { weight: 1, arbitrary: fc.constantFrom(...OPERATORS) });
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('=', '!=') },
+    { weight: 1, arbitrary: fc.constantFrom(...OPERATORS) },
+  );
 }
 /** The actor's attributes: `actor.id` always holds a key, the others may be nil. */
 const ACTOR_ATTRIBUTES = ['id', 'level', 'name', 'isAdmin'] as const;
-const ACTOR_TYPES: Record<(typeof ACTOR_ATTRIBUTES)[number], FieldType> = { id: 'key', level: 'int', name: 'string', isAdmin: 'bool' };
+const ACTOR_TYPES: Record<(typeof ACTOR_ATTRIBUTES)[number], FieldType> = {
+  id: 'key',
+  level: 'int',
+  name: 'string',
+  isAdmin: 'bool',
+};
 
 /** Types whose values Polar compares without raising: numbers with numbers, strings with strings. */
 function comparable(a: FieldType, b: FieldType): boolean {
@@ -93,7 +101,9 @@ const pathArb = fc.constantFrom(...(Object.keys(PATHS) as PathName[]));
 /** One of `preferred` five times in six when there is one, else any of `all`. */
 function preferring<T>(preferred: readonly T[], all: readonly T[]): fc.Arbitrary<T> {
   const any = fc.constantFrom(...all);
-  return preferred.length > 0 ? fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...preferred) }, { weight: 1, arbitrary: any }) : any;
+  return preferred.length > 0
+    ? fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...preferred) }, { weight: 1, arbitrary: any })
+    : any;
 }
 
 const atomArb: fc.Arbitrary<Atom> = pathArb.chain((path) => {
@@ -111,7 +121,9 @@ const atomArb: fc.Arbitrary<Atom> = pathArb.chain((path) => {
   const withConstant = fc
     .record({ kind: fc.constant('constant' as const), path: fc.constant(path), field: fieldArb })
     .chain((atom) =>
-      fc.record({ op: operatorFor(typeOf(atom.field)), value: constantFor(typeOf(atom.field)) }).map((rest) => ({ ...atom, ...rest })),
+      fc
+        .record({ op: operatorFor(typeOf(atom.field)), value: constantFor(typeOf(atom.field)) })
+        .map((rest) => ({ ...atom, ...rest })),
     );
   const withActor = comparison('actor' as const).chain((atom) => {
     const alike = ACTOR_ATTRIBUTES.filter((attribute) => comparable(ACTOR_TYPES[attribute], typeOf(atom.field)));
@@ -128,7 +140,9 @@ const atomArb: fc.Arbitrary<Atom> = pathArb.chain((path) => {
   });
   const inList = fc
     .record({ kind: fc.constant('in' as const), path: fc.constant(path), field: fieldArb })
-    .chain((atom) => fc.array(constantFor(typeOf(atom.field)), { minLength: 1, maxLength: 3 }).map((values) => ({ ...atom, values })));
+    .chain((atom) =>
+      fc.array(constantFor(typeOf(atom.field)), { minLength: 1, maxLength: 3 }).map((values) => ({ ...atom, values })),
+    );
   const negated = fc
     .record({ kind: fc.constant('not' as const), path: fc.constant(path), field: fieldArb })
     .chain((atom) => constantFor(typeOf(atom.field)).map((value) => ({ ...atom, value })));
@@ -137,7 +151,10 @@ const atomArb: fc.Arbitrary<Atom> = pathArb.chain((path) => {
     path: fc.constant(path),
     field: fc.constantFrom(...(booleans.length > 0 ? booleans : fields)),
   });
-  const role = fc.record({ kind: fc.constant('role' as const), role: fc.constantFrom('"admin"', '"member"', '"Admin"') });
+  const role = fc.record({
+    kind: fc.constant('role' as const),
+    role: fc.constantFrom('"admin"', '"member"', '"Admin"'),
+  });
 
   return fc.oneof(
     { weight: 8, arbitrary: withConstant },
@@ -190,9 +207,23 @@ export function renderPolicy(policy: GeneratedPolicy): string {
 }
 
 /** Rows as the databases hold them. */
-export interface UserRow { id: number; level: number | null; name: string | null; isAdmin: boolean }
-export interface OrgRow { id: number; tier: number | null; name: string | null }
-export interface MembershipRow { id: number; userId: number; orgId: number; role: string }
+export interface UserRow {
+  id: number;
+  level: number | null;
+  name: string | null;
+  isAdmin: boolean;
+}
+export interface OrgRow {
+  id: number;
+  tier: number | null;
+  name: string | null;
+}
+export interface MembershipRow {
+  id: number;
+  userId: number;
+  orgId: number;
+  role: string;
+}
 export interface DocRow {
   id: number;
   orgId: number;
@@ -202,8 +233,18 @@ export interface DocRow {
   code: string | null;
   flag: boolean | null;
 }
-export interface CommentRow { id: number; docId: number; authorId: number; votes: number | null; body: string | null }
-export interface TagRow { id: number; label: string | null; weight: number | null }
+export interface CommentRow {
+  id: number;
+  docId: number;
+  authorId: number;
+  votes: number | null;
+  body: string | null;
+}
+export interface TagRow {
+  id: number;
+  label: string | null;
+  weight: number | null;
+}
 
 export interface GeneratedData {
   users: UserRow[];
@@ -228,7 +269,9 @@ const withIds = <T>(rows: T[]) => rows.map((row, i) => ({ id: i + 1, ...row }));
 
 export const dataArb: fc.Arbitrary<GeneratedData> = fc.integer({ min: 3, max: 6 }).chain((docCount) =>
   fc.record({
-    users: fc.array(fc.record({ level: intN, name: stringN, isAdmin: fc.boolean() }), { minLength: USERS, maxLength: USERS }).map(withIds),
+    users: fc
+      .array(fc.record({ level: intN, name: stringN, isAdmin: fc.boolean() }), { minLength: USERS, maxLength: USERS })
+      .map(withIds),
     orgs: fc.array(fc.record({ tier: intN, name: stringN }), { minLength: ORGS, maxLength: ORGS }).map(withIds),
     memberships: fc
       .array(
@@ -255,7 +298,12 @@ export const dataArb: fc.Arbitrary<GeneratedData> = fc.integer({ min: 3, max: 6 
       .map(withIds),
     comments: fc
       .array(
-        fc.record({ docId: fc.integer({ min: 1, max: docCount }), authorId: fc.integer({ min: 1, max: USERS }), votes: intN, body: stringN }),
+        fc.record({
+          docId: fc.integer({ min: 1, max: docCount }),
+          authorId: fc.integer({ min: 1, max: USERS }),
+          votes: intN,
+          body: stringN,
+        }),
         { maxLength: 5 },
       )
       .map(withIds),
@@ -268,27 +316,44 @@ export const dataArb: fc.Arbitrary<GeneratedData> = fc.integer({ min: 3, max: 6 
 );
 
 /** The actor: a user who may or may not be one of the rows, with nil attributes at times. */
-export const actorArb = fc.record({ id: fc.integer({ min: 1, max: USERS + 1 }), level: intN, name: stringN, isAdmin: fc.boolean() });
+export const actorArb = fc.record({
+  id: fc.integer({ min: 1, max: USERS + 1 }),
+  level: intN,
+  name: stringN,
+  isAdmin: fc.boolean(),
+});
 export type ActorRow = UserRow;
 
 /**
  * What an in-memory item may hold that a database row cannot: an absent property, a value of another type (a
  * string that looks like a number, a boolean, a list, undefined, a float in an integer field).
  */
-export type Perturbation = { target: 'doc' | 'comment' | 'user'; index: number; field: string } & ({ value: unknown } | { absent: true });
+export type Perturbation = { target: 'doc' | 'comment' | 'user'; index: number; field: string } & (
+  { value: unknown } | { absent: true }
+);
 
 const ODD_VALUES = ['2', '2.0', ' 2', true, false, [1], undefined, 2.5, 1, 'A', null];
 export const perturbationsArb: fc.Arbitrary<Perturbation[]> = fc.array(
-  fc.oneof(
-    fc.record({ target: fc.constant('doc' as const), index: fc.nat(5), field: fc.constantFrom('rank', 'score', 'code', 'flag', 'orgId') }),
-    fc.record({ target: fc.constant('comment' as const), index: fc.nat(4), field: fc.constantFrom('votes', 'body') }),
-    fc.record({ target: fc.constant('user' as const), index: fc.nat(2), field: fc.constantFrom('level', 'name', 'isAdmin') }),
-  ).chain((where) =>
-    fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom(...ODD_VALUES).map((value) => ({ ...where, value })) },
-      { weight: 1, arbitrary: fc.constant({ ...where, absent: true as const }) },
+  fc
+    .oneof(
+      fc.record({
+        target: fc.constant('doc' as const),
+        index: fc.nat(5),
+        field: fc.constantFrom('rank', 'score', 'code', 'flag', 'orgId'),
+      }),
+      fc.record({ target: fc.constant('comment' as const), index: fc.nat(4), field: fc.constantFrom('votes', 'body') }),
+      fc.record({
+        target: fc.constant('user' as const),
+        index: fc.nat(2),
+        field: fc.constantFrom('level', 'name', 'isAdmin'),
+      }),
+    )
+    .chain((where) =>
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constantFrom(...ODD_VALUES).map((value) => ({ ...where, value })) },
+        { weight: 1, arbitrary: fc.constant({ ...where, absent: true as const }) },
+      ),
     ),
-  ),
   { minLength: 1, maxLength: 2 },
 );
 
@@ -306,6 +371,9 @@ export function caseArb(setsPerPolicy: number): fc.Arbitrary<GeneratedCase> {
   return fc.record({
     policy: policyArb,
     actor: actorArb,
-    sets: fc.array(fc.record({ data: dataArb, perturbations: perturbationsArb }), { minLength: setsPerPolicy, maxLength: setsPerPolicy }),
+    sets: fc.array(fc.record({ data: dataArb, perturbations: perturbationsArb }), {
+      minLength: setsPerPolicy,
+      maxLength: setsPerPolicy,
+    }),
   });
 }

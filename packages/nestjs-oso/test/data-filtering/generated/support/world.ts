@@ -22,8 +22,10 @@ export function buildWorld(data: GeneratedData, perturbations: Perturbation[] = 
   const docs = data.docs.map((row) => Object.assign(new GdDoc(), row));
   const comments = data.comments.map((row) => Object.assign(new GdComment(), row));
   const tags = data.tags.map((row) => Object.assign(new GdTag(), row));
-  for (const doc of docs) doc.tags = data.docTags.filter(([docId]) => docId === doc.id).map(([, tagId]) => tags[tagId - 1]!);
-  for (const tag of tags) tag.docs = data.docTags.filter(([, tagId]) => tagId === tag.id).map(([docId]) => docs[docId - 1]!);
+  for (const doc of docs)
+    doc.tags = data.docTags.filter(([docId]) => docId === doc.id).map(([, tagId]) => tags[tagId - 1]!);
+  for (const tag of tags)
+    tag.docs = data.docTags.filter(([, tagId]) => tagId === tag.id).map(([docId]) => docs[docId - 1]!);
   const targets = { doc: docs, comment: comments, user: users } as Record<string, object[]>;
   for (const perturbation of perturbations) {
     const list = targets[perturbation.target]!;
@@ -34,7 +36,14 @@ export function buildWorld(data: GeneratedData, perturbations: Perturbation[] = 
   }
   return {
     docs,
-    collections: { GdUser: users, GdOrg: orgs, GdMembership: memberships, GdDoc: docs, GdComment: comments, GdTag: tags },
+    collections: {
+      GdUser: users,
+      GdOrg: orgs,
+      GdMembership: memberships,
+      GdDoc: docs,
+      GdComment: comments,
+      GdTag: tags,
+    },
   };
 }
 
@@ -61,12 +70,15 @@ export class ReferenceAdapter implements Adapter<Filter, unknown> {
       throw new Error('ReferenceAdapter: only relation lookups (one equality) are expected');
     }
     const { lhs, rhs } = condition;
-    if (!('fieldName' in lhs) || lhs.fieldName === undefined || !('value' in rhs)) throw new Error('ReferenceAdapter: unexpected condition');
+    if (!('fieldName' in lhs) || lhs.fieldName === undefined || !('value' in rhs))
+      throw new Error('ReferenceAdapter: unexpected condition');
     const field = lhs.fieldName;
     const items = this.world?.collections[filter.model] ?? [];
     return items.filter((item) => {
       const value = (item as Record<string, unknown>)[field];
-      return Array.isArray(value) ? value.some((other) => (other as { id?: unknown })?.id === rhs.value) : value === rhs.value;
+      return Array.isArray(value)
+        ? value.some((other) => (other as { id?: unknown })?.id === rhs.value)
+        : value === rhs.value;
     });
   }
 }
@@ -100,7 +112,11 @@ export async function seed(dataSource: DataSource, kind: DatabaseKind, data: Gen
   if (kind === 'postgres') statements.push(`TRUNCATE ${tables.map(quote).join(', ')}`);
   else for (const table of tables) statements.push(`DELETE FROM ${quote(table)}`);
   for (const { table, key, columns } of TABLES) {
-    insert(table, columns, (data[key] as unknown as Array<Record<string, unknown>>).map((row) => columns.map((column) => row[column])));
+    insert(
+      table,
+      columns,
+      (data[key] as unknown as Array<Record<string, unknown>>).map((row) => columns.map((column) => row[column])),
+    );
   }
   insert('gd_doc_tag', ['docId', 'tagId'], data.docTags);
   if (kind === 'postgres') {
