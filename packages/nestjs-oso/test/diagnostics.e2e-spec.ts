@@ -64,6 +64,7 @@ describe('startup diagnostics', () => {
       row('GET', '/expenses/summary', 'ExpensesController.summary', 'left to the service (500 unless it authorizes or skips)'),
       row('GET', '/expenses/:id', 'ExpensesController.findOne', 'decorated: @Authorize("read") on resource from ExpenseResolver'),
       row('PUT', '/expenses/:id', 'ExpensesController.update', 'decorated: @Authorize(HTTP method) on resource from expenseById'),
+      row('GET', '/expenses/:id/resolver-fails', 'ExpensesController.resolverFails', 'decorated: @Authorize("read") on resource from an inline function'),
       row('GET', '/reports', 'ReportsController.all', 'decorated: @Authorize("audit") on its HttpRequest'),
       row('GET', '/reports/public/summary', 'ReportsController.published', 'skipped (published figures)'),
       row('GET', '/health', 'RootController.health', 'skipped (load balancer probe)'),
