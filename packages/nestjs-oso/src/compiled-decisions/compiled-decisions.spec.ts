@@ -203,16 +203,17 @@ describe('compiled decisions in OsoService', () => {
     [
       'unbounded recursion',
       'allow(u: User, "read", e: Expense) if owns(u, e); owns(u, x) if x.submitterId = u.id; owns(u, x) if owns(u, x.parent);',
-      'more than 64 alternatives',
+      // Whichever limit comes first: on a loaded machine the 2-second budget can run out before the 64th result.
+      /more than 64 alternatives|partial evaluation took over 2000 ms/,
     ],
-  ])('leave a policy with %s to the engine, saying why', async (_feature, policy, reason) => {
+  ])('leave a policy with %s to the engine, saying why', async (_feature, policy, reason: string | RegExp) => {
     const oso = await service(policy);
     const outcome = (decision: Promise<boolean>) => decision.catch(() => 'error');
     expect(await outcome(oso.isAllowed(bob, 'read', expense))).toBe(
       await outcome(oso.engine.isAllowed(bob, 'read', expense)),
     );
     expect(triple(oso, 'read')).toMatchObject({ status: 'engine', compiledDecisions: 0, engineDecisions: 1 });
-    expect(triple(oso, 'read')!.reason).toContain(reason);
+    expect(triple(oso, 'read')!.reason).toMatch(reason);
   });
 
   it('raise as the engine does on a resource without the attribute it compares with itself', async () => {
