@@ -44,8 +44,9 @@ export class AuthorizationState {
 /**
  * Where a platform request object (Express or Fastify) keeps its state, so that guards, which run before any
  * interceptor could enter the async context, find the same object. A symbol property, not a WeakMap keyed by the
- * request: every entry of a WeakMap is an ephemeron that each young-generation collection must trace, which doubled
- * the time of those collections and cost 15% of a Fastify route's throughput; on Express it made no difference.
+ * request: every entry of a WeakMap is an ephemeron that each young-generation collection must trace, which slowed
+ * those collections and a Fastify route's throughput (see bench/README.md for the cost); on Express it made no
+ * difference.
  */
 const AUTHORIZATION_STATE = Symbol('nestjs-oso:authorization-state');
 
@@ -84,8 +85,8 @@ export function routeAlreadyChecked(request: object): boolean {
 /**
  * The state a route check works on: the request's own when anything may read it later (see `laterStateReaders`, and
  * `@AuthorizedResource()` for a check that loads a resource), else one of the check's own. On Express, each request
- * object has a hidden class of its own in V8, so adding a property to it costs a new class at every request: about
- * 3% of an Express route's throughput, saved where nothing would read the state.
+ * object has a hidden class of its own in V8, so adding a property to it costs a new class at every request (see
+ * bench/README.md for the cost), saved where nothing would read the state.
  */
 export function routeCheckStateOf(request: object, loadsResource: boolean): AuthorizationState {
   const kept = loadsResource || laterStateReaders.interceptors > 0 || laterStateReaders.guards > 1;

@@ -8,8 +8,8 @@ const require = createRequire(import.meta.url);
  * functions) from here; types may still come from 'oso'.
  *
  * oso 0.27 requires `repl` as it loads, only for `Oso.repl()`. Loading `repl` loads `domain`, which wraps the
- * constructor of every event emitter of the process (each socket, request and response: about 1 µs per request, 4%
- * of a Fastify route) and makes `process.setUncaughtExceptionCaptureCallback()` throw. So while oso loads, `repl`
+ * constructor of every event emitter of the process (each socket, request and response; see bench/README.md for the
+ * cost) and makes `process.setUncaughtExceptionCaptureCallback()` throw. So while oso loads, `repl`
  * names a stand-in whose `start` (all that oso uses) loads the real module when called. The stand-in is gone from the
  * module cache once oso has loaded, so nothing else ever sees it. When the app loaded oso first, its copy is used as
  * it is (and `domain` is already there).
