@@ -1,44 +1,40 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createOsoEngine, findPolicyFiles } from './policy-loader.js';
 import { OsoError } from '../errors/oso.error.js';
 import { PolicyLoadError } from '../errors/policy-load.error.js';
+import { useTempDir } from '../../test/fixtures/temp-dir.js';
 
 describe('policy loading', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-'));
-  });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const tempDir = useTempDir('nestjs-oso-');
 
   it('finds every .polar file below the folder, recursively and sorted, and nothing else', async () => {
-    await mkdir(join(dir, 'b', 'deep'), { recursive: true });
+    await mkdir(join(tempDir(), 'b', 'deep'), { recursive: true });
     for (const file of ['z.polar', 'a.polar', 'notes.md', 'b/m.polar', 'b/deep/c.polar']) {
-      await writeFile(join(dir, file), '');
+      await writeFile(join(tempDir(), file), '');
     }
-    expect(await findPolicyFiles({ policyDir: dir })).toEqual(
-      ['a.polar', 'b/deep/c.polar', 'b/m.polar', 'z.polar'].map((f) => join(dir, f)),
+    expect(await findPolicyFiles({ policyDir: tempDir() })).toEqual(
+      ['a.polar', 'b/deep/c.polar', 'b/m.polar', 'z.polar'].map((f) => join(tempDir(), f)),
     );
   });
 
   it('adds policyFiles after the folders, without loading a file twice', async () => {
-    await mkdir(join(dir, 'p'));
-    await writeFile(join(dir, 'p', 'a.polar'), '');
-    await writeFile(join(dir, 'extra.polar'), '');
+    await mkdir(join(tempDir(), 'p'));
+    await writeFile(join(tempDir(), 'p', 'a.polar'), '');
+    await writeFile(join(tempDir(), 'extra.polar'), '');
     const files = await findPolicyFiles({
-      policyDir: join(dir, 'p'),
-      policyFiles: [join(dir, 'extra.polar'), join(dir, 'p', 'a.polar')],
+      policyDir: join(tempDir(), 'p'),
+      policyFiles: [join(tempDir(), 'extra.polar'), join(tempDir(), 'p', 'a.polar')],
     });
-    expect(files).toEqual([join(dir, 'p', 'a.polar'), join(dir, 'extra.polar')]);
+    expect(files).toEqual([join(tempDir(), 'p', 'a.polar'), join(tempDir(), 'extra.polar')]);
   });
 
   it('loads the files of several folders in one engine, so rules may span files', async () => {
-    await mkdir(join(dir, 'one'));
-    await mkdir(join(dir, 'two'));
-    await writeFile(join(dir, 'one', 'allow.polar'), 'allow(actor, "read", _) if is_reader(actor);');
-    await writeFile(join(dir, 'two', 'readers.polar'), 'is_reader("ada");');
-    const oso = await createOsoEngine({ policyDir: [join(dir, 'one'), join(dir, 'two')] });
+    await mkdir(join(tempDir(), 'one'));
+    await mkdir(join(tempDir(), 'two'));
+    await writeFile(join(tempDir(), 'one', 'allow.polar'), 'allow(actor, "read", _) if is_reader(actor);');
+    await writeFile(join(tempDir(), 'two', 'readers.polar'), 'is_reader("ada");');
+    const oso = await createOsoEngine({ policyDir: [join(tempDir(), 'one'), join(tempDir(), 'two')] });
     expect(await oso.isAllowed('ada', 'read', 'book')).toBe(true);
     expect(await oso.isAllowed('bob', 'read', 'book')).toBe(false);
   });
@@ -48,41 +44,37 @@ describe('policy loading', () => {
   });
 
   it('rejects a classes entry that is not a class', async () => {
-    await writeFile(join(dir, 'p.polar'), 'allow(_, _, _);');
-    await expect(createOsoEngine({ policyDir: dir, classes: [{} as never] })).rejects.toThrow(
+    await writeFile(join(tempDir(), 'p.polar'), 'allow(_, _, _);');
+    await expect(createOsoEngine({ policyDir: tempDir(), classes: [{} as never] })).rejects.toThrow(
       '"classes" must hold classes or { class, name } objects',
     );
   });
 });
 
 describe('loading policy text read beforehand (what a reload loads)', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-'));
-  });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const tempDir = useTempDir('nestjs-oso-');
 
   it('loads the given text in one engine and does not read the files again', async () => {
     // On disk: a policy that allows nobody. Given: two files whose rules span both.
-    await writeFile(join(dir, 'allow.polar'), '');
-    const oso = await createOsoEngine({ policyDir: dir }, [
-      { file: join(dir, 'allow.polar'), text: 'allow(actor, "read", _) if is_reader(actor);' },
-      { file: join(dir, 'readers.polar'), text: 'is_reader("ada");' },
+    await writeFile(join(tempDir(), 'allow.polar'), '');
+    const oso = await createOsoEngine({ policyDir: tempDir() }, [
+      { file: join(tempDir(), 'allow.polar'), text: 'allow(actor, "read", _) if is_reader(actor);' },
+      { file: join(tempDir(), 'readers.polar'), text: 'is_reader("ada");' },
     ]);
     expect(await oso.isAllowed('ada', 'read', 'book')).toBe(true);
     expect(await oso.isAllowed('bob', 'read', 'book')).toBe(false);
   });
 
   it('names the file and line of a text that does not load, as loading the files would', async () => {
-    const file = join(dir, 'broken.polar');
-    await expect(createOsoEngine({ policyDir: dir }, [{ file, text: 'allow(_, _, _);\nallow(' }])).rejects.toThrow(
-      new RegExp(`^the policy failed to load: .*at line 2, column \\d+ of file ${file}`),
-    );
+    const file = join(tempDir(), 'broken.polar');
+    await expect(
+      createOsoEngine({ policyDir: tempDir() }, [{ file, text: 'allow(_, _, _);\nallow(' }]),
+    ).rejects.toThrow(new RegExp(`^the policy failed to load: .*at line 2, column \\d+ of file ${file}`));
   });
 
   it("is a PolicyLoadError, an OsoError, whose cause is the engine's own error", async () => {
-    const file = join(dir, 'broken.polar');
-    const error = await createOsoEngine({ policyDir: dir }, [{ file, text: 'allow(' }]).catch(
+    const file = join(tempDir(), 'broken.polar');
+    const error = await createOsoEngine({ policyDir: tempDir() }, [{ file, text: 'allow(' }]).catch(
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(PolicyLoadError);
@@ -96,7 +88,7 @@ describe('loading policy text read beforehand (what a reload loads)', () => {
 
   it('refuses a file without the .polar extension, as loadFiles does', async () => {
     await expect(
-      createOsoEngine({ policyDir: dir }, [{ file: join(dir, 'policy.txt'), text: 'allow(_, _, _);' }]),
+      createOsoEngine({ policyDir: tempDir() }, [{ file: join(tempDir(), 'policy.txt'), text: 'allow(_, _, _);' }]),
     ).rejects.toThrow('Polar files must have .polar extension');
   });
 });

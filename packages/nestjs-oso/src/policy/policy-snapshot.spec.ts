@@ -1,33 +1,29 @@
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readPolicySnapshot, readStablePolicySnapshot } from './policy-snapshot.js';
+import { useTempDir } from '../../test/fixtures/temp-dir.js';
 
 describe('policy snapshots', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-snapshot-'));
-  });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const tempDir = useTempDir('nestjs-oso-snapshot-');
 
   it('a stable snapshot holds the files with their text, in load order', async () => {
-    await writeFile(join(dir, 'b.polar'), 'allow("b", _, _);');
-    await writeFile(join(dir, 'a.polar'), 'allow("a", _, _);');
-    const snapshot = await readStablePolicySnapshot({ policyDir: dir }, 20);
+    await writeFile(join(tempDir(), 'b.polar'), 'allow("b", _, _);');
+    await writeFile(join(tempDir(), 'a.polar'), 'allow("a", _, _);');
+    const snapshot = await readStablePolicySnapshot({ policyDir: tempDir() }, 20);
     expect(snapshot?.sources).toEqual([
-      { file: join(dir, 'a.polar'), text: 'allow("a", _, _);' },
-      { file: join(dir, 'b.polar'), text: 'allow("b", _, _);' },
+      { file: join(tempDir(), 'a.polar'), text: 'allow("a", _, _);' },
+      { file: join(tempDir(), 'b.polar'), text: 'allow("b", _, _);' },
     ]);
     expect(snapshot?.error).toBeUndefined();
   });
 
   it('there is no stable snapshot of a file written to during the settle interval', async () => {
-    const file = join(dir, 'a.polar');
+    const file = join(tempDir(), 'a.polar');
     const handle = await open(file, 'w');
     try {
       await handle.write('allow("a", _, _);\n');
-      const looking = readStablePolicySnapshot({ policyDir: dir }, 100);
+      const looking = readStablePolicySnapshot({ policyDir: tempDir() }, 100);
       await sleep(30);
       await handle.write('allow("b", _, _);\n');
       expect(await looking).toBeUndefined();
@@ -37,9 +33,9 @@ describe('policy snapshots', () => {
   });
 
   it('there is no stable snapshot of a file rewritten with the same partial text during the settle interval', async () => {
-    const file = join(dir, 'a.polar');
+    const file = join(tempDir(), 'a.polar');
     await writeFile(file, 'allow("a", _, _);\n');
-    const looking = readStablePolicySnapshot({ policyDir: dir }, 100);
+    const looking = readStablePolicySnapshot({ policyDir: tempDir() }, 100);
     await sleep(30);
     // Same text, written again: only the fingerprint (modification time) tells the two reads apart.
     await writeFile(file, 'allow("a", _, _);\n');
@@ -47,15 +43,15 @@ describe('policy snapshots', () => {
   });
 
   it('a folder without policy files is a snapshot of its own, with the error', async () => {
-    const snapshot = await readStablePolicySnapshot({ policyDir: dir }, 10);
+    const snapshot = await readStablePolicySnapshot({ policyDir: tempDir() }, 10);
     expect(snapshot?.error?.message).toMatch(/contains no \.polar file/);
-    expect(snapshot?.content).toBe((await readPolicySnapshot({ policyDir: dir })).content);
+    expect(snapshot?.content).toBe((await readPolicySnapshot({ policyDir: tempDir() })).content);
   });
 
   it('ends the wait when its signal aborts', async () => {
-    await writeFile(join(dir, 'a.polar'), '');
+    await writeFile(join(tempDir(), 'a.polar'), '');
     const controller = new AbortController();
-    const looking = readStablePolicySnapshot({ policyDir: dir }, 60_000, controller.signal);
+    const looking = readStablePolicySnapshot({ policyDir: tempDir() }, 60_000, controller.signal);
     controller.abort();
     await expect(looking).rejects.toThrow(/abort/i);
   });
