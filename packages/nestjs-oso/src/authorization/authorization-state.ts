@@ -45,9 +45,11 @@ export class AuthorizationState {
  * Where a platform request object (Express or Fastify) keeps its state, so that guards, which run before any
  * interceptor could enter the async context, find the same object. A symbol property, not a WeakMap keyed by the
  * request: every entry of a WeakMap is an ephemeron that each young-generation collection must trace, which doubled
- * the time of those collections and cost 15% of a Fastify route's throughput; on Express it made no difference.
+ * the time of those collections and cost 15% of a Fastify route's throughput; on Express it made no difference. A
+ * registered symbol (`Symbol.for`), so that the CommonJS and the ES module builds of nestjs-oso, if an app loads both,
+ * share it.
  */
-const AUTHORIZATION_STATE = Symbol('nestjs-oso:authorization-state');
+const AUTHORIZATION_STATE = Symbol.for('nestjs-oso:authorization-state');
 
 type StateHolder = { [AUTHORIZATION_STATE]?: AuthorizationState };
 
