@@ -16,6 +16,9 @@ test -f packages/nestjs-oso/dist/esm/index.js -a -f packages/nestjs-oso/dist/cjs
   { echo 'Build the package first: npm run build' >&2; exit 1; }
 tarball="$work/$(cd packages/nestjs-oso && npm pack --silent --pack-destination "$work" | tail -n 1)"
 
+# The types of every entry point resolve, as CommonJS or ESM as the importer expects, under node10, node16 and bundler.
+npx --yes @arethetypeswrong/cli@0.18.5 "$tarball"
+
 # Type-checks the app in $PWD with tsc and extra options: the package's types must resolve in each mode.
 typecheck() {
   echo "tsc --noEmit $*"
