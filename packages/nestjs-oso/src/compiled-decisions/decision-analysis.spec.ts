@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { Oso, Variable } from '../engine/oso-library.js';
+import { Variable } from '../engine/oso-library.js';
 import { Expression, Pattern } from '../engine/oso-internals.js';
 import { UnsupportedPolicy } from './constraint-model.js';
 import { compileDecision, prepareDecision } from './decision-analysis.js';
 import { SINGLE } from './partial-evaluation.js';
-import { PolarClasses } from './polar-values.js';
 import type { CompileContext } from './predicate-compiler.js';
+import { plainCompileContext } from '../../test/fixtures/compile-context.js';
 
 class Doc {
   constructor(readonly ownerId: number) {}
@@ -18,14 +18,7 @@ const owned = (resource: unknown, actor: unknown) =>
 
 let context: CompileContext;
 beforeAll(() => {
-  const oso = new Oso();
-  oso.registerClass(Doc, { name: 'Doc' });
-  context = {
-    classes: new PolarClasses(oso.getHost().types),
-    negation: false,
-    aliased: new Set(),
-    bareConditions: false,
-  };
+  context = plainCompileContext([Doc]);
 });
 
 describe('deciding how a decision compiles', () => {

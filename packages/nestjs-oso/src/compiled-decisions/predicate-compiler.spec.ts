@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { Oso } from '../engine/oso-library.js';
 import type { Constraint, Term } from './constraint-model.js';
-import { AskEngine, PolarClasses } from './polar-values.js';
+import { AskEngine } from './polar-values.js';
 import { compileConjunctions, type CompileContext } from './predicate-compiler.js';
+import { plainCompileContext } from '../../test/fixtures/compile-context.js';
 
 class User {
   constructor(readonly id: number) {}
@@ -19,15 +19,7 @@ const dot = (base: Term, attribute: string): Term => ({ t: 'dot', base, attribut
 
 let context: CompileContext;
 beforeAll(() => {
-  const oso = new Oso();
-  oso.registerClass(User, { name: 'User' });
-  oso.registerClass(Doc, { name: 'Doc' });
-  context = {
-    classes: new PolarClasses(oso.getHost().types),
-    negation: false,
-    aliased: new Set(),
-    bareConditions: false,
-  };
+  context = plainCompileContext([User, Doc]);
 });
 
 describe('the predicate compiler', () => {
