@@ -101,6 +101,12 @@ describe('startup diagnostics', () => {
         'ExpensesController.update',
         'decorated: @Authorize(HTTP method) on resource from expenseById',
       ),
+      row(
+        'GET',
+        '/expenses/:id/resolver-fails',
+        'ExpensesController.resolverFails',
+        'decorated: @Authorize("read") on resource from an inline function',
+      ),
       row('GET', '/reports', 'ReportsController.all', 'decorated: @Authorize("audit") on its HttpRequest'),
       row('GET', '/reports/public/summary', 'ReportsController.published', 'skipped (published figures)'),
       row('GET', '/health', 'RootController.health', 'skipped (load balancer probe)'),

@@ -107,7 +107,13 @@ export class OsoRouteExplorer implements OnModuleInit {
 }
 
 function describeAuthorize({ action, resource }: AuthorizeMetadata): string {
-  const what = resource ? `resource from ${resource.name || 'a function'}` : 'its HttpRequest';
+  // An inline `{ resource: (request) => ... }` is named after its property: "resource" says nothing.
+  const named = resource && resource.name !== '' && resource.name !== 'resource';
+  const what = !resource
+    ? 'its HttpRequest'
+    : named
+      ? `resource from ${resource.name}`
+      : 'resource from an inline function';
   return `@Authorize(${action === undefined ? 'HTTP method' : JSON.stringify(action)}) on ${what}`;
 }
 
