@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const packageDir = join(import.meta.dirname, '..');
-/** The built CLI, as `npx nestjs-oso` runs it (`npm test` builds before it runs the tests). */
-const CLI = join(packageDir, 'dist', 'cli', 'index.js');
+/** The built CLI that the package's `bin` names, as `npx nestjs-oso` runs it (`npm test` builds before the tests). */
+const CLI = join(packageDir, JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).bin['nestjs-oso']);
 
 interface Run {
   code: number | null;

@@ -46,9 +46,10 @@ export class AuthorizationState {
  * interceptor could enter the async context, find the same object. A symbol property, not a WeakMap keyed by the
  * request: every entry of a WeakMap is an ephemeron that each young-generation collection must trace, which slowed
  * those collections and a Fastify route's throughput (see bench/README.md for the cost); on Express it made no
- * difference.
+ * difference. A registered symbol (`Symbol.for`), so that the CommonJS and the ES module builds of nestjs-oso, if an
+ * app loads both, share it.
  */
-const AUTHORIZATION_STATE = Symbol('nestjs-oso:authorization-state');
+const AUTHORIZATION_STATE = Symbol.for('nestjs-oso:authorization-state');
 
 type StateHolder = { [AUTHORIZATION_STATE]?: AuthorizationState };
 

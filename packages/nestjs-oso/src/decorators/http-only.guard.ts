@@ -17,5 +17,10 @@ class HttpOnlyGuard implements CanActivate {
   }
 }
 
+// One object per process, under a registered symbol, so that the CommonJS and the ES module builds of nestjs-oso, if
+// an app loads both, recognise each other's `@Authorize()`.
+const SHARED_GUARD = Symbol.for('nestjs-oso:http-only-guard');
+
 /** The one instance every `@Authorize()` attaches (an instance needs no provider in the controller's module). */
-export const HTTP_ONLY_GUARD: CanActivate = new HttpOnlyGuard();
+export const HTTP_ONLY_GUARD: CanActivate = ((globalThis as { [SHARED_GUARD]?: CanActivate })[SHARED_GUARD] ??=
+  new HttpOnlyGuard());

@@ -1,5 +1,4 @@
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_CODE_DIR } from './code-location.js';
 
 /**
  * What a failed engine call was about; by default only their classes are logged.
@@ -26,9 +25,6 @@ export interface EngineErrorLog {
 }
 
 const VALUES_NOT_LOGGED = 'Field values are not logged; the logEngineErrorDetails option logs the whole message.';
-
-/** The folder of this package's code (src/ or dist/): errors thrown here are not the application's. */
-const PACKAGE_CODE = dirname(fileURLToPath(import.meta.url));
 
 /**
  * How a failed engine call is logged. oso's messages print the actor and resource whole (`Application error:
@@ -118,7 +114,7 @@ function stackFrames(stack: string | undefined): string[] {
 }
 
 function isLibraryFrame(frame: string): boolean {
-  return frame.includes('/node_modules/oso/') || frame.includes(PACKAGE_CODE) || frame.startsWith('wasm://');
+  return frame.includes('/node_modules/oso/') || frame.includes(PACKAGE_CODE_DIR) || frame.startsWith('wasm://');
 }
 
 /** `(actor User, action "read", resource Doc)`: classes, and the action when it reads as a name. */

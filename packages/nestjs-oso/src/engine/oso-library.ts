@@ -1,7 +1,6 @@
-import { createRequire, Module } from 'node:module';
+import { Module } from 'node:module';
 import type * as OsoLibrary from 'oso';
-
-const require = createRequire(import.meta.url);
+import { packageRequire } from './code-location.js';
 
 /**
  * The oso library, loaded without Node's `repl` module. Every nestjs-oso file takes oso's values (classes and
@@ -15,18 +14,18 @@ const require = createRequire(import.meta.url);
  * it is (and `domain` is already there).
  */
 function loadOsoWithoutRepl(): typeof OsoLibrary {
-  if (require.cache['repl'] !== undefined) return require('oso') as typeof OsoLibrary;
+  if (packageRequire.cache['repl'] !== undefined) return packageRequire('oso') as typeof OsoLibrary;
   const deferredRepl = new Module('repl');
   type Repl = typeof import('node:repl');
   deferredRepl.exports = {
-    start: (...args: Parameters<Repl['start']>) => (require('node:repl') as Repl).start(...args),
+    start: (...args: Parameters<Repl['start']>) => (packageRequire('node:repl') as Repl).start(...args),
   };
   deferredRepl.loaded = true;
-  require.cache['repl'] = deferredRepl;
+  packageRequire.cache['repl'] = deferredRepl;
   try {
-    return require('oso') as typeof OsoLibrary;
+    return packageRequire('oso') as typeof OsoLibrary;
   } finally {
-    delete require.cache['repl'];
+    delete packageRequire.cache['repl'];
   }
 }
 
