@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Oso, Relation } from 'oso';
 import { buildAuthorizedFilter, filterBranches } from '../authorized-filter.js';
 import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from '../authorized-resources.js';
 import { DataFilteringError } from '../../errors/data-filtering.error.js';
 import { InMemoryAdapter, InMemoryQuery } from './in-memory.adapter.js';
+import { policyFixture } from '../../../test/fixtures/policies.js';
 
 class Membership {
   constructor(
@@ -51,27 +54,8 @@ const ALICE = new User(1, [new Membership(1, 'admin')]);
 const BOB = new User(2, [new Membership(1, 'member'), new Membership(2, 'member')]);
 const NOBODY = new User(9, []);
 
-/** The expenses app's RBAC policy, plus rules for the submitter. */
-const RBAC = `
-actor User {}
-resource Organization {
-  roles = ["member", "admin"];
-  permissions = ["read"];
-  "read" if "member";
-  "member" if "admin";
-}
-resource Expense {
-  permissions = ["read", "approve"];
-  relations = { organization: Organization };
-  "read" if "member" on "organization";
-  "approve" if "admin" on "organization";
-}
-has_role(user: User, role: String, org: Organization) if
-  membership in user.memberships and membership.orgId = org.id and membership.role = role;
-has_relation(org: Organization, "organization", expense: Expense) if expense.organization = org;
-allow(actor, action, resource) if has_permission(actor, action, resource);
-allow(user: User, "read", expense: Expense) if expense.submitterId = user.id;
-`;
+/** The expenses app's RBAC policy, plus a rule for the submitter. */
+const RBAC = readFileSync(join(policyFixture('in-memory-rbac'), 'rbac.polar'), 'utf8');
 
 async function engine(
   policy: string,

@@ -1,15 +1,5 @@
 import { Oso } from 'oso';
-import {
-  FALSE,
-  polarEq,
-  polarIn,
-  polarNeq,
-  polarOrder,
-  TRUE,
-  UNSURE,
-  type Ordering,
-  type Verdict,
-} from './polar-comparison.js';
+import * as comparison from './polar-comparison.js';
 
 class Item {
   constructor(readonly v: unknown) {}
@@ -29,7 +19,7 @@ const CONSTANTS: Array<[polar: string, js: unknown]> = [
   ['true', true],
   ['nil', null],
 ];
-const ORDERINGS: Array<[Ordering, string]> = [
+const ORDERINGS: Array<[comparison.Ordering, string]> = [
   ['Lt', '<'],
   ['Leq', '<='],
   ['Gt', '>'],
@@ -37,9 +27,9 @@ const ORDERINGS: Array<[Ordering, string]> = [
 ];
 
 /** The engine's answer on one item: true, false, or that it raised. */
-async function engine(oso: Oso, action: string, value: unknown): Promise<Verdict | 'raises'> {
+async function engine(oso: Oso, action: string, value: unknown): Promise<comparison.Verdict | 'raises'> {
   try {
-    return (await oso.isAllowed('x', action, new Item(value))) ? TRUE : FALSE;
+    return (await oso.isAllowed('x', action, new Item(value))) ? comparison.TRUE : comparison.FALSE;
   } catch {
     return 'raises';
   }
@@ -50,17 +40,18 @@ describe('the in-memory comparisons decide only what the engine decides the same
     const oso = new Oso();
     oso.registerClass(Item);
     const rules: string[] = [];
-    const checks: Array<{ rule: string; decide: (value: unknown) => Verdict }> = [];
-    const check = (condition: string, decide: (value: unknown) => Verdict) => {
+    const checks: Array<{ rule: string; decide: (value: unknown) => comparison.Verdict }> = [];
+    const check = (condition: string, decide: (value: unknown) => comparison.Verdict) => {
       rules.push(`allow(_, "${checks.length}", d: Item) if ${condition};`);
       checks.push({ rule: condition, decide });
     };
     for (const [polar, js] of CONSTANTS) {
-      check(`d.v = ${polar}`, (value) => polarEq(value, js));
-      check(`d.v != ${polar}`, (value) => polarNeq(value, js));
-      for (const [op, infix] of ORDERINGS) check(`d.v ${infix} ${polar}`, (value) => polarOrder(op, value, js));
+      check(`d.v = ${polar}`, (value) => comparison.polarEq(value, js));
+      check(`d.v != ${polar}`, (value) => comparison.polarNeq(value, js));
+      for (const [op, infix] of ORDERINGS)
+        check(`d.v ${infix} ${polar}`, (value) => comparison.polarOrder(op, value, js));
     }
-    check('d.v in [2, "a", nil]', (value) => polarIn(value, [2, 'a', null]));
+    check('d.v in [2, "a", nil]', (value) => comparison.polarIn(value, [2, 'a', null]));
     await oso.loadStr(rules.join('\n'));
 
     let decided = 0;
@@ -68,7 +59,7 @@ describe('the in-memory comparisons decide only what the engine decides the same
     for (const [index, { rule, decide }] of checks.entries()) {
       for (const value of VALUES) {
         const verdict = decide(value);
-        if (verdict === UNSURE) continue;
+        if (verdict === comparison.UNSURE) continue;
         decided++;
         const answer = await engine(oso, String(index), value);
         if (answer !== verdict)
