@@ -5,8 +5,9 @@
  * tell which attributes may be nil, so it warns about every ordered comparison of an attribute that the same rule
  * does not first compare with `!= nil`.
  */
+import { POLAR_PATH } from '../compiled-decisions/policy-sources.js';
 
-const PATH = String.raw`[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+`;
+const PATH = POLAR_PATH;
 const ORDERED = String.raw`<=|>=|<|>`;
 const LEFT = new RegExp(String.raw`(?<![\w.])(${PATH})\s*(${ORDERED})(?!=)`, 'g');
 const RIGHT = new RegExp(String.raw`(?<![<>=!])(${ORDERED})\s*(${PATH})(?![\w.(\[])`, 'g');

@@ -59,7 +59,9 @@ export interface PolicyFeatures {
   reflexive: string | undefined;
 }
 
-const PATH = String.raw`[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+`;
+/** An attribute path in Polar text (`d.org.tier`), as a regular expression source. */
+export const POLAR_PATH = String.raw`[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+`;
+const PATH = POLAR_PATH;
 const NAME = String.raw`[A-Za-z_]\w*`;
 
 const featuresCache = new WeakMap<object, { files: number; features: PolicyFeatures }>();
