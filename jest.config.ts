@@ -12,6 +12,11 @@ const config: Config = {
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // Mercurius (through @fastify/static and light-my-request) requires content-disposition 3 and cookie 2, which are
+    // ESM-only; jest's CommonJS loader cannot require them before Node 24.9, so the CommonJS releases with the same
+    // exports stand in (express 5 and engine.io use the same functions).
+    '^content-disposition$': 'content-disposition-cjs',
+    '^cookie$': 'cookie-cjs',
   },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
