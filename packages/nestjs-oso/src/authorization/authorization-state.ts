@@ -1,12 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Transport } from '../transports/transport.js';
 import { DecisionMemo } from './decision-memo.js';
 
 /**
- * Everything nestjs-oso knows about one request: whether it was authorized or skipped, whether a route check is
- * still owed, and the resource `@Authorize()` loaded. The guard, the service and the interceptors all read and write
- * this one object; nothing per-request lives anywhere else.
+ * Everything nestjs-oso knows about one request (or one GraphQL, WebSocket or microservice call): whether it was
+ * authorized or skipped, whether a route check is still owed, and the resource `@Authorize()` loaded. The guard, the
+ * service and the interceptors all read and write this one object; nothing per-request lives anywhere else.
  */
 export class AuthorizationState {
+  /** The transport of the call, which decides the form of its authorization errors. */
+  transport: Transport = 'http';
   /** True once a check allowed something in this request. */
   authorized = false;
   /** Set (possibly to an empty string) by `OsoService.skipAuthorization()` (`@SkipAuthorization()`: see the route). */
@@ -53,9 +56,18 @@ const AUTHORIZATION_STATE = Symbol.for('nestjs-oso:authorization-state');
 
 type StateHolder = { [AUTHORIZATION_STATE]?: AuthorizationState };
 
-/** The state of a platform request object, created on first use. */
-export function authorizationStateOf(request: object): AuthorizationState {
-  return ((request as StateHolder)[AUTHORIZATION_STATE] ??= new AuthorizationState());
+/**
+ * The state of a platform request object (or of a call's arguments array outside HTTP, see `callOf`), created on
+ * first use.
+ */
+export function authorizationStateOf(request: object, transport?: Transport): AuthorizationState {
+  const holder = request as StateHolder;
+  let state = holder[AUTHORIZATION_STATE];
+  if (state === undefined) {
+    state = holder[AUTHORIZATION_STATE] = new AuthorizationState();
+    if (transport !== undefined) state.transport = transport;
+  }
+  return state;
 }
 
 /**

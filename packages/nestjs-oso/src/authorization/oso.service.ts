@@ -9,6 +9,7 @@ import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems }
 import { engineErrorLog, type EngineCallSubjects } from '../engine/engine-error-log.js';
 import { warmUpPolarEngine } from '../engine/engine-warm-up.js';
 import { HttpRequest } from './http-request.js';
+import { toTransportError } from '../transports/transport-error.js';
 import { DEFAULT_READ_ACTION, OSO_ENGINE } from '../module/oso.constants.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { AuthorizationFailure, OsoModuleOptions } from '../module/oso-module-options.interface.js';
@@ -154,7 +155,7 @@ export class OsoService implements OnApplicationBootstrap {
     ) {
       reason = 'not-found';
     }
-    return this.deny({ reason, actor: toPolarActor(actor), action, resource });
+    return this.deny(state, { reason, actor: toPolarActor(actor), action, resource });
   }
 
   /**
@@ -210,9 +211,10 @@ export class OsoService implements OnApplicationBootstrap {
       () => this.oso.queryRuleOnce('allow_field', toPolarActor(actor), action, resource, field),
       { actor, action, resource, field },
     );
-    if (allowed) return this.markAuthorized();
+    const state = currentAuthorizationState();
+    if (allowed) return this.markAuthorized(state);
     const reason = actor == null ? 'unauthenticated' : 'forbidden';
-    return this.deny({ reason, actor: toPolarActor(actor), action, resource, field });
+    return this.deny(state, { reason, actor: toPolarActor(actor), action, resource, field });
   }
 
   /**
@@ -356,8 +358,21 @@ export class OsoService implements OnApplicationBootstrap {
     if (state) state.authorized = true;
   }
 
-  private async deny(failure: AuthorizationFailure): Promise<never> {
-    throw await unauthorizedException(failure, this.options.onUnauthorized);
+  private async deny(
+    state: AuthorizationState | undefined,
+    failure: Omit<AuthorizationFailure, 'context'>,
+  ): Promise<never> {
+    throw await this.denial(state, failure);
+  }
+
+  /**
+   * The error of a denied check in the call whose state is given, in its transport's form (an `HttpException` on
+   * HTTP, and outside a request).
+   * @internal
+   */
+  async denial(state: AuthorizationState | undefined, failure: Omit<AuthorizationFailure, 'context'>): Promise<Error> {
+    const context = state?.transport ?? 'http';
+    return toTransportError(await unauthorizedException({ ...failure, context }, this.options.onUnauthorized), context);
   }
 
   /**

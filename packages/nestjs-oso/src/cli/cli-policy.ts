@@ -3,9 +3,13 @@ import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Type } from '@nestjs/common';
 import type { Oso } from 'oso';
-import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
 import type { PolarClassRegistration } from '../module/oso-module-options.interface.js';
-import { createOsoEngine, findPolicyFiles, resolvePolarClasses } from '../policy/policy-loader.js';
+import {
+  BUILT_IN_POLAR_NAMES,
+  createOsoEngine,
+  findPolicyFiles,
+  resolvePolarClasses,
+} from '../policy/policy-loader.js';
 import { polarClassMetadataOf } from '../decorators/polar-class.decorator.js';
 
 /** A mistake in how the command was called (exit code 2), as opposed to a policy that does not load (exit code 1). */
@@ -74,7 +78,7 @@ export async function loadCliPolicy(options: CliPolicyOptions): Promise<CliPolic
     return {
       engine,
       files: await findPolicyFiles(source),
-      classes: [HTTP_REQUEST_POLAR_NAME, ...registered],
+      classes: [...BUILT_IN_POLAR_NAMES, ...registered],
       stubs: [...stubs.keys()],
       warnings: warnings.filter((_, i) => !unknown[i]).map((warning) => formatDiagnostic('warning', warning)),
       errors: warnings.filter((_, i) => unknown[i]).map((warning) => formatDiagnostic('error', warning)),

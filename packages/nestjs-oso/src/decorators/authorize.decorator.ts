@@ -1,10 +1,11 @@
 import { applyDecorators, SetMetadata, UseGuards, type ExecutionContext, type Type } from '@nestjs/common';
 import { OSO_AUTHORIZE } from '../module/oso.constants.js';
-import { HTTP_ONLY_GUARD } from './http-only.guard.js';
+import { AuthorizeGuard } from './authorize.guard.js';
 
 /**
- * Loads the resource a route acts on, from the platform request (Express or Fastify) and the execution context.
- * Returning `null` or `undefined` answers 404.
+ * Loads the resource a route acts on, from what the call has (the platform request on HTTP, the field's arguments on
+ * GraphQL, the message data on WebSockets and microservices) and the execution context. Returning `null` or
+ * `undefined` answers 404 (or the transport's `NOT_FOUND`).
  *
  * @example
  * const expenseById: ResourceResolverFn = (req) => expenses.findOneBy({ id: Number(req.params.id) });
@@ -59,11 +60,12 @@ export interface AuthorizeMetadata extends AuthorizeOptions {
 }
 
 /**
- * Requires a policy decision before the handler runs, on a controller class or a handler (the handler's wins).
- * Without `resource` it authorizes the request itself (`allow(actor, "GET", req: HttpRequest)`); with one, the
- * loaded resource, which the handler then receives through `@AuthorizedResource()`. The action defaults to the
- * HTTP method, the actor to the module's `getActor`. Takes effect whenever `OsoModule` is imported. HTTP routes only:
- * on a handler of another transport the call fails (and `OsoModule` refuses it at startup).
+ * Requires a policy decision before the handler runs, on a controller, resolver or gateway class or on a handler
+ * (the handler's wins), on every transport. Without `resource` it authorizes the call itself
+ * (`allow(actor, "GET", req: HttpRequest)`, `allow(actor, "query", op: GraphQLOperation)`,
+ * `allow(actor, "message", msg: InboundMessage)`); with one, the loaded resource, which the handler then receives through
+ * `@AuthorizedResource()`. The action defaults to the HTTP method, the GraphQL operation type or `"message"`, the
+ * actor to the module's `getActor`. Needs `OsoModule` in the app (startup fails without it).
  *
  * @example
  * @Get(':id')
@@ -74,6 +76,6 @@ export interface AuthorizeMetadata extends AuthorizeOptions {
 export function Authorize(action?: string, options: AuthorizeOptions = {}): ClassDecorator & MethodDecorator {
   return applyDecorators(
     SetMetadata<string, AuthorizeMetadata>(OSO_AUTHORIZE, { ...options, action }),
-    UseGuards(HTTP_ONLY_GUARD),
+    UseGuards(AuthorizeGuard),
   );
 }

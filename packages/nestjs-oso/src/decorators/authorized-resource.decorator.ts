@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { authorizationStateOf } from '../authorization/authorization-state.js';
+import { authorizationStateOf, currentAuthorizationState } from '../authorization/authorization-state.js';
 import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 
 /**
@@ -14,11 +14,19 @@ import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
  * @publicApi
  */
 export const AuthorizedResource = createParamDecorator((_data: unknown, context: ExecutionContext) => {
-  const state = authorizationStateOf(context.switchToHttp().getRequest());
+  // Outside HTTP, Nest hands parameter decorators a copy of the call's arguments: the state comes through the async
+  // context that OsoModule's interceptor opens around the handler.
+  const state =
+    context.getType() === 'http'
+      ? authorizationStateOf(context.getArgByIndex(0))
+      : (currentAuthorizationState() ?? authorizationStateOf(context.getArgs()));
   if (!state.hasResource) {
     throw new OsoConfigurationError(
       `@AuthorizedResource() on ${context.getClass().name}.${context.getHandler().name}, ` +
-        'but its @Authorize() has no resource option',
+        'but its @Authorize() has no resource option' +
+        (context.getType() === 'http'
+          ? ''
+          : " (or OsoModule's global interceptor does not reach it: see the docs of its transport)"),
     );
   }
   return state.resource;

@@ -1,64 +1,149 @@
 import type { Type } from '@nestjs/common';
-import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
+import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
+import { isOsoGuard } from './request-pipeline.service.js';
 import { methodsOf, routeRuleOf } from './route-rules.js';
 
 /**
- * The metadata keys other transports' decorators put on their handler methods, with what they make of a method.
- * Read as plain strings: @nestjs/microservices, @nestjs/websockets and @nestjs/graphql are optional.
+ * A handler of another transport than HTTP, as its decorators declare it. The metadata keys are read as plain
+ * strings: @nestjs/microservices, @nestjs/websockets and @nestjs/graphql are optional.
  */
-const NON_HTTP_HANDLER_KEYS: ReadonlyArray<readonly [key: string, kind: string]> = [
-  ['microservices:pattern', 'a microservice handler (@MessagePattern or @EventPattern)'],
-  ['websockets:message_mapping', 'a WebSocket handler (@SubscribeMessage)'],
-  ['graphql:resolver_type', 'a GraphQL resolver'],
-  ['graphql:resolve_property', 'a GraphQL field resolver'],
-];
+export interface NonHttpHandler {
+  transport: 'graphql' | 'ws' | 'rpc';
+  /** `QUERY`, `MUTATION`, `SUBSCRIPTION`, `FIELD` (a field resolver), `WS`, `MESSAGE` or `EVENT`. */
+  kind: string;
+  /** The GraphQL field, the WebSocket event, or the message pattern(s). */
+  name: string;
+  /** How error messages name it (`a GraphQL field resolver`). */
+  description: string;
+}
+
+/** @nestjs/microservices' `PatternHandler.EVENT`: `@EventPattern()` rather than `@MessagePattern()`. */
+const EVENT_HANDLER = 2;
 
 /** What another transport makes of `handler`, or undefined for an HTTP route or a plain method. */
-export function nonHttpHandlerKind(handler: object): string | undefined {
-  return NON_HTTP_HANDLER_KEYS.find(([key]) => Reflect.getMetadata(key, handler) !== undefined)?.[1];
+export function nonHttpHandlerOf(handler: object, methodName = ''): NonHttpHandler | undefined {
+  const meta = (key: string) => Reflect.getMetadata(key, handler) as unknown;
+  const patterns = meta('microservices:pattern');
+  if (patterns !== undefined) {
+    const event = meta('microservices:handler_type') === EVENT_HANDLER;
+    return {
+      transport: 'rpc',
+      kind: event ? 'EVENT' : 'MESSAGE',
+      name: [patterns].flat().map(describePattern).join(', '),
+      description: 'a microservice handler (@MessagePattern or @EventPattern)',
+    };
+  }
+  if (meta('websockets:message_mapping') !== undefined) {
+    return {
+      transport: 'ws',
+      kind: 'WS',
+      name: String(meta('message') ?? methodName),
+      description: 'a WebSocket handler (@SubscribeMessage)',
+    };
+  }
+  const name = String(meta('graphql:resolver_name') ?? methodName);
+  if (meta('graphql:resolve_property') !== undefined) {
+    return { transport: 'graphql', kind: 'FIELD', name, description: 'a GraphQL field resolver (@ResolveField)' };
+  }
+  const operation = meta('graphql:resolver_type');
+  if (operation !== undefined) {
+    return {
+      transport: 'graphql',
+      kind: String(operation).toUpperCase(),
+      name,
+      description: `a GraphQL ${String(operation).toLowerCase()} resolver`,
+    };
+  }
+  return undefined;
+}
+
+function describePattern(pattern: unknown): string {
+  return typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
+}
+
+/**
+ * Which of the app's global enhancers (OsoModule's guard and interceptor) Nest runs for each kind of non-HTTP
+ * handler, as read from the app at startup:
+ * - GraphQL field resolvers get enhancers only when the GraphQL module's `fieldResolverEnhancers` lists them;
+ * - a hybrid app's microservices get the app's global enhancers only with `inheritAppConfig: true`; a microservice
+ *   app (`NestFactory.createMicroservice`) has them.
+ */
+export interface EnhancerReach {
+  fieldResolverGuards: boolean;
+  fieldResolverInterceptors: boolean;
+  /** Whether every microservice of the app runs the app's global guards and interceptors. */
+  microservices: boolean;
 }
 
 /**
  * What nestjs-oso cannot enforce on the non-HTTP handlers of a class, one message per handler; empty when all is
- * well. Global guards and interceptors do not reach such handlers in every setup (a hybrid app's microservice gets
- * them only with `inheritAppConfig: true`), and `@Authorize()` checks HTTP routes only, so:
- * - `@Authorize()` on such a handler (or its class) is refused;
- * - under `requireAuthorization`, such a handler needs its own `RequireAuthorizationInterceptor` (on it or its
- *   class), which enforces in any context, or `@SkipAuthorization()`.
+ * well. `@Authorize()` holds wherever Nest runs the handler's own guards (it attaches one); `routeAuthorization` and
+ * `requireAuthorization` rely on the global guard and interceptor, so a handler they do not reach needs its own
+ * `OsoGuard` / `RequireAuthorizationInterceptor`, or `@SkipAuthorization()`.
  */
-export function unenforceableHandlers(classRef: Type, requireAuthorization: boolean): string[] {
+export function unenforceableHandlers(
+  classRef: Type,
+  options: { requireAuthorization?: boolean; routeAuthorization?: boolean },
+  reach: EnhancerReach,
+): string[] {
   const problems: string[] = [];
   for (const [name, handler] of methodsOf(classRef)) {
-    const kind = nonHttpHandlerKind(handler);
-    if (!kind) continue;
+    const found = nonHttpHandlerOf(handler, name);
+    if (!found) continue;
     const where = `${classRef.name}.${name}`;
     const rule = routeRuleOf(classRef, handler);
-    if (rule?.kind === 'authorize') {
+    if (rule?.kind === 'skip') continue;
+    const field = found.kind === 'FIELD';
+    const enhancers = field ? 'fieldResolverEnhancers' : 'inheritAppConfig';
+    const fixFor = (what: 'guards' | 'interceptors') =>
+      field
+        ? `set fieldResolverEnhancers: ['guards', 'interceptors'] in GraphQLModule.forRoot() (it lacks '${what}')`
+        : 'connect the microservice with app.connectMicroservice(options, { inheritAppConfig: true })';
+    // A field resolver runs no enhancer at all without fieldResolverEnhancers, not even its own.
+    const ownCount = !field;
+    const guarded = field
+      ? reach.fieldResolverGuards
+      : found.transport !== 'rpc' || reach.microservices || hasOwn(classRef, handler, GUARDS_METADATA, isOsoGuard);
+    const intercepted = field
+      ? reach.fieldResolverInterceptors
+      : found.transport !== 'rpc' ||
+        reach.microservices ||
+        hasOwn(classRef, handler, INTERCEPTORS_METADATA, isRequireAuthorization);
+    if (rule?.kind === 'authorize' && field && !guarded) {
+      problems.push(`@Authorize() on ${where}, ${found.description}: Nest runs no guard there: ${fixFor('guards')}`);
+    } else if (rule === undefined && options.routeAuthorization === true && !guarded) {
       problems.push(
-        `@Authorize() on ${where}, ${kind}: @Authorize() checks HTTP routes only. Remove it and call ` +
-          'OsoService.authorize() in the handler, with @UseInterceptors(RequireAuthorizationInterceptor) on it to make sure it does',
+        `routeAuthorization is on, but ${where} is ${found.description}, which OsoModule's global guard does not ` +
+          `reach (${enhancers}): ${fixFor('guards')}` +
+          (ownCount ? ', add @UseGuards(OsoGuard) to it or its class' : '') +
+          ", or mark it with @SkipAuthorization('why')",
       );
-    } else if (requireAuthorization && rule?.kind !== 'skip' && !hasOwnRequireAuthorization(classRef, handler)) {
+    }
+    // A handler with `@Authorize()` cannot run unauthorized: its own guard checks it (where guards run at all).
+    if (options.requireAuthorization === true && rule?.kind !== 'authorize' && !intercepted) {
       problems.push(
-        `requireAuthorization is on, but ${where} is ${kind}, which OsoModule's global interceptor does not reach in ` +
-          'every app: add @UseInterceptors(RequireAuthorizationInterceptor) to it or its class (it then fails every call ' +
-          "that does not authorize through OsoService), or mark it with @SkipAuthorization('why')",
+        `requireAuthorization is on, but ${where} is ${found.description}, which OsoModule's global interceptor does ` +
+          `not reach (${enhancers}): ${fixFor('interceptors')}` +
+          (ownCount ? ', add @UseInterceptors(RequireAuthorizationInterceptor) to it or its class' : '') +
+          ", or mark it with @SkipAuthorization('why')",
       );
     }
   }
   return problems;
 }
 
-/** Whether the handler or its class lists `RequireAuthorizationInterceptor` (or a subclass) in `@UseInterceptors()`. */
-function hasOwnRequireAuthorization(classRef: Type, handler: object): boolean {
-  return [classRef, handler].some((target) =>
-    ((Reflect.getMetadata(INTERCEPTORS_METADATA, target) ?? []) as unknown[]).some(
-      (interceptor) =>
-        interceptor instanceof RequireAuthorizationInterceptor ||
-        (typeof interceptor === 'function' &&
-          (interceptor === RequireAuthorizationInterceptor ||
-            interceptor.prototype instanceof RequireAuthorizationInterceptor)),
-    ),
+/** Whether the handler or its class lists an enhancer that passes `test` under `key` (`@UseGuards`, `@UseInterceptors`). */
+function hasOwn(classRef: Type, handler: object, key: string, test: (enhancer: unknown) => boolean): boolean {
+  return [classRef, handler].some((target) => ((Reflect.getMetadata(key, target) ?? []) as unknown[]).some(test));
+}
+
+/** `RequireAuthorizationInterceptor`, a subclass, or an instance of either, as `@UseInterceptors()` takes them. */
+function isRequireAuthorization(interceptor: unknown): boolean {
+  return (
+    interceptor instanceof RequireAuthorizationInterceptor ||
+    (typeof interceptor === 'function' &&
+      (interceptor === RequireAuthorizationInterceptor ||
+        interceptor.prototype instanceof RequireAuthorizationInterceptor))
   );
 }

@@ -3,6 +3,7 @@ import type { AuthorizationState } from '../authorization/authorization-state.js
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
+import { callOf } from '../transports/transport.js';
 import { OsoRouteAuthorizer } from './route-authorizer.service.js';
 
 /**
@@ -28,7 +29,7 @@ export class OsoGlobalInterceptor extends RequireAuthorizationInterceptor {
   }
 
   protected override async beforeHandler(context: ExecutionContext, state: AuthorizationState): Promise<void> {
-    const request = context.switchToHttp().getRequest();
+    const request = callOf(context);
     const rule = this.routes.ruleFor(context);
     const metadata = rule?.kind === 'authorize' ? rule.metadata : undefined;
     const actor = await this.routes.actorFor(context, request, metadata);

@@ -1,4 +1,5 @@
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { RpcException } from '@nestjs/microservices';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Authorize } from '../decorators/authorize.decorator.js';
 import { OsoGuard } from './oso.guard.js';
@@ -30,15 +31,22 @@ describe('OsoGuard outside HTTP', () => {
     return context;
   };
 
-  // Nest turns a guard's synchronous throw into a failed request like a rejected promise.
-  it('refuses an @Authorize() handler of another transport rather than letting it through', () => {
-    expect(() => guard.canActivate(rpcContext(Gateway.prototype.onMessage))).toThrow(
-      '@Authorize() on Gateway.onMessage needs an HTTP context, not "rpc"',
-    );
+  it("checks an @Authorize() handler of another transport, in that transport's error form", async () => {
+    // No actor (the default reads none from a message): 401, as an RpcException a ClientProxy receives.
+    const checked = Promise.resolve(guard.canActivate(rpcContext(Gateway.prototype.onMessage)));
+    await expect(checked).rejects.toBeInstanceOf(RpcException);
+    await expect(checked).rejects.toMatchObject({ error: { status: 401, message: 'Unauthorized' } });
   });
 
-  it('lets undecorated handlers of other transports through', () => {
-    expect(guard.canActivate(rpcContext(Gateway.prototype.onPing))).toBe(true);
+  it('refuses a context type it does not know rather than guess at its arguments', () => {
+    const context = new ExecutionContextHost([{}], Gateway, Gateway.prototype.onMessage);
+    context.setType('kafka-bridge' as 'rpc');
+    expect(() => guard.canActivate(context)).toThrow(/"kafka-bridge" context, which nestjs-oso does not know/);
+  });
+
+  it('checks undecorated handlers of other transports on their InboundMessage, as it checks HTTP routes', async () => {
+    const checked = Promise.resolve(guard.canActivate(rpcContext(Gateway.prototype.onPing)));
+    await expect(checked).rejects.toMatchObject({ error: { status: 401 } });
   });
 });
 

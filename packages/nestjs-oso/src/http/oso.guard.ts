@@ -9,13 +9,16 @@ import {
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { isThenable } from './is-thenable.js';
 import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.service.js';
-import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
+import { callOf, transportOf } from '../transports/transport.js';
 
 /**
- * Route authorization. Used on a controller (`@UseGuards(AuthGuard, OsoGuard)`) it checks every route there:
- * `@Authorize()` routes as decorated, the others on their `HttpRequest` with the HTTP method as action, and
- * `@SkipAuthorization()` routes not at all. `OsoModule` also installs it globally for `@Authorize()` (and for every
- * route with `routeAuthorization: true`). Subclass it and override the protected hooks for other transports.
+ * Route authorization, on every transport. Used on a controller, resolver or gateway
+ * (`@UseGuards(AuthGuard, OsoGuard)`) it checks every handler there: `@Authorize()` handlers as decorated, the
+ * others on the call itself (an HTTP route's `HttpRequest` with the method as action, a resolver's
+ * `GraphQLOperation` with the operation type, a gateway's or microservice's `InboundMessage` with `"message"`), and
+ * `@SkipAuthorization()` handlers not at all. `OsoModule` also installs it globally for `@Authorize()` (and for every
+ * handler with `routeAuthorization: true`). Subclass it and override the protected hooks to change how it finds the
+ * actor or which handlers it checks.
  *
  * @example
  * @Controller('reports')
@@ -86,14 +89,20 @@ export class OsoGuard implements CanActivate {
     return false;
   }
 
-  /** RPC, WebSocket and GraphQL contexts: nothing to check unless `@Authorize()` asks, which is not supported. */
-  protected canActivateOutsideHttp(context: ExecutionContext, rule: RouteRule | undefined): boolean {
-    if (rule?.kind === 'authorize') {
-      throw new OsoConfigurationError(
-        `@Authorize() on ${context.getClass().name}.${context.getHandler().name} needs an HTTP context, ` +
-          `not "${context.getType()}": subclass OsoGuard to support it`,
-      );
-    }
-    return true;
+  /**
+   * GraphQL, WebSocket and microservice calls: the same rules as HTTP routes, with the call's state kept on its
+   * arguments (see `callOf`), which every guard, interceptor and parameter decorator of the call shares.
+   */
+  protected canActivateOutsideHttp(context: ExecutionContext, rule: RouteRule | undefined): boolean | Promise<boolean> {
+    if (rule?.kind === 'skip') return true;
+    const call = callOf(context);
+    const state = authorizationStateOf(call, transportOf(context));
+    if (state.routeChecked) return true;
+    const metadata = rule?.metadata;
+    if (!metadata && !this.shouldAuthorizeRoute(context)) return true;
+    const actor = this.getActor(context, call, metadata);
+    if (isThenable(actor))
+      return Promise.resolve(actor).then((found) => this.checkRoute(context, call, state, found, metadata));
+    return this.checkRoute(context, call, state, actor, metadata);
   }
 }

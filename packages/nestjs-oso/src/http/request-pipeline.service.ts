@@ -3,6 +3,7 @@ import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { OsoGuard } from './oso.guard.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { controllerMethods, isRouteHandler, routeGuards, routeRuleOf } from './route-rules.js';
+import { nonHttpHandlerOf } from './non-http-handlers.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
 const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
@@ -17,7 +18,9 @@ const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
  * - `requireAuthorization`, which looks at the request after the handler and carries the request's state into it;
  * - a route whose check may have to wait for a guard that runs after OsoModule's global guard (an authentication
  *   guard on the controller, or a global guard registered after OsoModule's), with no `OsoGuard` of its own after
- *   that guard to check there.
+ *   that guard to check there;
+ * - a GraphQL resolver, WebSocket gateway or microservice handler: outside HTTP the interceptor carries each call's
+ *   state to `OsoService` (whose errors then take the transport's form) and to `@AuthorizedResource()`.
  */
 export class OsoRequestPipeline {
   private readonly waitsByHandler = new WeakMap<object, boolean>();
@@ -40,6 +43,8 @@ export class OsoRequestPipeline {
     if (options.requireAuthorization === true) {
       return new OsoRequestPipeline(true, 'requireAuthorization is on', laterGlobalGuards);
     }
+    const nonHttp = nonHttpHandlerIn(modules);
+    if (nonHttp) return new OsoRequestPipeline(true, `the app has ${nonHttp}`, laterGlobalGuards);
     const probe = new OsoRequestPipeline(false, '', laterGlobalGuards);
     const waiting: string[] = [];
     const controllers = [...modules.values()].flatMap((module) => [...module.controllers.values()]);
@@ -82,6 +87,19 @@ export class OsoRequestPipeline {
   private mayGetActorLater(routeGuards: unknown[]): boolean {
     return this.laterGlobalGuards.length > 0 || routeGuards.length > 0;
   }
+}
+
+/** The first GraphQL, WebSocket or microservice handler of the app's controllers and providers, described. */
+function nonHttpHandlerIn(modules: ModulesContainer): string | undefined {
+  const wrappers = [...modules.values()].flatMap((module) => [
+    ...module.controllers.values(),
+    ...module.providers.values(),
+  ]);
+  for (const { controller, name, handler } of controllerMethods(wrappers)) {
+    const found = nonHttpHandlerOf(handler, name);
+    if (found) return `${found.description} (${controller.name}.${name})`;
+  }
+  return undefined;
 }
 
 /**

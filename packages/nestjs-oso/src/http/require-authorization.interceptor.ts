@@ -14,9 +14,9 @@ import {
   AuthorizationState,
   authorizationStateOf,
   countRequireAuthorizationInterceptor,
-  currentAuthorizationState,
   runWithAuthorizationState,
 } from '../authorization/authorization-state.js';
+import { callOf, transportOf } from '../transports/transport.js';
 import { refuseUnauthorizedResponse, routeResponseKind } from './route-response.js';
 import { routeRuleOf } from './route-rules.js';
 
@@ -27,7 +27,8 @@ import { routeRuleOf } from './route-rules.js';
  * a returned value, a thrown exception below 400 (an error of 400 or more passes unchanged), an error an exception
  * filter would answer, a response the handler writes itself (`@Res()`), and `@Sse()` streams, which must be
  * authorized before their handler runs (their status line leaves before the first event). Outside HTTP (RPC,
- * WebSockets, GraphQL) each call is checked the same way. Installed globally by `requireAuthorization: true`, or
+ * WebSockets, GraphQL) each call is checked the same way: a call that returns without authorizing fails with the
+ * transport's internal error. Installed globally by `requireAuthorization: true`, or
  * used on a controller or handler.
  *
  * @example
@@ -46,12 +47,10 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const http = context.getType() === 'http';
-    // Outside HTTP there is no request object to keep the state on: each call gets its own, shared with an
-    // interceptor that already runs around this one (a global one and a handler's own).
-    const state = http
-      ? authorizationStateOf(context.switchToHttp().getRequest())
-      : (currentAuthorizationState() ?? new AuthorizationState());
+    const transport = transportOf(context);
+    const http = transport === 'http';
+    // The request's state, or outside HTTP the call's (kept on its arguments, shared with its guards).
+    const state = authorizationStateOf(callOf(context), transport);
     // The handler runs inside the request's async context, so OsoService finds the state at any depth.
     let handled = new Observable<unknown>((subscriber) =>
       runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)),
@@ -113,8 +112,9 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
         return value;
       }),
       catchError((error: unknown) => {
-        // An error response (400 or more) reveals nothing the policy guards; anything else might answer 2xx.
-        if (owesAuthorization() && !(error instanceof HttpException && error.getStatus() >= 400))
+        // An error response (400 or more) reveals nothing the policy guards; anything else might answer 2xx on HTTP.
+        // Other transports answer any error as an error (a GraphQL error, a WebSocket `exception`, an RPC error).
+        if (http && owesAuthorization() && !(error instanceof HttpException && error.getStatus() >= 400))
           this.failUnauthorized(context);
         throw error;
       }),

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Scope, type ExecutionContext, type Type } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
 import type { AuthorizationState } from '../authorization/authorization-state.js';
-import { unauthorizedException } from '../authorization/authorization-failure.js';
 import type { AuthorizeMetadata, ResourceResolver, ResourceResolverFn } from '../decorators/authorize.decorator.js';
 import { HttpRequest } from '../authorization/http-request.js';
+import { GraphQLOperation } from '../transports/graphql-operation.js';
+import { InboundMessage } from '../transports/inbound-message.js';
+import { defaultActor, resolverInput } from '../transports/transport.js';
 import { isThenable } from './is-thenable.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
@@ -49,18 +51,19 @@ export class OsoRouteAuthorizer {
 
   /**
    * The actor of a route check (or a promise of it): the decorator's `actor` option, else the module's `getActor`,
-   * else `request.user`.
+   * else where the transport usually keeps it (`request.user` on HTTP; see `ActorResolver`).
    */
   actorFor(context: ExecutionContext, request: object, metadata: AuthorizeMetadata | undefined): unknown {
-    if (metadata?.actor) return metadata.actor(request, context);
+    if (metadata?.actor)
+      return metadata.actor(context.getType() === 'http' ? request : resolverInput(context), context);
     if (this.options.getActor) return this.options.getActor(context);
-    return (request as { user?: unknown }).user;
+    return defaultActor(context);
   }
 
   /**
-   * Runs the route check and records it in the request's state: the decorator's resource when it names one, else
-   * the request itself as an `HttpRequest`. Throws the mapped exception on denial. Returns nothing when it could
-   * decide at once (a compiled decision on the request), else a promise.
+   * Runs the route check and records it in the call's state: the decorator's resource when it names one, else the
+   * call itself (an `HttpRequest`, a `GraphQLOperation` or an `InboundMessage`). Throws the mapped exception on denial.
+   * Returns nothing when it could decide at once (a compiled decision on the request), else a promise.
    */
   authorize(
     context: ExecutionContext,
@@ -70,12 +73,29 @@ export class OsoRouteAuthorizer {
     metadata: AuthorizeMetadata | undefined,
   ): void | Promise<void> {
     if (metadata?.resource) {
-      const action = metadata.action ?? HttpRequest.from(request).method;
+      const action = metadata.action ?? defaultAction(context, request);
       return this.authorizeResource(context, request, state, actor, action, metadata.resource, metadata);
     }
-    const httpRequest = HttpRequest.from(request);
-    const action = metadata?.action ?? httpRequest.method;
-    return markRouteChecked(state, this.oso.authorizeInRequest(state, actor, action, httpRequest, false));
+    const target = routeTarget(context, request);
+    const action = metadata?.action ?? actionOn(target);
+    return markRouteChecked(state, this.oso.authorizeInRequest(state, actor, action, target, false));
+  }
+
+  /**
+   * The check of a GraphQL, WebSocket or microservice call where it stands, unless one already ran in the call: the
+   * guard `@Authorize()` attaches calls it, so that the decorator holds where no global guard reaches (a hybrid
+   * app's microservice without `inheritAppConfig`).
+   * @internal
+   */
+  authorizeCall(context: ExecutionContext, state: AuthorizationState): boolean | Promise<boolean> {
+    const rule = this.ruleFor(context);
+    if (rule?.kind !== 'authorize' || state.routeChecked || state.routeCheckDeferred) return true;
+    const call = context.getArgs();
+    const actor = this.actorFor(context, call, rule.metadata);
+    const checked = isThenable(actor)
+      ? Promise.resolve(actor).then((found) => this.authorize(context, call, state, found, rule.metadata))
+      : this.authorize(context, call, state, actor, rule.metadata);
+    return checked ? checked.then(() => true) : true;
   }
 
   /** The check of a route whose decorator names a resource: loads it, then decides (synchronously if it can). */
@@ -88,7 +108,11 @@ export class OsoRouteAuthorizer {
     resolver: ResourceResolverFn | Type<ResourceResolver>,
     metadata: AuthorizeMetadata,
   ): void | Promise<void> {
-    const loaded = this.loadResource(resolver, request, context);
+    const loaded = this.loadResource(
+      resolver,
+      context.getType() === 'http' ? request : resolverInput(context),
+      context,
+    );
     if (!isThenable(loaded)) return this.authorizeLoaded(state, actor, action, loaded, metadata);
     return Promise.resolve(loaded).then((resource) => this.authorizeLoaded(state, actor, action, resource, metadata));
   }
@@ -103,10 +127,7 @@ export class OsoRouteAuthorizer {
     if (resource == null) {
       // Without an actor, say 401 rather than reveal which resources exist.
       const reason = actor == null ? 'unauthenticated' : 'not-found';
-      return unauthorizedException(
-        { reason, actor: actor ?? null, action, resource },
-        this.options.onUnauthorized,
-      ).then((error) => {
+      return this.oso.denial(state, { reason, actor: actor ?? null, action, resource }).then((error) => {
         throw error;
       });
     }
@@ -114,21 +135,63 @@ export class OsoRouteAuthorizer {
     return markRouteChecked(state, this.oso.authorizeInRequest(state, actor, action, resource, metadata.checkRead));
   }
 
-  /** The resource from the decorator's resolver function or injectable class (or a promise of it). */
+  /**
+   * The resource from the decorator's resolver function or injectable class (or a promise of it), given what the
+   * transport has: the platform request, the GraphQL arguments, or the message data.
+   */
   private loadResource(
     resolver: ResourceResolverFn | Type<ResourceResolver>,
-    request: object,
+    input: unknown,
     context: ExecutionContext,
   ): unknown {
-    if (!isResolverClass(resolver)) return resolver(request, context);
+    if (!isResolverClass(resolver)) return resolver(input, context);
     if (this.moduleRef.introspect(resolver).scope === Scope.DEFAULT) {
-      return this.moduleRef.get(resolver, { strict: false }).resolve(request, context);
+      return this.moduleRef.get(resolver, { strict: false }).resolve(input, context);
     }
     return this.moduleRef
-      .resolve(resolver, ContextIdFactory.getByRequest(request), { strict: false })
-      .then((instance) => instance.resolve(request, context));
+      .resolve(resolver, ContextIdFactory.getByRequest(requestForScope(context)), { strict: false })
+      .then((instance) => instance.resolve(input, context));
   }
 }
+/** What a route check without a resource authorizes: the call itself, as the transport's Polar class. */
+function routeTarget(context: ExecutionContext, request: object): HttpRequest | GraphQLOperation | InboundMessage {
+  switch (context.getType<string>()) {
+    case 'http':
+      return HttpRequest.from(request);
+    case 'graphql':
+      return GraphQLOperation.from(context);
+    default:
+      return InboundMessage.from(context);
+  }
+}
+
+/** The default action on a call: the HTTP method, the GraphQL operation type, or `"message"`. */
+function actionOn(target: HttpRequest | GraphQLOperation | InboundMessage): string {
+  if (target instanceof HttpRequest) return target.method;
+  if (target instanceof GraphQLOperation) return target.operation;
+  return 'message';
+}
+
+/** The default action of `@Authorize(undefined, { resource })`, as for the call itself. */
+function defaultAction(context: ExecutionContext, request: object): string {
+  return context.getType() === 'http' ? HttpRequest.from(request).method : actionOn(routeTarget(context, request));
+}
+
+/**
+ * The object Nest's request-scoped providers are keyed by: the platform request; the GraphQL context (where Nest
+ * keeps a GraphQL request's context id); the call's arguments elsewhere.
+ */
+function requestForScope(context: ExecutionContext): object {
+  switch (context.getType<string>()) {
+    case 'http':
+      return context.getArgByIndex(0);
+    case 'graphql':
+      return context.getArgByIndex(2) ?? context.getArgs();
+    default:
+      return context.getArgs();
+  }
+}
+
 /** Records that the route's check passed, at once or when the pending check resolves (a denial throws past it). */
 function markRouteChecked(state: AuthorizationState, checked: void | Promise<void>): void | Promise<void> {
   if (!checked) {

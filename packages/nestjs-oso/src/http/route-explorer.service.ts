@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, Optional, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { ApplicationConfig, DiscoveryService, ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryService, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
-import { unenforceableHandlers } from './non-http-handlers.js';
+import { nonHttpHandlerOf, unenforceableHandlers, type EnhancerReach } from './non-http-handlers.js';
 import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.service.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.service.js';
 import { controllerMethods, routeGuards, routeRuleOf } from './route-rules.js';
@@ -19,11 +19,11 @@ interface RouteRow {
 }
 
 /**
- * Checks every controller's `@Authorize()` at startup, so that a resource resolver Nest cannot inject stops the
- * app with a message naming the route, instead of failing on the first request. Non-HTTP handlers (microservice,
- * WebSocket, GraphQL) whose rule nestjs-oso cannot enforce stop it too (see `unenforceableHandlers`). It also logs
- * (at debug level) a table of every route with its authorization mode: decorated, skipped, route-authorized, or
- * left to the service.
+ * Checks every `@Authorize()` at startup, so that a resource resolver Nest cannot inject stops the app with a
+ * message naming the handler, instead of failing on the first request. Non-HTTP handlers (GraphQL, WebSocket,
+ * microservice) whose rule nestjs-oso cannot enforce stop it too (see `unenforceableHandlers`). It also logs (at
+ * debug level) a table of every route, resolver, gateway event and message pattern with its authorization mode:
+ * decorated, skipped, route-authorized, or left to the service.
  */
 @Injectable()
 export class OsoRouteExplorer implements OnModuleInit {
@@ -34,28 +34,47 @@ export class OsoRouteExplorer implements OnModuleInit {
     private readonly pipeline: OsoRequestPipeline,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
     @Optional() private readonly config?: ApplicationConfig,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   private readonly logger = new Logger('OsoModule');
 
   onModuleInit(): void {
     const rows: RouteRow[] = [];
-    const controllers = this.discovery.getControllers();
-    for (const { metatype } of controllers)
-      if (typeof metatype === 'function') this.checkTarget(metatype, metatype.name);
-    for (const { controller, name, handler } of controllerMethods(controllers)) {
+    const classes = this.handlerClasses();
+    for (const { metatype } of classes) this.checkTarget(metatype, metatype.name);
+    for (const { controller, name, handler } of controllerMethods(classes)) {
       this.checkTarget(handler, `${controller.name}.${name}`);
       const row = this.routeRow(controller, handler, name);
       if (row) rows.push(row);
     }
-    this.checkNonHttpHandlers();
+    this.checkNonHttpHandlers(classes.map(({ metatype }) => metatype));
     this.logger.debug(formatRouteTable(rows));
     const installed = this.pipeline.interceptorInstalled ? 'installed' : 'not installed';
     this.logger.debug(`Global interceptor: ${installed} (${this.pipeline.reason})`);
   }
 
-  /** The table row of a handler, or nothing for a method that is not a route. */
+  /** The app's controllers, then its providers (resolvers and gateways are providers), each class once. */
+  private handlerClasses(): Array<{ metatype: Type }> {
+    const seen = new Set<Type>();
+    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
+      const metatype = wrapper.metatype as Type | null | undefined;
+      if (typeof metatype === 'function' && metatype.prototype && !wrapper.isAlias) seen.add(metatype);
+    }
+    return [...seen].map((metatype) => ({ metatype }));
+  }
+
+  /** The table row of a handler, or nothing for a method that is neither a route nor another transport's handler. */
   private routeRow(controller: Type, handler: object, method: string): RouteRow | undefined {
+    const other = nonHttpHandlerOf(handler, method);
+    if (other) {
+      return {
+        method: other.kind,
+        path: other.name,
+        handler: `${controller.name}.${method}`,
+        mode: this.modeOf(controller, handler, other.transport),
+      };
+    }
     const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
     if (requestMethod === undefined) return undefined;
     const paths = (Reflect.getMetadata(PATH_METADATA, controller) ?? '/') as string | string[];
@@ -66,29 +85,45 @@ export class OsoRouteExplorer implements OnModuleInit {
       method: RequestMethod[requestMethod] ?? String(requestMethod),
       path: full.join(', '),
       handler: `${controller.name}.${method}`,
-      mode: this.modeOf(controller, handler),
+      mode: this.modeOf(controller, handler, 'http'),
     };
   }
 
-  private modeOf(controller: Type, handler: object): string {
+  private modeOf(controller: Type, handler: object, transport: 'http' | 'graphql' | 'ws' | 'rpc'): string {
     const rule = routeRuleOf(controller, handler);
-    if (rule?.kind === 'authorize') return `decorated: ${describeAuthorize(rule.metadata)}`;
+    if (rule?.kind === 'authorize') return `decorated: ${describeAuthorize(rule.metadata, transport)}`;
     if (rule?.kind === 'skip') return `skipped${rule.reason ? ` (${rule.reason})` : ''}`;
     if (this.options.routeAuthorization || routeGuards(controller, handler).some(isOsoGuard))
-      return 'route-authorized: allow(actor, method, request: HttpRequest)';
+      return `route-authorized: allow(actor, ${CALL_TARGETS[transport]})`;
     return `left to the service${this.options.requireAuthorization ? ' (500 unless it authorizes or skips)' : ''}`;
   }
 
   /** Stops the app, naming every non-HTTP handler whose rule could not be enforced, and the fix for each. */
-  private checkNonHttpHandlers(): void {
-    const classes = new Set<Type>();
-    for (const wrapper of [...this.discovery.getControllers(), ...this.discovery.getProviders()]) {
-      if (typeof wrapper.metatype === 'function' && wrapper.metatype.prototype) classes.add(wrapper.metatype as Type);
-    }
-    const problems = [...classes].flatMap((classRef) =>
-      unenforceableHandlers(classRef, this.options.requireAuthorization === true),
-    );
+  private checkNonHttpHandlers(classes: Type[]): void {
+    const reach = this.enhancerReach();
+    const problems = classes.flatMap((classRef) => unenforceableHandlers(classRef, this.options, reach));
     if (problems.length > 0) throw new OsoConfigurationError(problems.join('\n'));
+  }
+
+  /**
+   * Where Nest runs OsoModule's global guard and interceptor outside HTTP routes. GraphQL field resolvers: as the
+   * GraphQL module's `fieldResolverEnhancers` say. Microservice handlers: in a microservice app, always; in a hybrid
+   * app (an HTTP app with `connectMicroservice()`), only with `inheritAppConfig: true`, which the app's modules
+   * cannot see, so it counts as not reached.
+   */
+  private enhancerReach(): EnhancerReach {
+    let enhancers: unknown[] = [];
+    try {
+      const graphql = this.moduleRef.get<{ fieldResolverEnhancers?: unknown[] }>('GqlModuleOptions', { strict: false });
+      enhancers = graphql?.fieldResolverEnhancers ?? [];
+    } catch {
+      // No GraphQL module in the app.
+    }
+    return {
+      fieldResolverGuards: enhancers.includes('guards'),
+      fieldResolverInterceptors: enhancers.includes('interceptors'),
+      microservices: this.adapterHost?.httpAdapter === undefined,
+    };
   }
 
   private checkTarget(target: object, where: string): void {
@@ -106,15 +141,26 @@ export class OsoRouteExplorer implements OnModuleInit {
   }
 }
 
-function describeAuthorize({ action, resource }: AuthorizeMetadata): string {
+/** What a route check without a resource authorizes, per transport, for the route table. */
+const CALL_TARGETS = {
+  http: 'method, request: HttpRequest',
+  graphql: 'operation type, op: GraphQLOperation',
+  ws: '"message", msg: InboundMessage',
+  rpc: '"message", msg: InboundMessage',
+} as const;
+
+function describeAuthorize({ action, resource }: AuthorizeMetadata, transport: keyof typeof CALL_TARGETS): string {
   // An inline `{ resource: (request) => ... }` is named after its property: "resource" says nothing.
   const named = resource && resource.name !== '' && resource.name !== 'resource';
   const what = !resource
-    ? 'its HttpRequest'
+    ? `its ${CALL_TARGETS[transport].split(': ')[1]}`
     : named
       ? `resource from ${resource.name}`
       : 'resource from an inline function';
-  return `@Authorize(${action === undefined ? 'HTTP method' : JSON.stringify(action)}) on ${what}`;
+  const defaultAction = { http: 'HTTP method', graphql: 'operation type', ws: '"message"', rpc: '"message"' }[
+    transport
+  ];
+  return `@Authorize(${action === undefined ? defaultAction : JSON.stringify(action)}) on ${what}`;
 }
 
 function joinPath(...parts: string[]): string {

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
-import { HTTP_ONLY_GUARD } from '../decorators/http-only.guard.js';
+import { isAuthorizeGuard } from '../decorators/authorize.guard.js';
 import { OSO_AUTHORIZE, OSO_SKIP_AUTHORIZATION } from '../module/oso.constants.js';
 
 /**
@@ -48,7 +48,7 @@ export function routeRuleOf(controller: Type, handler: object): RouteRule | unde
 export function routeGuards(controller: Type, handler: object): unknown[] {
   return [controller, handler]
     .flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[])
-    .filter((guard) => guard !== HTTP_ONLY_GUARD);
+    .filter((guard) => !isAuthorizeGuard(guard));
 }
 
 /** The methods of a class, its own and inherited, each once. */

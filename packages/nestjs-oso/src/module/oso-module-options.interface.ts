@@ -1,5 +1,6 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
 import type { Adapter, Relation } from 'oso';
+import type { Transport } from '../transports/transport.js';
 
 /**
  * A class to register with Polar, with an optional Polar name and field types (for data filtering).
@@ -41,6 +42,11 @@ export interface AuthorizationFailure {
   resource: unknown;
   /** The field, for `authorizeField` failures. */
   field?: unknown;
+  /**
+   * The transport of the denied call (`'http'`, `'graphql'`, `'ws'`, `'rpc'`). For all but HTTP, a returned
+   * `HttpException` of 4xx is then sent in that transport's form (see the transport pages of the docs).
+   */
+  context: Transport;
 }
 
 /**
@@ -54,10 +60,13 @@ export interface AuthorizationFailure {
 export type UnauthorizedHandler = (failure: AuthorizationFailure) => Error | void | Promise<Error | void>;
 
 /**
- * Reads the current actor from an execution context. The default returns `request.user`.
+ * Reads the current actor from an execution context, in every context the app has (HTTP, GraphQL, WebSockets,
+ * microservices). The default reads `request.user` on HTTP, the GraphQL context's `req.user`, a socket's
+ * `client.data.user`, and nothing on microservices (say where a message carries its user).
  *
  * @example
- * getActor: (context) => context.switchToHttp().getRequest().session?.user
+ * getActor: (context) =>
+ *   context.getType() === 'rpc' ? users.fromToken(context.switchToRpc().getData().token) : context.switchToHttp().getRequest().user
  * @publicApi
  */
 export type ActorResolver = (context: ExecutionContext) => unknown;
@@ -76,7 +85,7 @@ export interface OsoModuleOptions {
   policyFiles?: string[];
   /** Classes that policies refer to by name (`HttpRequest` is always registered). */
   classes?: Array<Type<unknown> | PolarClassRegistration>;
-  /** How the guard finds the actor of a request; defaults to `request.user`. */
+  /** How the guard finds the actor of a call; defaults to `request.user` (see `ActorResolver` for each transport). */
   getActor?: ActorResolver;
   /** Authorize every route without `@Authorize()` or `@SkipAuthorization()` on its `HttpRequest` (default false). */
   routeAuthorization?: boolean;

@@ -34,8 +34,11 @@ export const OSO_ENGINE = 'OSO:ENGINE';
  */
 export const OSO_POLAR_CLASS = 'OSO:POLAR_CLASS';
 
-/** The Polar name under which the request object of route authorization is registered. */
-export const HTTP_REQUEST_POLAR_NAME = 'HttpRequest';
-
 /** The action whose denial turns a 403 into a 404 (oso's `authorize` semantics). */
 export const DEFAULT_READ_ACTION = 'read';
+
+/**
+ * Injection token under which `OsoModule` provides what the guard `@Authorize()` attaches calls outside HTTP (the
+ * module's `OsoRouteAuthorizer`); a string, so that the CommonJS and ES module builds share it.
+ */
+export const OSO_CALL_AUTHORIZER = 'OSO:CALL_AUTHORIZER';

@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { OsoGlobalGuard } from '../http/oso-global.guard.js';
 import { OsoGlobalInterceptor } from '../http/oso-global.interceptor.js';
-import { OSO_ENGINE } from './oso.constants.js';
+import { OSO_CALL_AUTHORIZER, OSO_ENGINE } from './oso.constants.js';
 import {
   ConfigurableOsoModule,
   OSO_ASYNC_OPTIONS_TYPE,
@@ -35,6 +35,7 @@ import { OsoRouteExplorer } from '../http/route-explorer.service.js';
     OsoService,
     OsoPolicyReloader,
     OsoRouteAuthorizer,
+    { provide: OSO_CALL_AUTHORIZER, useExisting: OsoRouteAuthorizer },
     OsoRouteExplorer,
     {
       provide: OsoRequestPipeline,
@@ -51,7 +52,7 @@ import { OsoRouteExplorer } from '../http/route-explorer.service.js';
       inject: [OsoRequestPipeline, OsoRouteAuthorizer, OSO_MODULE_OPTIONS],
     },
   ],
-  exports: [OsoService, OSO_ENGINE, OsoRouteAuthorizer, OSO_MODULE_OPTIONS, OsoPolicyReloader],
+  exports: [OsoService, OSO_ENGINE, OsoRouteAuthorizer, OSO_CALL_AUTHORIZER, OSO_MODULE_OPTIONS, OsoPolicyReloader],
 })
 export class OsoModule extends ConfigurableOsoModule {
   /**

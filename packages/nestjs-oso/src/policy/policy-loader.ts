@@ -2,13 +2,23 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { Type } from '@nestjs/common';
 import { Oso } from '../engine/oso-library.js';
-import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
 import type { OsoModuleOptions, PolarClassRegistration } from '../module/oso-module-options.interface.js';
 import { HttpRequest } from '../authorization/http-request.js';
+import { GraphQLOperation } from '../transports/graphql-operation.js';
+import { InboundMessage } from '../transports/inbound-message.js';
 import { polarClassMetadataOf } from '../decorators/polar-class.decorator.js';
 import { recordPolicySources } from '../compiled-decisions/policy-sources.js';
 import type { PolicySource } from './policy-snapshot.js';
 import { PolicyLoadError } from '../errors/policy-load.error.js';
+
+/**
+ * The classes every engine registers under their own names: what a route check without a resource authorizes on
+ * each transport.
+ */
+const BUILT_IN_CLASSES: ReadonlyArray<Type<unknown>> = [HttpRequest, GraphQLOperation, InboundMessage];
+
+/** The Polar names of the built-in classes, for the startup log and the CLI. */
+export const BUILT_IN_POLAR_NAMES: readonly string[] = BUILT_IN_CLASSES.map((cls) => cls.name);
 
 /**
  * Finds the policy files of the options: every `*.polar` file below each `policyDir` (recursively, sorted) and then
@@ -91,7 +101,7 @@ async function loadPolicyText(oso: Oso, sources: readonly PolicySource[]): Promi
 /**
  * Normalizes class entries into registrations: the `@PolarClass()` metadata of each class, overridden by what the
  * entry states itself, with `fields` functions called. A class listed twice under the same name counts once; two
- * classes under one Polar name (or a class named like the built-in `HttpRequest`) are an error naming both, and
+ * classes under one Polar name (or a class named like a built-in one: `HttpRequest`, `GraphQLOperation`, `InboundMessage`) are an error naming both, and
  * `declaredIn` (when given) says where each entry came from.
  *
  * @example
@@ -103,7 +113,7 @@ export function resolvePolarClasses(
   declaredIn: (entry: Type<unknown> | PolarClassRegistration) => string | undefined = () => undefined,
 ): PolarClassRegistration[] {
   const byName = new Map<string, { registration: PolarClassRegistration; where: string | undefined }>([
-    [HTTP_REQUEST_POLAR_NAME, { registration: { class: HttpRequest }, where: undefined }],
+    ...BUILT_IN_CLASSES.map((cls) => [cls.name, { registration: { class: cls }, where: undefined }] as const),
   ]);
   const resolved: PolarClassRegistration[] = [];
   for (const entry of classes) {
@@ -138,7 +148,7 @@ export function resolvePolarClasses(
 }
 
 function registerClasses(oso: Oso, classes: ReadonlyArray<Type<unknown> | PolarClassRegistration>): void {
-  oso.registerClass(HttpRequest, { name: HTTP_REQUEST_POLAR_NAME });
+  for (const cls of BUILT_IN_CLASSES) oso.registerClass(cls, { name: cls.name });
   for (const { class: cls, name, fields, isaCheck } of resolvePolarClasses(classes)) {
     try {
       oso.registerClass(cls, { name, ...(fields && { fields }), ...(isaCheck && { isaCheck }) });
@@ -156,5 +166,5 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 function describe(cls: Type<unknown>): string {
-  return cls === HttpRequest ? 'the built-in HttpRequest' : `class ${cls.name}`;
+  return BUILT_IN_CLASSES.includes(cls) ? `the built-in ${cls.name}` : `class ${cls.name}`;
 }

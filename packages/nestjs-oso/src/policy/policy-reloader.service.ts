@@ -7,13 +7,12 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { HTTP_REQUEST_POLAR_NAME } from '../module/oso.constants.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions, PolarClassRegistration } from '../module/oso-module-options.interface.js';
 import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from './loaded-policy.js';
 import { OsoService } from '../authorization/oso.service.js';
 import { policyFingerprint } from './policy-fingerprint.js';
-import { createOsoEngine } from './policy-loader.js';
+import { BUILT_IN_POLAR_NAMES, createOsoEngine } from './policy-loader.js';
 import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 import { policyLoadDetail } from '../errors/policy-load.error.js';
 import { POLICY_RELOAD_SETTLE_MS, readStablePolicySnapshot } from './policy-snapshot.js';
@@ -73,7 +72,7 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
     const files = this.loaded.files.map((file) => relative(process.cwd(), file) || file);
     this.logger.log(`Loaded ${files.length} policy file${files.length === 1 ? '' : 's'}: ${files.join(', ')}`);
     const names = this.classes.map(({ class: cls, name }) => (name === cls.name ? name : `${name} (${cls.name})`));
-    this.logger.log(`Registered Polar classes: ${[HTTP_REQUEST_POLAR_NAME, ...names].join(', ')}`);
+    this.logger.log(`Registered Polar classes: ${[...BUILT_IN_POLAR_NAMES, ...names].join(', ')}`);
   }
 
   /** Starts watching once the app is up, and catches what changed between the startup load and now. */

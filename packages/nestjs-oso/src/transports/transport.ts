@@ -1,0 +1,81 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
+
+/**
+ * The kinds of call Nest runs guards and interceptors for: HTTP routes, GraphQL resolvers, WebSocket gateway
+ * handlers and microservice message handlers (`ExecutionContext.getType()`).
+ *
+ * @example
+ * const transport: Transport = transportOf(context); // 'graphql'
+ * @publicApi
+ */
+export type Transport = 'http' | 'graphql' | 'ws' | 'rpc';
+
+const TRANSPORTS: ReadonlySet<string> = new Set<Transport>(['http', 'graphql', 'ws', 'rpc']);
+
+/**
+ * The transport of a call. A context type nestjs-oso does not know (a custom transport) is refused rather than
+ * guessed at: its arguments could hold anything.
+ */
+export function transportOf(context: ExecutionContext): Transport {
+  const type = context.getType<string>();
+  if (TRANSPORTS.has(type)) return type as Transport;
+  throw new OsoConfigurationError(
+    `${context.getClass().name}.${context.getHandler().name} runs in a "${type}" context, which nestjs-oso does not ` +
+      'know: subclass OsoGuard and override its hooks to authorize it',
+  );
+}
+
+/**
+ * The object that stands for one call, where guards, interceptors and parameter decorators of that call keep its
+ * authorization state: the platform request for HTTP; elsewhere the arguments array, which Nest creates once per
+ * call and hands to every guard, interceptor and parameter decorator of it.
+ */
+export function callOf(context: ExecutionContext): object {
+  return context.getType() === 'http' ? context.getArgByIndex(0) : context.getArgs();
+}
+
+/**
+ * What a resource resolver (`@Authorize(action, { resource })`) receives first: the platform request for HTTP, the
+ * field's arguments for GraphQL (`{ id }`), the message data for WebSockets and microservices.
+ */
+export function resolverInput(context: ExecutionContext): unknown {
+  switch (context.getType<string>()) {
+    case 'rpc':
+      return context.getArgByIndex(0);
+    case 'http':
+      return context.getArgByIndex(0);
+    default:
+      // GraphQL: (root, args, context, info); WebSockets: (client, data).
+      return context.getArgByIndex(1);
+  }
+}
+
+type WithUser = { user?: unknown } | undefined | null;
+
+/**
+ * The actor of a call when the app sets no `getActor`, where Nest apps usually keep the authenticated user:
+ * - HTTP: `request.user`;
+ * - GraphQL: the context's `req.user` (Apollo on Express, or a Mercurius context that sets `req`), else the Fastify
+ *   request's (`reply.request.user`, Mercurius's default context);
+ * - WebSockets: `client.data.user` (socket.io's per-socket data; on `ws`, set by the gateway's `handleConnection`),
+ *   else `client.request.user` (the upgrade request, as Passport leaves it);
+ * - microservices: none: a message carries no authenticated user of its own; `getActor` must say where it is.
+ */
+export function defaultActor(context: ExecutionContext): unknown {
+  switch (context.getType<string>()) {
+    case 'http':
+      return (context.getArgByIndex(0) as WithUser)?.user;
+    case 'graphql': {
+      const gqlContext = context.getArgByIndex(2) as
+        { req?: WithUser; request?: WithUser; reply?: { request?: WithUser } } | undefined;
+      return gqlContext?.req?.user ?? gqlContext?.request?.user ?? gqlContext?.reply?.request?.user;
+    }
+    case 'ws': {
+      const client = context.getArgByIndex(0) as { data?: WithUser; request?: WithUser } | undefined;
+      return client?.data?.user ?? client?.request?.user;
+    }
+    default:
+      return undefined;
+  }
+}
