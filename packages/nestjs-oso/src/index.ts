@@ -19,7 +19,7 @@ export { RequireAuthorizationInterceptor } from './http/require-authorization.in
 export { HttpRequest } from './authorization/http-request.js';
 export { GraphQLOperation } from './transports/graphql-operation.js';
 export { InboundMessage } from './transports/inbound-message.js';
-export type { Transport } from './transports/transport.js';
+export type { CallTransport } from './transports/transport.js';
 export { OsoRouteAuthorizer, type RouteRule } from './http/route-authorizer.service.js';
 export { createOsoEngine, findPolicyFiles } from './policy/policy-loader.js';
 export { OsoPolicyReloader } from './policy/policy-reloader.service.js';

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Transport } from '../transports/transport.js';
+import type { CallTransport } from '../transports/transport.js';
 import { DecisionMemo } from './decision-memo.js';
 
 /**
@@ -9,7 +9,7 @@ import { DecisionMemo } from './decision-memo.js';
  */
 export class AuthorizationState {
   /** The transport of the call, which decides the form of its authorization errors. */
-  transport: Transport = 'http';
+  transport: CallTransport = 'http';
   /** True once a check allowed something in this request. */
   authorized = false;
   /** Set (possibly to an empty string) by `OsoService.skipAuthorization()` (`@SkipAuthorization()`: see the route). */
@@ -60,7 +60,7 @@ type StateHolder = { [AUTHORIZATION_STATE]?: AuthorizationState };
  * The state of a platform request object (or of a call's arguments array outside HTTP, see `callOf`), created on
  * first use.
  */
-export function authorizationStateOf(request: object, transport?: Transport): AuthorizationState {
+export function authorizationStateOf(request: object, transport?: CallTransport): AuthorizationState {
   const holder = request as StateHolder;
   let state = holder[AUTHORIZATION_STATE];
   if (state === undefined) {

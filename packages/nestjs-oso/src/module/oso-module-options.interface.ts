@@ -1,6 +1,6 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
 import type { Adapter, Relation } from 'oso';
-import type { Transport } from '../transports/transport.js';
+import type { CallTransport } from '../transports/transport.js';
 
 /**
  * A class to register with Polar, with an optional Polar name and field types (for data filtering).
@@ -46,7 +46,7 @@ export interface AuthorizationFailure {
    * The transport of the denied call (`'http'`, `'graphql'`, `'ws'`, `'rpc'`). For all but HTTP, a returned
    * `HttpException` of 4xx is then sent in that transport's form (see the transport pages of the docs).
    */
-  context: Transport;
+  context: CallTransport;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { HttpException, IntrinsicException } from '@nestjs/common';
-import type { Transport } from './transport.js';
+import type { CallTransport } from './transport.js';
 
 /** The GraphQL error codes of the statuses an authorization failure answers with (Apollo's names). */
 const GRAPHQL_CODES: Readonly<Record<number, string>> = {
@@ -20,7 +20,7 @@ const GRAPHQL_CODES: Readonly<Record<number, string>> = {
  * Anything else (a 5xx, an engine failure, a configuration error) stays as it is: each transport answers it with its
  * own internal error, and the details only reach the log.
  */
-export async function toTransportError(error: Error, transport: Transport): Promise<Error> {
+export async function toTransportError(error: Error, transport: CallTransport): Promise<Error> {
   if (transport === 'http' || !(error instanceof HttpException)) return error;
   const status = error.getStatus();
   if (status < 400 || status >= 500) return error;

@@ -6,20 +6,20 @@ import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
  * handlers and microservice message handlers (`ExecutionContext.getType()`).
  *
  * @example
- * const transport: Transport = transportOf(context); // 'graphql'
+ * const transport: CallTransport = transportOf(context); // 'graphql'
  * @publicApi
  */
-export type Transport = 'http' | 'graphql' | 'ws' | 'rpc';
+export type CallTransport = 'http' | 'graphql' | 'ws' | 'rpc';
 
-const TRANSPORTS: ReadonlySet<string> = new Set<Transport>(['http', 'graphql', 'ws', 'rpc']);
+const TRANSPORTS: ReadonlySet<string> = new Set<CallTransport>(['http', 'graphql', 'ws', 'rpc']);
 
 /**
  * The transport of a call. A context type nestjs-oso does not know (a custom transport) is refused rather than
  * guessed at: its arguments could hold anything.
  */
-export function transportOf(context: ExecutionContext): Transport {
+export function transportOf(context: ExecutionContext): CallTransport {
   const type = context.getType<string>();
-  if (TRANSPORTS.has(type)) return type as Transport;
+  if (TRANSPORTS.has(type)) return type as CallTransport;
   throw new OsoConfigurationError(
     `${context.getClass().name}.${context.getHandler().name} runs in a "${type}" context, which nestjs-oso does not ` +
       'know: subclass OsoGuard and override its hooks to authorize it',
