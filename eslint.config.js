@@ -19,6 +19,7 @@ const LAYERS = [
   'policy',
   'decorators',
   'authorization',
+  'transports',
   'data-filtering',
   'compiled-decisions',
   'errors',
