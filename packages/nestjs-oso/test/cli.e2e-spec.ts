@@ -33,7 +33,7 @@ describe('the nestjs-oso command line', () => {
       expect(run).toEqual({
         code: 0,
         stdout:
-          'OK: 2 policy files loaded, classes: HttpRequest, Clock, Expense, Membership, Organization, User\n' +
+          'OK: 2 policy files loaded, classes: HttpRequest, GraphQLOperation, InboundMessage, Clock, Expense, Membership, Organization, User\n' +
           '  test/fixtures/policies/expenses/authorization.polar\n' +
           '  test/fixtures/policies/expenses/routes/http.polar\n',
         stderr: '',

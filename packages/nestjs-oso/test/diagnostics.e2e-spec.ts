@@ -41,7 +41,7 @@ describe('startup diagnostics', () => {
         expect.stringMatching(
           /^log Loaded 2 policy files: \S*test\/fixtures\/policies\/expenses\/authorization\.polar, \S*test\/fixtures\/policies\/expenses\/routes\/http\.polar$/,
         ),
-        'log Registered Polar classes: HttpRequest, User, Organization, Expense, Membership',
+        'log Registered Polar classes: HttpRequest, GraphQLOperation, InboundMessage, User, Organization, Expense, Membership',
       ]),
     );
     expect(logs.lines.filter((line) => line.includes('Reloading the policy'))).toEqual([]);
