@@ -1,6 +1,8 @@
-import { Controller, Get, Module, UseGuards, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, UseGuards, type INestApplication } from '@nestjs/common';
+import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { OsoConfigurationError, OsoGuard, OsoModule } from '../src/index.js';
+import { SubscribeMessage } from '@nestjs/websockets';
+import { Authorize, OsoConfigurationError, OsoGuard, OsoModule, SkipAuthorization } from '../src/index.js';
 import { createTestApp, testOsoOptions, type AppSpec } from './app/create-app.js';
 import {
   ExpenseResolver,
@@ -17,6 +19,29 @@ class GuardedController {
   @Get()
   list() {
     return [];
+  }
+}
+
+/** Message handlers: Nest maps none of them in an HTTP-only app, but the route table lists them all. */
+@Controller()
+class MessagesController {
+  @MessagePattern({ cmd: 'expenses.count' })
+  @Authorize('count')
+  count() {
+    return 0;
+  }
+
+  @EventPattern('expense.created')
+  @SkipAuthorization('an audit trail')
+  created() {}
+}
+
+/** A gateway's handler (the route table reads its metadata; no WebSocket server is started here). */
+@Injectable()
+class EventsHandlers {
+  @SubscribeMessage('ping')
+  ping() {
+    return 'pong';
   }
 }
 
@@ -116,6 +141,24 @@ describe('startup diagnostics', () => {
     }
     // One row for each route Nest mapped (and logged as "Mapped {/path, GET} route").
     expect(table).toHaveLength(1 + logs.lines.filter((line) => /^log Mapped \{.*\} route$/.test(line)).length);
+  });
+
+  it('lists message patterns, events and gateway events with how each is authorized', async () => {
+    const table = routeTable(
+      await startupLogs({
+        controllers: [MessagesController],
+        providers: [ExpensesService, ExpenseResolver, EventsHandlers],
+      }),
+    );
+    expect(table).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^ {2}MESSAGE +\{"cmd":"expenses\.count"\} +MessagesController\.count +decorated: @Authorize\("count"\) on its InboundMessage$/,
+        ),
+        expect.stringMatching(/^ {2}EVENT +expense\.created +MessagesController\.created +skipped \(an audit trail\)$/),
+        expect.stringMatching(/^ {2}WS +ping +EventsHandlers\.ping +left to the service/),
+      ]),
+    );
   });
 
   it('with routeAuthorization, undecorated routes are route-authorized', async () => {
