@@ -15,6 +15,7 @@ export { OSO_AUTHORIZE, OSO_ENGINE, OSO_POLAR_CLASS, OSO_SKIP_AUTHORIZATION } fr
 export { OsoService, type AuthorizeCallOptions } from './authorization/oso.service.js';
 export * from './decorators/index.js';
 export { OsoGuard } from './http/oso.guard.js';
+export { authorizeField, type AuthorizeFieldOptions } from './http/authorize-field.middleware.js';
 export { RequireAuthorizationInterceptor } from './http/require-authorization.interceptor.js';
 export { HttpRequest } from './authorization/http-request.js';
 export { GraphQLOperation } from './transports/graphql-operation.js';

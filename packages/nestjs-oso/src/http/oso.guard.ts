@@ -7,6 +7,7 @@ import {
   type AuthorizationState,
 } from '../authorization/authorization-state.js';
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
+import { shareWithFieldMiddleware } from './authorize-field.middleware.js';
 import { isThenable } from './is-thenable.js';
 import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.service.js';
 import { callOf, transportOf } from '../transports/transport.js';
@@ -94,6 +95,10 @@ export class OsoGuard implements CanActivate {
    * arguments (see `callOf`), which every guard, interceptor and parameter decorator of the call shares.
    */
   protected canActivateOutsideHttp(context: ExecutionContext, rule: RouteRule | undefined): boolean | Promise<boolean> {
+    // Before any skip, so that the field middleware of every GraphQL request finds what it needs (authorizeField()).
+    if (context.getType<string>() === 'graphql') {
+      shareWithFieldMiddleware(context, this.routes.service, (field) => this.getActor(field, field.getArgs()));
+    }
     if (rule?.kind === 'skip') return true;
     const call = callOf(context);
     const state = authorizationStateOf(call, transportOf(context));

@@ -37,6 +37,14 @@ export class OsoRouteAuthorizer {
   ) {}
 
   /**
+   * The service the checks go through, which `OsoGuard` hands to GraphQL field middleware (`authorizeField()`).
+   * @internal
+   */
+  get service(): OsoService {
+    return this.oso;
+  }
+
+  /**
    * The rule of a route: the handler's decorators win over the class's, and on one level `@Authorize()` wins over
    * `@SkipAuthorization()` (a contradiction resolves to the safer side).
    */

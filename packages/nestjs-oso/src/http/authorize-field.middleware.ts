@@ -1,0 +1,179 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
+import { AuthorizationState } from '../authorization/authorization-state.js';
+import type { OsoService } from '../authorization/oso.service.js';
+import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
+import { DEFAULT_READ_ACTION } from '../module/oso.constants.js';
+import { toTransportError } from '../transports/transport-error.js';
+
+/**
+ * Options of `authorizeField()`.
+ *
+ * @example
+ * @Field(() => String, { nullable: true, middleware: [authorizeField({ action: 'audit', whenDenied: 'error' })] })
+ * auditTrail?: string;
+ * @publicApi
+ */
+export interface AuthorizeFieldOptions {
+  /** The action asked of the policy's `allow_field` rules (default `"read"`). */
+  action?: string;
+  /**
+   * What a denied field resolves to: `'null'` (the default; the field must be nullable) or `'error'`, a `FORBIDDEN`
+   * error on that field alone (`UNAUTHENTICATED` without an actor), the other fields of the object still resolved.
+   */
+  whenDenied?: 'null' | 'error';
+}
+
+/**
+ * What @nestjs/graphql hands a field middleware (its `MiddlewareContext`), declared here so that nestjs-oso's types
+ * never need graphql or @nestjs/graphql, which apps without GraphQL do not install.
+ */
+interface FieldMiddlewareContext {
+  source: unknown;
+  args: unknown;
+  context: unknown;
+  info?: { fieldName: string } | null;
+}
+
+/** A field middleware, structurally @nestjs/graphql's `FieldMiddleware`. */
+type FieldMiddleware = (ctx: FieldMiddlewareContext, next: () => unknown) => Promise<unknown>;
+
+/** What the guard leaves on each GraphQL request's context for the field middleware, which has no injection. */
+interface FieldAuthorization {
+  readonly oso: OsoService;
+  /** The actor of the request, by the guard's rules (module `getActor`, else where the transport keeps it). */
+  readonly actorOf: (context: ExecutionContext) => unknown;
+}
+
+/** A registered symbol, so that the CommonJS and ES module builds of nestjs-oso, if an app loads both, share it. */
+const FIELD_AUTHORIZATION = Symbol.for('nestjs-oso:graphql-fields');
+
+type FieldAuthorizationHolder = { [FIELD_AUTHORIZATION]?: FieldAuthorization };
+
+/** What the policy allows on one object for one action: its readable fields, and who asked. */
+interface AllowedFields {
+  actor: unknown;
+  fields: ReadonlySet<unknown>;
+}
+
+/**
+ * The fields allowed per GraphQL request (its context object), then per object and action: every guarded field of an
+ * object asks the policy once, so a list of 100 items makes 100 queries, not 100 per guarded field.
+ */
+const allowedFieldsMemo = new WeakMap<object, WeakMap<object, Map<string, Promise<AllowedFields>>>>();
+
+/**
+ * Leaves the service and the actor rules on the GraphQL context of the call, for `authorizeField()`. Called by
+ * `OsoGuard` on every root resolver (OsoModule's global guard runs on each), before any skip.
+ * @internal
+ */
+export function shareWithFieldMiddleware(
+  context: ExecutionContext,
+  oso: OsoService,
+  actorOf: (context: ExecutionContext) => unknown,
+): void {
+  const gqlContext: unknown = context.getArgByIndex(2);
+  if (typeof gqlContext !== 'object' || gqlContext === null) return;
+  // The first guard of the request wins: OsoModule's global guard, which runs before any other.
+  (gqlContext as FieldAuthorizationHolder)[FIELD_AUTHORIZATION] ??= { oso, actorOf };
+}
+
+/**
+ * A GraphQL field middleware that resolves a field only when the policy's `allow_field(actor, action, object, field)`
+ * allows it (the field by its GraphQL name), and otherwise resolves `null` or fails that field alone. The policy is
+ * asked once per object and action in a request (`OsoService.authorizedFields`), however many guarded fields are
+ * selected; a rule allowing any field (`allow_field(_, "read", _: Expense, _field)`) allows them all. The actor is
+ * found as `OsoGuard` finds it (the module's `getActor`, else `req.user` of the GraphQL context). An engine failure
+ * fails the field with the internal error, never its value; a field middleware in an app whose `OsoModule` guard did
+ * not run on the request fails with an `OsoConfigurationError`.
+ *
+ * @example
+ * @ObjectType()
+ * export class Expense {
+ *   @Field(() => ID) id!: string;
+ *   @Field(() => String, { nullable: true, middleware: [authorizeField()] })
+ *   approverNotes?: string;
+ *   @Field(() => String, { nullable: true, middleware: [authorizeField({ whenDenied: 'error' })] })
+ *   auditTrail?: string;
+ * }
+ * // policy: allow_field(user: User, "read", expense: Expense, "approverNotes") if allow(user, "approve", expense);
+ * @publicApi
+ */
+export function authorizeField(options: AuthorizeFieldOptions = {}): FieldMiddleware {
+  const action = options.action ?? DEFAULT_READ_ACTION;
+  const whenDenied = options.whenDenied ?? 'null';
+  if (whenDenied !== 'null' && whenDenied !== 'error') {
+    throw new OsoConfigurationError(
+      `authorizeField({ whenDenied: ${JSON.stringify(whenDenied)} }): whenDenied is 'null' or 'error'`,
+    );
+  }
+  return async (field, next) => {
+    const fieldName = field.info?.fieldName;
+    if (fieldName === undefined) {
+      throw new OsoConfigurationError('authorizeField() runs as a GraphQL field middleware (@Field({ middleware }))');
+    }
+    const authorization = fieldAuthorizationOf(field.context, fieldName);
+    const { actor, fields } = await allowedFields(authorization, field, action);
+    if (fields.has(fieldName) || fields.has('*')) return next();
+    if (whenDenied === 'null') return null;
+    const state = new AuthorizationState();
+    state.transport = 'graphql';
+    const reason = actor == null ? 'unauthenticated' : 'forbidden';
+    throw await authorization.oso.denial(state, {
+      reason,
+      actor: actor ?? null,
+      action,
+      resource: field.source,
+      field: fieldName,
+    });
+  };
+}
+
+function fieldAuthorizationOf(gqlContext: unknown, fieldName: string): FieldAuthorization {
+  const authorization =
+    typeof gqlContext === 'object' && gqlContext !== null
+      ? (gqlContext as FieldAuthorizationHolder)[FIELD_AUTHORIZATION]
+      : undefined;
+  if (authorization) return authorization;
+  throw new OsoConfigurationError(
+    `authorizeField() on the field "${fieldName}" found no OsoModule guard on this GraphQL request: import ` +
+      'OsoModule in the app (its global guard runs on every query, mutation and subscription), or put OsoGuard ' +
+      'on the resolver',
+  );
+}
+
+/** The allowed fields of the field's object for `action`, asked of the policy once per request, object and action. */
+function allowedFields(
+  authorization: FieldAuthorization,
+  field: FieldMiddlewareContext,
+  action: string,
+): Promise<AllowedFields> {
+  const { source, context } = field;
+  // Objects only: a WeakMap cannot hold a scalar parent, which is asked at each field.
+  if (typeof source !== 'object' || source === null) return askPolicy(authorization, field, action);
+  const gqlContext = context as object;
+  let perSource = allowedFieldsMemo.get(gqlContext);
+  if (!perSource) allowedFieldsMemo.set(gqlContext, (perSource = new WeakMap()));
+  let perAction = perSource.get(source);
+  if (!perAction) perSource.set(source, (perAction = new Map()));
+  let allowed = perAction.get(action);
+  if (!allowed) perAction.set(action, (allowed = askPolicy(authorization, field, action)));
+  return allowed;
+}
+
+async function askPolicy(
+  authorization: FieldAuthorization,
+  field: FieldMiddlewareContext,
+  action: string,
+): Promise<AllowedFields> {
+  try {
+    const call = new ExecutionContextHost([field.source, field.args, field.context, field.info]);
+    call.setType('graphql');
+    const actor = await authorization.actorOf(call);
+    const fields = await authorization.oso.authorizedFields(actor, action, field.source, { allowWildcard: true });
+    return { actor, fields };
+  } catch (error) {
+    // An actor resolver's 401 in GraphQL's form; an engine failure stays the internal error.
+    throw error instanceof Error ? await toTransportError(error, 'graphql') : error;
+  }
+}
