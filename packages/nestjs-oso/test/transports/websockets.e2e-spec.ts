@@ -1,5 +1,6 @@
 import { ConflictException } from '@nestjs/common';
 import {
+  AuthorizedClassGateway,
   ExpensesGateway,
   MessagesGateway,
   SECRET,
@@ -66,6 +67,29 @@ describe.each(WS_ADAPTERS)('WebSocket gateways on %s', (platform: WsPlatform) =>
       expect(await ask('carol', 'approve', { id: 1 })).toEqual(denied(404));
     });
 
+    it("answers with the handler's plain return value (socket.io's acknowledgement), and never on a denial", async () => {
+      expect(await ask('bob', 'expense-answer', { id: 1 })).toEqual({
+        answer: expect.objectContaining({ id: 1, description: 'train tickets' }),
+      });
+      const client = await started!.connect('carol');
+      expect(await client.request('expense-answer', { id: 1 })).toEqual(denied(404));
+      expect(await client.request('expense-answer', { id: 2 })).toEqual({ answer: expect.objectContaining({ id: 2 }) });
+    });
+
+    it('keeps the state of overlapping calls on one socket apart', async () => {
+      const client = await started!.connect('bob');
+      // The first call's resource arrives last: each answer must still carry its own call's resource or denial.
+      client.send('expense-answer', { id: 1, delay: 200 });
+      client.send('expense-answer', { id: 2, delay: 100 });
+      client.send('expense-answer', { id: 3, delay: 0 });
+      const replies = [await client.next(), await client.next(), await client.next()];
+      expect(replies).toEqual([
+        { answer: expect.objectContaining({ id: 3 }) },
+        denied(404),
+        { answer: expect.objectContaining({ id: 1 }) },
+      ]);
+    });
+
     it('keeps the connection usable after a denial', async () => {
       const client = await started!.connect('bob');
       expect(await client.request('approve', { id: 1 })).toEqual(denied(403));
@@ -120,9 +144,26 @@ describe.each(WS_ADAPTERS)('WebSocket gateways on %s', (platform: WsPlatform) =>
     });
   });
 
+  it('@Authorize() on a gateway class checks each of its handlers on the InboundMessage', async () => {
+    started = await startWsApp(platform, [AuthorizedClassGateway]);
+    expect(await ask('bob', 'ping')).toEqual({ event: 'pong', data: { secret: SECRET } });
+    expect(await ask(undefined, 'ping')).toEqual(denied(401));
+    expect(await ask('bob', 'unlisted')).toEqual(denied(403));
+  });
+
   describe('requireAuthorization', () => {
     beforeEach(async () => {
-      started = await startWsApp(platform, [ServiceGateway, UndecoratedGateway], { requireAuthorization: true });
+      started = await startWsApp(platform, [ExpensesGateway, ServiceGateway, UndecoratedGateway], {
+        requireAuthorization: true,
+      });
+    });
+
+    it('answers a handler that @Authorize() authorized, and keeps the status of its denials', async () => {
+      expect(await ask('bob', 'expense', { id: 1 })).toEqual({
+        event: 'expense',
+        data: expect.objectContaining({ id: 1 }),
+      });
+      expect(await ask('bob', 'expense', { id: 2 })).toEqual(denied(404));
     });
 
     it('answers a @SkipAuthorization() handler', async () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { WsAdapter } from '@nestjs/platform-ws';
@@ -35,6 +36,12 @@ export const SECRET = 'gateway-secret';
 /** The expense a message names (`{ id }`), as the resource resolvers of the gateways load it. */
 const expenseOf = (data: { id?: number } | undefined) => EXPENSES.get(Number(data?.id));
 
+/** `expenseOf` after `data.delay` ms, as a database would answer: calls on one socket overlap. */
+const slowExpenseOf = async (data: { id?: number; delay?: number } | undefined) => {
+  await sleep(data?.delay ?? 0);
+  return expenseOf(data);
+};
+
 /** What a socket.io socket and a `ws` client have in common here: the per-socket data the actor lives in. */
 interface GatewayClient {
   data?: { user?: unknown };
@@ -62,6 +69,13 @@ export class ExpensesGateway extends ActorGateway {
   @Authorize('read', { resource: expenseOf })
   expense(@AuthorizedResource() expense: Expense) {
     return { event: 'expense', data: expense };
+  }
+
+  /** Answers with the value itself: socket.io's acknowledgement, a plain message on `ws`. */
+  @SubscribeMessage('expense-answer')
+  @Authorize('read', { resource: slowExpenseOf })
+  expenseAnswer(@AuthorizedResource() expense: Expense) {
+    return expense;
   }
 
   @SubscribeMessage('approve')
@@ -113,6 +127,11 @@ export class UndecoratedGateway extends ActorGateway {
   }
 }
 
+/** `@Authorize()` on the gateway class: every handler of it is checked on its `InboundMessage`. */
+@WebSocketGateway()
+@Authorize()
+export class AuthorizedClassGateway extends UndecoratedGateway {}
+
 /** Handlers that skip, or authorize through `OsoService` with the socket's actor. */
 @WebSocketGateway()
 export class ServiceGateway extends ActorGateway {
@@ -133,15 +152,19 @@ export class ServiceGateway extends ActorGateway {
   }
 }
 
-/** A message the server sent: an event and its data (the `exception` event for errors, on both platforms). */
-export interface Reply {
-  event: string;
-  data: unknown;
-}
+/**
+ * What the server sent: an event and its data (the `exception` event for errors, on both platforms), or a handler's
+ * plain return value (`answer`: socket.io's acknowledgement, or the message itself on `ws`).
+ */
+export type Reply = { event: string; data: unknown } | { answer: unknown };
 
-/** A connected client that sends one message at a time and reads what the server sends back. */
+/** A connected client that reads what the server sends, in order. */
 export interface WsTestClient {
-  /** Sends `event` with `data` and resolves with the next message the server sends (rejects after 5 s). */
+  /** Sends `event` with `data` and does not wait. */
+  send(event: string, data?: unknown): void;
+  /** The next message from the server (rejects after 5 s). */
+  next(): Promise<Reply>;
+  /** Sends `event` with `data` and resolves with the next message from the server. */
   request(event: string, data?: unknown): Promise<Reply>;
   close(): void;
 }
@@ -149,11 +172,10 @@ export interface WsTestClient {
 /** The messages a client received, handed out in order. */
 class Inbox {
   private readonly received: Reply[] = [];
-  private waiting: ((reply: Reply) => void) | undefined;
+  private readonly waiting: Array<(reply: Reply) => void> = [];
 
   push(reply: Reply): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
+    const waiting = this.waiting.shift();
     if (waiting) waiting(reply);
     else this.received.push(reply);
   }
@@ -162,19 +184,33 @@ class Inbox {
     const reply = this.received.shift();
     if (reply) return Promise.resolve(reply);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error('the server sent nothing within 5 s'));
-      }, 5000);
-      this.waiting = (next) => {
+      const waiting = (next: Reply) => {
         clearTimeout(timer);
         resolve(next);
       };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(waiting), 1);
+        reject(new Error('the server sent nothing within 5 s'));
+      }, 5000);
+      this.waiting.push(waiting);
     });
   }
 }
 
-/** A socket.io client that names its user in the handshake's `auth`. */
+/** A client over a socket that `send` writes to and that pushes what it receives into `inbox`. */
+function testClient(inbox: Inbox, send: WsTestClient['send'], close: () => void): WsTestClient {
+  return {
+    send,
+    next: () => inbox.next(),
+    request: (event, data) => {
+      send(event, data);
+      return inbox.next();
+    },
+    close,
+  };
+}
+
+/** A socket.io client that names its user in the handshake's `auth`, and asks for an acknowledgement. */
 async function connectSocketIo(port: number, user: string | undefined): Promise<WsTestClient> {
   const inbox = new Inbox();
   const socket = io(`http://127.0.0.1:${port}`, {
@@ -188,31 +224,30 @@ async function connectSocketIo(port: number, user: string | undefined): Promise<
     socket.once('connect', resolve);
     socket.once('connect_error', reject);
   });
-  return {
-    request: (event, data) => {
-      socket.emit(event, data);
-      return inbox.next();
-    },
-    close: () => socket.disconnect(),
-  };
+  return testClient(
+    inbox,
+    (event, data) => socket.emit(event, data, (answer: unknown) => inbox.push({ answer })),
+    () => socket.disconnect(),
+  );
 }
 
 /** A `ws` client that names its user in the upgrade request's `x-user` header; messages are `{ event, data }`. */
 async function connectWs(port: number, user: string | undefined): Promise<WsTestClient> {
   const inbox = new Inbox();
   const socket = new WebSocket(`ws://127.0.0.1:${port}`, { headers: user === undefined ? {} : { 'x-user': user } });
-  socket.on('message', (raw: WebSocket.RawData) => inbox.push(JSON.parse(raw.toString()) as Reply));
+  socket.on('message', (raw: WebSocket.RawData) => {
+    const message = JSON.parse(raw.toString()) as { event?: unknown; data?: unknown };
+    inbox.push(typeof message.event === 'string' ? { event: message.event, data: message.data } : { answer: message });
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  return {
-    request: (event, data) => {
-      socket.send(JSON.stringify({ event, data }));
-      return inbox.next();
-    },
-    close: () => socket.terminate(),
-  };
+  return testClient(
+    inbox,
+    (event, data) => socket.send(JSON.stringify({ event, data })),
+    () => socket.terminate(),
+  );
 }
 
 /** A running app with gateways on the HTTP server's port, and what it logged. */
