@@ -1,0 +1,189 @@
+import { LogCollector } from '../fixtures/log-collector.js';
+import {
+  DRIVERS,
+  ExpenseResolver,
+  OperationsResolver,
+  RoutedResolver,
+  SECRET,
+  graphqlRequest,
+  startGraphQLApp,
+  type Driver,
+  type GraphQLApp,
+  type GraphQLResponse,
+} from './support/graphql-apps.js';
+
+/** What no response may carry: policy text, engine details, stack traces. */
+const LEAKS = /secret policy text|noSuchAttribute|\.polar|at line|allow\(|has_permission|stacktrace|\bat \w+ \(/;
+
+/** The one error of a failed field, as a client reads it; asserts that the response shows nothing else. */
+function failure(response: GraphQLResponse) {
+  expect(response.text).not.toMatch(LEAKS);
+  expect(response.text).not.toContain(SECRET);
+  expect(response.errors).toHaveLength(1);
+  const [error] = response.errors!;
+  return { message: error!.message, code: error!.extensions?.code, status: error!.extensions?.status };
+}
+
+const UNAUTHENTICATED = { message: 'Unauthorized', code: 'UNAUTHENTICATED', status: 401 };
+const NOT_FOUND = { message: 'Not Found', code: 'NOT_FOUND', status: 404 };
+const FORBIDDEN = { message: 'Forbidden', code: 'FORBIDDEN', status: 403 };
+
+const EXPENSE = '{ expense(id: $id) { id amount submitterId description } }';
+
+describe.each(DRIVERS)('GraphQL on %s, over a socket', (driver: Driver) => {
+  let started: GraphQLApp | undefined;
+  afterEach(async () => {
+    await started?.app.close();
+    started = undefined;
+  });
+
+  const send = (document: string, user?: string, variables?: Record<string, unknown>) =>
+    graphqlRequest(started!, document, { user, variables });
+  const expense = (id: number, user?: string) => send(`query($id: Int!) ${EXPENSE}`, user, { id });
+
+  describe('with requireAuthorization', () => {
+    let logs: LogCollector;
+    beforeEach(async () => {
+      logs = new LogCollector();
+      started = await startGraphQLApp(driver, {
+        resolvers: [ExpenseResolver, OperationsResolver],
+        oso: { requireAuthorization: true },
+        logger: logs,
+      });
+    });
+
+    it('@Authorize(action, { resource }) answers the resource it loaded from the arguments to an allowed actor', async () => {
+      const response = await expense(1, 'bob');
+      expect([response.status, response.errors, response.data]).toEqual([
+        200,
+        undefined,
+        { expense: { id: 1, amount: 120, submitterId: 2, description: 'train tickets' } },
+      ]);
+    });
+
+    it.each([
+      ['no actor', 1, undefined, UNAUTHENTICATED],
+      ['an expense the actor may not read', 2, 'bob', NOT_FOUND],
+      ['an expense that does not exist', 99, 'bob', NOT_FOUND],
+    ])('a denied query (%s) answers its code, and its field is null', async (_case, id, user, expected) => {
+      const response = await expense(id, user);
+      expect(failure(response)).toEqual(expected);
+      expect(response.errors![0]!.path).toEqual(['expense']);
+      expect(response.data).toEqual({ expense: null });
+    });
+
+    it('a mutation the actor may read but not do answers FORBIDDEN; an approver gets its result', async () => {
+      const approve = 'mutation { approveExpense(id: 1) { id } }';
+      const denied = await send(approve, 'bob');
+      expect(failure(denied)).toEqual(FORBIDDEN);
+      expect(denied.data).toEqual({ approveExpense: null });
+      expect((await send(approve, 'alice')).data).toEqual({ approveExpense: { id: 1 } });
+    });
+
+    it('@Authorize() without a resource checks the GraphQLOperation, its arguments, and the operation type as action', async () => {
+      const report = (year: number, user?: string) => send(`{ auditReport(year: ${year}) }`, user);
+      expect((await report(2026, 'dave')).data).toEqual({ auditReport: `${SECRET} 2026` });
+      // The rule matches on the arguments: another year is denied, and so is an actor who is no auditor.
+      expect(failure(await report(2025, 'dave'))).toEqual(FORBIDDEN);
+      expect(failure(await report(2026, 'bob'))).toEqual(FORBIDDEN);
+      expect(failure(await report(2026))).toEqual(UNAUTHENTICATED);
+      // The policy allows "mutation" on closeYear: the action is the operation type, not the HTTP method (POST).
+      expect((await send('mutation { closeYear(year: 2026) }', 'dave')).data).toEqual({ closeYear: 'closed 2026' });
+      expect(failure(await send('mutation { closeYear(year: 2026) }', 'bob'))).toEqual(FORBIDDEN);
+    });
+
+    it('a rule that raises inside the engine fails the field without policy text; the details are only in the log', async () => {
+      const response = await send('{ explodingExpense(id: 3) { id } }', 'alice');
+      expect(failure(response).message).toBe('Authorization could not be evaluated');
+      expect(response.data).toEqual({ explodingExpense: null });
+      expect(logs.errors()).toEqual([expect.stringContaining('isAllowed failed in the policy engine')]);
+      expect(logs.errors()[0]).toContain('noSuchAttribute');
+    });
+
+    it('@SkipAuthorization() answers without an actor', async () => {
+      const response = await send('{ health }');
+      expect([response.errors, response.data]).toEqual([undefined, { health: 'ok' }]);
+    });
+
+    it('a resolver that never authorizes fails, its data null, and the log names it', async () => {
+      const response = await send('{ forgotten }', 'bob');
+      expect(failure(response).message).toBe('Internal Server Error');
+      expect(response.data).toEqual({ forgotten: null });
+      expect(logs.errors()).toEqual([
+        expect.stringContaining('OperationsResolver.forgotten completed without authorizing'),
+      ]);
+    });
+
+    // @nestjs/mercurius does not code HttpExceptions (Apollo's autoTransformHttpErrors does), and nestjs-oso leaves
+    // 5xx errors as they are (src/transports/transport-error.ts): on Mercurius these errors carry no code at all.
+    (driver === 'mercurius' ? it.failing.each : it.each)([
+      ['an engine failure', '{ explodingExpense(id: 3) { id } }', 'alice'],
+      ['a resolver that never authorizes', '{ forgotten }', 'bob'],
+    ])('%s is coded INTERNAL_SERVER_ERROR', async (_case, document, user) => {
+      expect(failure(await send(document, user)).code).toBe('INTERNAL_SERVER_ERROR');
+    });
+
+    it.each([
+      { id: 1, action: 'read', user: 'bob', expected: undefined },
+      { id: 2, action: 'read', user: 'bob', expected: NOT_FOUND },
+      { id: 1, action: 'approve', user: 'bob', expected: FORBIDDEN },
+      { id: 1, action: 'read', user: undefined, expected: UNAUTHENTICATED },
+    ])(
+      'OsoService.authorize() in a resolver counts as authorizing, and its denial is coded: $action expense $id as $user',
+      async ({ id, action, user, expected }) => {
+        const response = await send(
+          'query($id: Int!, $action: String!) { expenseThroughService(id: $id, action: $action) { id } }',
+          user,
+          { id, action },
+        );
+        if (expected) {
+          expect(failure(response)).toEqual(expected);
+          expect(response.data).toEqual({ expenseThroughService: null });
+        } else {
+          expect([response.errors, response.data]).toEqual([undefined, { expenseThroughService: { id } }]);
+        }
+      },
+    );
+
+    it('a field resolver with @Authorize() is checked on its parent: only an approver sees the notes', async () => {
+      const notes = '{ expense(id: 1) { id approverNotes } }';
+      expect((await send(notes, 'alice')).data).toEqual({ expense: { id: 1, approverNotes: 'check the receipt' } });
+      const denied = await send(notes, 'bob');
+      expect(failure(denied)).toEqual(FORBIDDEN);
+      expect(denied.errors![0]!.path).toEqual(['expense', 'approverNotes']);
+      expect(denied.data).toEqual({ expense: { id: 1, approverNotes: null } });
+    });
+
+    it.each([
+      ['alice', [1, 3]],
+      ['bob', [1, 3]],
+      ['carol', [2]],
+      ['dave', []],
+    ])('a list through OsoService.authorizedResources() shows %s what the policy allows', async (user, ids) => {
+      const response = await send('{ expenses { id } }', user);
+      expect([response.errors, response.data]).toEqual([undefined, { expenses: ids.map((id) => ({ id })) }]);
+    });
+  });
+
+  describe('with routeAuthorization', () => {
+    beforeEach(async () => {
+      started = await startGraphQLApp(driver, { resolvers: [RoutedResolver], oso: { routeAuthorization: true } });
+    });
+
+    it('an undecorated query is checked on its GraphQLOperation', async () => {
+      expect((await send('{ whoAmI }', 'bob')).data).toEqual({ whoAmI: 'bob' });
+      expect(failure(await send('{ whoAmI }'))).toEqual(UNAUTHENTICATED);
+      const undeclared = await send('{ undeclared }', 'bob');
+      expect(failure(undeclared)).toEqual(FORBIDDEN);
+      expect(undeclared.data).toEqual({ undeclared: null });
+    });
+  });
+
+  describe('without fieldResolverEnhancers', () => {
+    it('refuses to start an app with @Authorize() on a field resolver, naming the option', async () => {
+      await expect(
+        startGraphQLApp(driver, { resolvers: [ExpenseResolver], fieldResolverEnhancers: [] }),
+      ).rejects.toThrow(/@Authorize\(\) on ExpenseResolver\.approverNotes.*fieldResolverEnhancers/s);
+    });
+  });
+});
