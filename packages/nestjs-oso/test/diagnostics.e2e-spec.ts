@@ -31,7 +31,7 @@ class MessagesController {
     return 0;
   }
 
-  @EventPattern('expense.created')
+  @EventPattern<string>('expense.created')
   @SkipAuthorization('an audit trail')
   created() {}
 }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { Controller, Get, Module, UseInterceptors, type INestApplication, type Type } from '@nestjs/common';
 import { ClientProxyFactory, MessagePattern, Transport, type ClientProxy } from '@nestjs/microservices';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom } from 'rxjs';
@@ -177,6 +178,19 @@ describe.each(PLATFORMS)('non-HTTP handlers in a hybrid app on %s', (platform: P
     await expect(startHybrid(platform, [ForgottenRpcController], { requireAuthorization: true })).rejects.toThrow(
       /requireAuthorization.*ForgottenRpcController\.forgotten.*@UseInterceptors\(RequireAuthorizationInterceptor\).*@SkipAuthorization/s,
     );
+  });
+
+  it('refuses while NestFactory.create() builds the app, before a microservice could be connected and answer', async () => {
+    @Module({
+      imports: [OsoModule.forRoot(testOsoOptions({ requireAuthorization: true }))],
+      controllers: [ForgottenRpcController],
+    })
+    class ForgetfulModule {}
+    const adapter = platform === 'fastify' ? new FastifyAdapter() : undefined;
+    const created = adapter
+      ? NestFactory.create(ForgetfulModule, adapter, { logger: false, abortOnError: false })
+      : NestFactory.create(ForgetfulModule, { logger: false, abortOnError: false });
+    await expect(created).rejects.toThrow(/requireAuthorization.*ForgottenRpcController\.forgotten/s);
   });
 
   it('without requireAuthorization, undecorated microservice handlers run as Nest runs them', async () => {

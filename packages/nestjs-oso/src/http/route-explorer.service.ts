@@ -35,7 +35,15 @@ export class OsoRouteExplorer implements OnModuleInit {
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
     @Optional() private readonly config?: ApplicationConfig,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+  ) {
+    // Checked first while the app is being created: a hybrid app's microservices start answering (on
+    // `startAllMicroservices()`) before the app's init hooks run. What is not known yet counts as reached here; the
+    // check at init, with the whole app known, is the one that decides.
+    this.checkNonHttpHandlers(
+      this.handlerClasses().map(({ metatype }) => metatype),
+      true,
+    );
+  }
 
   private readonly logger = new Logger('OsoModule');
 
@@ -99,8 +107,8 @@ export class OsoRouteExplorer implements OnModuleInit {
   }
 
   /** Stops the app, naming every non-HTTP handler whose rule could not be enforced, and the fix for each. */
-  private checkNonHttpHandlers(classes: Type[]): void {
-    const reach = this.enhancerReach();
+  private checkNonHttpHandlers(classes: Type[], early = false): void {
+    const reach = this.enhancerReach(early);
     const problems = classes.flatMap((classRef) => unenforceableHandlers(classRef, this.options, reach));
     if (problems.length > 0) throw new OsoConfigurationError(problems.join('\n'));
   }
@@ -109,19 +117,20 @@ export class OsoRouteExplorer implements OnModuleInit {
    * Where Nest runs OsoModule's global guard and interceptor outside HTTP routes. GraphQL field resolvers: as the
    * GraphQL module's `fieldResolverEnhancers` say. Microservice handlers: in a microservice app, always; in a hybrid
    * app (an HTTP app with `connectMicroservice()`), only with `inheritAppConfig: true`, which the app's modules
-   * cannot see, so it counts as not reached.
+   * cannot see, so it counts as not reached. `early` (while the app is created): what cannot be read yet counts as
+   * reached (a testing module gets its HTTP adapter later; a `forRootAsync` GraphQL module its options).
    */
-  private enhancerReach(): EnhancerReach {
-    let enhancers: unknown[] = [];
+  private enhancerReach(early: boolean): EnhancerReach {
+    let enhancers: unknown[] | undefined;
     try {
       const graphql = this.moduleRef.get<{ fieldResolverEnhancers?: unknown[] }>('GqlModuleOptions', { strict: false });
-      enhancers = graphql?.fieldResolverEnhancers ?? [];
+      enhancers = graphql ? (graphql.fieldResolverEnhancers ?? []) : undefined;
     } catch {
-      // No GraphQL module in the app.
+      enhancers = early ? undefined : [];
     }
     return {
-      fieldResolverGuards: enhancers.includes('guards'),
-      fieldResolverInterceptors: enhancers.includes('interceptors'),
+      fieldResolverGuards: enhancers?.includes('guards') ?? true,
+      fieldResolverInterceptors: enhancers?.includes('interceptors') ?? true,
       microservices: this.adapterHost?.httpAdapter === undefined,
     };
   }
