@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { Module, type DynamicModule, type ExecutionContext, type INestApplication } from '@nestjs/common';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { Args, Field, GraphQLModule, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { OsoModule, SkipAuthorization, authorizeField } from '../../../src/index.js';
+import { LogCollector } from '../../fixtures/log-collector.js';
+
+/** Who reads the reports; the `x-user` header names one of `READERS`. */
+export class Reader {
+  constructor(
+    readonly id: number,
+    readonly role: 'approver' | 'clerk' | 'admin' | 'broken',
+  ) {}
+}
+
+/** ann approves, cid is a clerk who wrote reports 1 and 3, ada administers, and bo's role breaks the policy. */
+export const READERS: Record<string, Reader> = {
+  ann: new Reader(10, 'approver'),
+  cid: new Reader(1, 'clerk'),
+  ada: new Reader(11, 'admin'),
+  bo: new Reader(12, 'broken'),
+};
+
+/** A report, both the GraphQL object type and the Polar class the `allow_field` rules see. */
+@ObjectType()
+export class Report {
+  @Field(() => Int)
+  id: number;
+  @Field(() => String)
+  title: string;
+  @Field(() => Int)
+  ownerId: number;
+  /** Denied: null. */
+  @Field(() => String, { nullable: true, middleware: [authorizeField()] })
+  approverNotes: string;
+  /** Denied: FORBIDDEN (UNAUTHENTICATED without an actor) on this field alone. */
+  @Field(() => String, { nullable: true, middleware: [authorizeField({ whenDenied: 'error' })] })
+  auditTrail: string;
+
+  constructor(id: number, ownerId: number) {
+    this.id = id;
+    this.title = `report ${id}`;
+    this.ownerId = ownerId;
+    this.approverNotes = `notes-secret-${id}`;
+    this.auditTrail = `trail-secret-${id}`;
+  }
+}
+
+/** Reports 1 and 3 are cid's. */
+export const REPORTS = [new Report(1, 1), new Report(2, 2), new Report(3, 1), new Report(4, 3)];
+
+/** The root fields skip authorization: only the field rules decide what a reader sees. */
+@Resolver(() => Report)
+@SkipAuthorization('the fields of a report are checked one by one')
+export class ReportsResolver {
+  @Query(() => Report, { nullable: true })
+  report(@Args('id', { type: () => Int }) id: number): Report | undefined {
+    return REPORTS.find((report) => report.id === id);
+  }
+
+  @Query(() => [Report])
+  reports(): Report[] {
+    return REPORTS;
+  }
+}
+
+export const DRIVERS = ['apollo', 'mercurius'] as const;
+export type Driver = (typeof DRIVERS)[number];
+
+/** The actor by the module's `getActor`: the reader the `x-user` header names, in the GraphQL context's request. */
+function readerOf(context: ExecutionContext): Reader | undefined {
+  const headers = (context.getArgByIndex(2) as { req: { headers: Record<string, unknown> } }).req.headers;
+  return READERS[String(headers['x-user'])];
+}
+
+export interface FieldsApp {
+  app: INestApplication;
+  url: string;
+  logs: LogCollector;
+}
+
+/**
+ * The reports app on the driver (Apollo on Express, Mercurius on Fastify), listening on a free port of 127.0.0.1;
+ * with `oso: false`, without OsoModule.
+ */
+export async function startFieldsApp(driver: Driver, options: { oso?: boolean } = {}): Promise<FieldsApp> {
+  const graphql: DynamicModule =
+    driver === 'apollo'
+      ? GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true })
+      : GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, autoSchemaFile: true });
+  const oso = OsoModule.forRoot({
+    policyDir: join(import.meta.dirname, '../../fixtures/policies/graphql-fields'),
+    classes: [Reader, Report],
+    getActor: readerOf,
+  });
+  @Module({ imports: options.oso === false ? [graphql] : [graphql, oso], providers: [ReportsResolver] })
+  class FieldsAppModule {}
+
+  const moduleRef = await Test.createTestingModule({ imports: [FieldsAppModule] }).compile();
+  const app =
+    driver === 'mercurius'
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())
+      : moduleRef.createNestApplication();
+  const logs = new LogCollector();
+  app.useLogger(logs);
+  await app.listen(0, '127.0.0.1');
+  return { app, url: `${await app.getUrl()}/graphql`, logs };
+}
+
+/** A GraphQL error as the client receives it. */
+export interface FieldError {
+  message: string;
+  path?: Array<string | number>;
+  extensions?: Record<string, unknown>;
+}
+
+/** POSTs a query over the app's socket, as the reader `user` names (the `x-user` header) if given. */
+export async function queryFields(
+  started: FieldsApp,
+  query: string,
+  user?: string,
+): Promise<{ text: string; data?: Record<string, unknown> | null; errors?: FieldError[] }> {
+  const response = await fetch(started.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(user ? { 'x-user': user } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  const text = await response.text();
+  return { text, ...(JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: FieldError[] }) };
+}
