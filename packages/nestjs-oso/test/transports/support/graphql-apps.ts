@@ -17,12 +17,12 @@ import {
 } from '@nestjs/graphql';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Relation } from 'oso';
 import {
   Authorize,
   AuthorizedResource,
   OsoModule,
   OsoService,
+  Relation,
   SkipAuthorization,
   type OsoModuleOptions,
 } from '../../../src/index.js';
