@@ -114,9 +114,8 @@ describe.each(DRIVERS)('GraphQL on %s, over a socket', (driver: Driver) => {
       ]);
     });
 
-    // @nestjs/mercurius does not code HttpExceptions (Apollo's autoTransformHttpErrors does), and nestjs-oso leaves
-    // 5xx errors as they are (src/transports/transport-error.ts): on Mercurius these errors carry no code at all.
-    (driver === 'mercurius' ? it.failing.each : it.each)([
+    // Mercurius codes no HttpException itself (Apollo's autoTransformHttpErrors does): nestjs-oso codes these.
+    it.each([
       ['an engine failure', '{ explodingExpense(id: 3) { id } }', 'alice'],
       ['a resolver that never authorizes', '{ forgotten }', 'bob'],
     ])('%s is coded INTERNAL_SERVER_ERROR', async (_case, document, user) => {
@@ -179,11 +178,34 @@ describe.each(DRIVERS)('GraphQL on %s, over a socket', (driver: Driver) => {
     });
   });
 
-  describe('without fieldResolverEnhancers', () => {
-    it('refuses to start an app with @Authorize() on a field resolver, naming the option', async () => {
+  describe('fieldResolverEnhancers', () => {
+    it('without them, an app with @Authorize() on a field resolver refuses to start, naming the option', async () => {
       await expect(
         startGraphQLApp(driver, { resolvers: [ExpenseResolver], fieldResolverEnhancers: [] }),
       ).rejects.toThrow(/@Authorize\(\) on ExpenseResolver\.approverNotes.*fieldResolverEnhancers/s);
     });
+
+    // Fails: with guards only, the guard allows, but @AuthorizedResource() finds no state (it reads the interceptor's
+    // async context, and the guard's state sits on an args array the parameter decorator never sees), while startup
+    // accepts the app: the approver gets an error (INTERNAL_SERVER_ERROR on Apollo) naming the resolver's method.
+    it.failing(
+      "with 'guards' alone, @AuthorizedResource() on a field resolver gets its resource, or the app refuses to start",
+      async () => {
+        const outcome = await startGraphQLApp(driver, {
+          resolvers: [ExpenseResolver],
+          fieldResolverEnhancers: ['guards'],
+        }).then(
+          async (app) => {
+            started = app;
+            const response = await send('{ expense(id: 1) { approverNotes } }', 'alice');
+            return `answered: ${JSON.stringify(response.data)} ${JSON.stringify(response.errors ?? [])}`;
+          },
+          (error: unknown) => `refused: ${String(error)}`,
+        );
+        expect(outcome).toMatch(
+          /^(answered: {"expense":{"approverNotes":"check the receipt"}} \[\]|refused: .*fieldResolverEnhancers)/s,
+        );
+      },
+    );
   });
 });
