@@ -7,6 +7,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { AuthorizationFailure, UnauthorizedHandler } from '../module/oso-module-options.interface.js';
+import { ownError } from '../transports/transport-error.js';
 
 /**
  * The one place where an authorization outcome becomes the exception the client sees. A custom `onUnauthorized`
@@ -61,5 +62,5 @@ function defaultException(failure: AuthorizationFailure): HttpException {
  * attribute): a 500 without policy text or stack. The details go to the log.
  */
 export function engineFailureException(): InternalServerErrorException {
-  return new InternalServerErrorException('Authorization could not be evaluated');
+  return ownError(new InternalServerErrorException('Authorization could not be evaluated'));
 }

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { authorizationStateOf, currentAuthorizationState } from '../authorization/authorization-state.js';
 import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
+import { callOf } from '../transports/transport.js';
 
 /**
  * Injects the resource that `@Authorize(action, { resource })` loaded and authorized, so the handler does not
@@ -14,12 +15,12 @@ import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
  * @publicApi
  */
 export const AuthorizedResource = createParamDecorator((_data: unknown, context: ExecutionContext) => {
-  // Outside HTTP, Nest hands parameter decorators a copy of the call's arguments: the state comes through the async
+  // On WebSockets, Nest hands parameter decorators a copy of the call's arguments: the state comes through the async
   // context that OsoModule's interceptor opens around the handler.
   const state =
     context.getType() === 'http'
       ? authorizationStateOf(context.getArgByIndex(0))
-      : (currentAuthorizationState() ?? authorizationStateOf(context.getArgs()));
+      : (currentAuthorizationState() ?? authorizationStateOf(callOf(context)));
   if (!state.hasResource) {
     throw new OsoConfigurationError(
       `@AuthorizedResource() on ${context.getClass().name}.${context.getHandler().name}, ` +

@@ -16,7 +16,8 @@ import {
   countRequireAuthorizationInterceptor,
   runWithAuthorizationState,
 } from '../authorization/authorization-state.js';
-import { callOf, transportOf } from '../transports/transport.js';
+import { callOf, transportOf, type CallTransport } from '../transports/transport.js';
+import { ownError, ownGraphQLError } from '../transports/transport-error.js';
 import { refuseUnauthorizedResponse, routeResponseKind } from './route-response.js';
 import { routeRuleOf } from './route-rules.js';
 
@@ -48,14 +49,21 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const transport = transportOf(context);
-    const http = transport === 'http';
     // The request's state, or outside HTTP the call's (kept on its arguments, shared with its guards).
     const state = authorizationStateOf(callOf(context), transport);
     // The handler runs inside the request's async context, so OsoService finds the state at any depth.
     let handled = new Observable<unknown>((subscriber) =>
       runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)),
     );
-    if (this.isRequired(context)) handled = this.enforce(context, state, handled, http);
+    if (this.isRequired(context)) handled = this.enforce(context, state, handled, transport);
+    // GraphQL clients tell failures apart by code: nestjs-oso's own 500s get INTERNAL_SERVER_ERROR.
+    if (transport === 'graphql') {
+      handled = handled.pipe(
+        catchError((error: unknown) => {
+          throw ownGraphQLError(error, transport);
+        }),
+      );
+    }
     // Most requests owe nothing before the handler: spare them the extra operators.
     if (!this.hasWorkBeforeHandler(state)) return handled;
     return defer(() => this.beforeHandler(context, state)).pipe(mergeMap(() => handled));
@@ -79,7 +87,7 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
       `${context.getClass().name}.${context.getHandler().name} completed without authorizing: call OsoService.authorize(), ` +
         'use @Authorize(), or mark it with @SkipAuthorization()',
     );
-    throw new InternalServerErrorException();
+    throw ownError(new InternalServerErrorException());
   }
 
   /** `handled`, failing with 500 on every path where the request would answer below 400 without authorizing. */
@@ -87,8 +95,9 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     context: ExecutionContext,
     state: AuthorizationState,
     handled: Observable<unknown>,
-    http: boolean,
+    transport: CallTransport,
   ): Observable<unknown> {
+    const http = transport === 'http';
     const owesAuthorization = () => !state.satisfied && !isSkippedRoute(context);
     const kind = http ? routeResponseKind(context.getClass(), context.getHandler()) : 'value';
     if (kind === 'stream') {

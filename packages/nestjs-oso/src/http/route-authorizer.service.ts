@@ -6,6 +6,7 @@ import { HttpRequest } from '../authorization/http-request.js';
 import { GraphQLOperation } from '../transports/graphql-operation.js';
 import { InboundMessage } from '../transports/inbound-message.js';
 import { defaultActor, resolverInput } from '../transports/transport.js';
+import { ownGraphQLError } from '../transports/transport-error.js';
 import { isThenable } from './is-thenable.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
@@ -74,6 +75,21 @@ export class OsoRouteAuthorizer {
    * Returns nothing when it could decide at once (a compiled decision on the request), else a promise.
    */
   authorize(
+    context: ExecutionContext,
+    request: object,
+    state: AuthorizationState,
+    actor: unknown,
+    metadata: AuthorizeMetadata | undefined,
+  ): void | Promise<void> {
+    const checked = this.check(context, request, state, actor, metadata);
+    // A GraphQL client tells an engine failure by its code: nestjs-oso's own 500s get INTERNAL_SERVER_ERROR.
+    if (!checked || state.transport !== 'graphql') return checked;
+    return checked.catch((error: unknown) => {
+      throw ownGraphQLError(error, 'graphql');
+    });
+  }
+
+  private check(
     context: ExecutionContext,
     request: object,
     state: AuthorizationState,

@@ -7,6 +7,7 @@ const GRAPHQL_CODES: Readonly<Record<number, string>> = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  500: 'INTERNAL_SERVER_ERROR',
 };
 
 /**
@@ -17,17 +18,18 @@ const GRAPHQL_CODES: Readonly<Record<number, string>> = {
  *   the status text, never policy text;
  * - WebSockets: a `WsException` whose payload is `{ status, message }` (the client's `exception` event);
  * - microservices: an `RpcException` whose payload is `{ status, message }` (the error a `ClientProxy` receives).
- * Anything else (a 5xx, an engine failure, a configuration error) stays as it is: each transport answers it with its
- * own internal error, and the details only reach the log.
+ * GraphQL errors of 5xx (an engine failure, a handler that never authorized) are coded too
+ * (`INTERNAL_SERVER_ERROR`, with the exception's bare message), which Mercurius would not do itself. On WebSockets
+ * and microservices anything else (a 5xx, a configuration error) stays as it is: each answers it with its own
+ * internal error, and the details only reach the log.
  */
 export async function toTransportError(error: Error, transport: CallTransport): Promise<Error> {
   if (transport === 'http' || !(error instanceof HttpException)) return error;
+  if (transport === 'graphql') return toGraphQLError(error);
   const status = error.getStatus();
   if (status < 400 || status >= 500) return error;
   const message = error.message;
   switch (transport) {
-    case 'graphql':
-      return new GraphQLAuthorizationError(message, GRAPHQL_CODES[status] ?? `HTTP_${status}`, status);
     case 'ws': {
       // Loaded here only: an app without gateways need not install @nestjs/websockets.
       const { WsException } = await import('@nestjs/websockets');
@@ -38,6 +40,31 @@ export async function toTransportError(error: Error, transport: CallTransport): 
       return new RpcException({ status, message });
     }
   }
+}
+
+/** The exceptions nestjs-oso raised itself (an engine failure, a call that never authorized). */
+const ownErrors = new WeakSet<Error>();
+
+/** Marks an exception as nestjs-oso's own, so that GraphQL calls get it coded (see `ownGraphQLError`). */
+export function ownError<E extends Error>(error: E): E {
+  ownErrors.add(error);
+  return error;
+}
+
+/**
+ * In a GraphQL call, nestjs-oso's own `HttpException`s as coded errors; anything else (the app's exceptions,
+ * which @nestjs/apollo codes itself, with their details) as it is.
+ */
+export function ownGraphQLError(error: unknown, transport: CallTransport): unknown {
+  return transport === 'graphql' && error instanceof HttpException && ownErrors.has(error)
+    ? toGraphQLError(error)
+    : error;
+}
+
+/** An `HttpException` as a coded GraphQL error (synchronous: GraphQL needs no optional package for it). */
+export function toGraphQLError(error: HttpException): Error {
+  const status = error.getStatus();
+  return new GraphQLAuthorizationError(error.message, GRAPHQL_CODES[status] ?? `HTTP_${status}`, status);
 }
 
 /**

@@ -27,12 +27,26 @@ export function transportOf(context: ExecutionContext): CallTransport {
 }
 
 /**
- * The object that stands for one call, where guards, interceptors and parameter decorators of that call keep its
- * authorization state: the platform request for HTTP; elsewhere the arguments array, which Nest creates once per
- * call and hands to every guard, interceptor and parameter decorator of it.
+ * The object that stands for one call, where its guards, interceptors and parameter decorators keep its
+ * authorization state: the platform request for HTTP; a GraphQL field's resolve info and a microservice message's
+ * context (each created once per call); for WebSockets the arguments array, which Nest hands to every guard and
+ * interceptor of a call (parameter decorators get a copy: they find the state through the async context instead).
  */
 export function callOf(context: ExecutionContext): object {
-  return context.getType() === 'http' ? context.getArgByIndex(0) : context.getArgs();
+  switch (context.getType<string>()) {
+    case 'http':
+      return context.getArgByIndex(0);
+    case 'graphql':
+      return objectOr(context.getArgByIndex(3), context);
+    case 'rpc':
+      return objectOr(context.getArgByIndex(1), context);
+    default:
+      return context.getArgs();
+  }
+}
+
+function objectOr(value: unknown, context: ExecutionContext): object {
+  return value !== null && typeof value === 'object' ? value : context.getArgs();
 }
 
 /**
