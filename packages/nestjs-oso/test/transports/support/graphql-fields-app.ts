@@ -39,6 +39,9 @@ export class Report {
   /** Denied: FORBIDDEN (UNAUTHENTICATED without an actor) on this field alone. */
   @Field(() => String, { nullable: true, middleware: [authorizeField({ whenDenied: 'error' })] })
   auditTrail: string;
+  /** Asked with another action: `allow_field(reader, "audit", report, "score")`. */
+  @Field(() => Int, { nullable: true, middleware: [authorizeField({ action: 'audit' })] })
+  score: number;
 
   constructor(id: number, ownerId: number) {
     this.id = id;
@@ -46,6 +49,7 @@ export class Report {
     this.ownerId = ownerId;
     this.approverNotes = `notes-secret-${id}`;
     this.auditTrail = `trail-secret-${id}`;
+    this.score = 1000 + id;
   }
 }
 
