@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OsoModule } from 'nestjs-oso';
 import { typeOrmAdapter, typeOrmPolarClasses } from 'nestjs-oso/typeorm';
@@ -9,7 +11,9 @@ import { TokenAuthGuard } from './auth/token-auth.guard.js';
 import { databaseOptions, ENTITIES } from './database/database.options.js';
 import { ExpenseResolver } from './expenses/expense.resolver.js';
 import { ExpensesController } from './expenses/expenses.controller.js';
+import { ExpensesGateway } from './expenses/expenses.gateway.js';
 import { ExpensesService } from './expenses/expenses.service.js';
+import { ExpensesGraphQLResolver } from './graphql/expenses.resolver.js';
 import { HealthController } from './health/health.controller.js';
 import { OrganizationResolver } from './organizations/organization.resolver.js';
 import { Guest } from './users/user.entity.js';
@@ -32,6 +36,12 @@ export class AppModule {
       imports: [
         TypeOrmModule.forRoot(options.database ?? databaseOptions()),
         TypeOrmModule.forFeature(ENTITIES),
+        // GraphQL at POST /graphql, code first; errors carry their code (FORBIDDEN, NOT_FOUND), never a stack trace.
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          autoSchemaFile: true,
+          includeStacktraceInErrorResponses: false,
+        }),
         OsoModule.forRootAsync({
           inject: [DataSource],
           useFactory: (dataSource: DataSource) => ({
@@ -50,6 +60,8 @@ export class AppModule {
         ExpensesService,
         ExpenseResolver,
         OrganizationResolver,
+        ExpensesGraphQLResolver,
+        ExpensesGateway,
       ],
     };
   }

@@ -35,4 +35,6 @@ Try:
   curl ${url}/organizations/1/expenses -H "Authorization: Bearer bob-token"
   curl ${url}/expenses/4 -H "Authorization: Bearer bob-token"          # 404: bob may not read it
   curl -X POST ${url}/expenses/1/approve -H "Authorization: Bearer carol-token"
+  curl ${url}/graphql -H "Authorization: Bearer bob-token" -H "Content-Type: application/json" \\
+    -d '{"query":"{ expense(id: 1) { id description approverNotes actions } }"}'
 `);

@@ -50,7 +50,7 @@ describe('npm start', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('creates and seeds the database, prints the URL, tokens and curl examples, and serves /health', async () => {
+  it('creates and seeds the database, prints the URL, tokens and curl examples, and serves /health and /graphql', async () => {
     const databaseFile = join(dir, 'expenses.sqlite');
     const started = await startLikeNpmStart(databaseFile);
     child = started.child;
@@ -63,7 +63,19 @@ describe('npm start', () => {
     expect(list.status).toBe(200);
     expect(started.output()).toContain(`Created and seeded the database: SQLite file ${databaseFile}`);
     expect(started.output()).toMatch(/bob +bob-token +member of Acme/);
-    expect(started.output().match(/curl /g)).toHaveLength(3);
+    expect(started.output().match(/curl /g)).toHaveLength(4);
+    // The printed GraphQL example, as curl sends it.
+    const query = /-d '(\{"query".*\})'/.exec(started.output())?.[1];
+    const graphql = await fetch(`${started.url}/graphql`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer bob-token', 'Content-Type': 'application/json' },
+      body: query,
+    });
+    expect(await graphql.json()).toEqual({
+      data: {
+        expense: { id: 1, description: 'Train to the customer', approverNotes: null, actions: ['read', 'update'] },
+      },
+    });
   });
 
   it('keeps what was written in the file: a restart on it serves the approved expense, without seeding again', async () => {

@@ -52,13 +52,13 @@ export class ExpensesController {
    */
   @Post('expenses/:id/approve')
   @Authorize('read', { resource: ExpenseResolver })
-  approve(@AuthorizedResource() expense: Expense, @CurrentUser() actor: User, @Body() body: DecisionDto) {
-    return this.expenses.decide(actor, expense, 'approve', body.notes);
+  async approve(@AuthorizedResource() expense: Expense, @CurrentUser() actor: User, @Body() body: DecisionDto) {
+    return this.expenses.view(actor, await this.expenses.decide(actor, expense, 'approve', body.notes));
   }
 
   @Post('expenses/:id/reject')
   @Authorize('read', { resource: ExpenseResolver })
-  reject(@AuthorizedResource() expense: Expense, @CurrentUser() actor: User, @Body() body: DecisionDto) {
-    return this.expenses.decide(actor, expense, 'reject', body.notes);
+  async reject(@AuthorizedResource() expense: Expense, @CurrentUser() actor: User, @Body() body: DecisionDto) {
+    return this.expenses.view(actor, await this.expenses.decide(actor, expense, 'reject', body.notes));
   }
 }

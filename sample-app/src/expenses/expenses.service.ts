@@ -18,11 +18,22 @@ export class ExpensesService {
     private readonly oso: OsoService,
   ) {}
 
+  /** One page of the organization's expenses that the actor may read, each with what the actor may see and do. */
+  async listForOrganization(actor: unknown, org: Organization, page: PageQueryDto) {
+    const { rows, hasMore } = await this.readableIn(actor, org, page);
+    const items = await Promise.all(rows.map((expense) => this.view(actor, expense)));
+    return { items, page: page.page, pageSize: page.pageSize, hasMore };
+  }
+
   /**
    * One page of the organization's expenses that the actor may read: the policy becomes the WHERE clause of a
    * single SQL query (data filtering), so no row is loaded only to be thrown away.
    */
-  async listForOrganization(actor: unknown, org: Organization, page: PageQueryDto) {
+  async readableIn(
+    actor: unknown,
+    org: Organization,
+    page: Pick<PageQueryDto, 'page' | 'pageSize'>,
+  ): Promise<{ rows: Expense[]; hasMore: boolean }> {
     const readable = await this.oso.authorizedQuery<SelectQueryBuilder<Expense>>(actor, 'read', Expense);
     const alias = readable.alias;
     // One row more than the page tells whether another page follows, without a second (COUNT) query.
@@ -33,8 +44,7 @@ export class ExpensesService {
       .skip((page.page - 1) * page.pageSize)
       .take(page.pageSize + 1)
       .getMany();
-    const items = await Promise.all(rows.slice(0, page.pageSize).map((expense) => this.view(actor, expense)));
-    return { items, page: page.page, pageSize: page.pageSize, hasMore: rows.length > page.pageSize };
+    return { rows: rows.slice(0, page.pageSize), hasMore: rows.length > page.pageSize };
   }
 
   /** Submits an expense to an organization whose member the actor is. */
@@ -61,14 +71,14 @@ export class ExpensesService {
   }
 
   /** The approval flow: an admin of the organization approves or rejects a submitted expense, once. */
-  async decide(actor: unknown, expense: Expense, decision: 'approve' | 'reject', notes?: string): Promise<ExpenseView> {
+  async decide(actor: unknown, expense: Expense, decision: 'approve' | 'reject', notes?: string): Promise<Expense> {
     // A decided expense cannot be decided again because of its state: 409 says so, where the policy gives 403.
     if (expense.status !== 'submitted')
       throw new ConflictException(`Expense ${expense.id} is already ${expense.status}`);
     await this.oso.authorize(actor, decision, expense);
     const status = decision === 'approve' ? 'approved' : 'rejected';
     await this.write(actor, decision, expense, { status, ...(notes !== undefined && { approverNotes: notes }) });
-    return this.view(actor, await this.load(expense.id));
+    return this.load(expense.id);
   }
 
   /**
