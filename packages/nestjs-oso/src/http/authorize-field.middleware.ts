@@ -32,7 +32,7 @@ interface FieldMiddlewareContext {
   source: unknown;
   args: unknown;
   context: unknown;
-  info?: { fieldName: string } | null;
+  info?: { fieldName: string; rootValue?: unknown } | null;
 }
 
 /** A field middleware, structurally @nestjs/graphql's `FieldMiddleware`. */
@@ -56,11 +56,19 @@ interface AllowedFields {
   fields: ReadonlySet<unknown>;
 }
 
+/** The answer for one object and action, and the execution it holds for (its root value). */
+interface RememberedFields {
+  root: unknown;
+  allowed: Promise<AllowedFields>;
+}
+
 /**
  * The fields allowed per GraphQL request (its context object), then per object and action: every guarded field of an
- * object asks the policy once, so a list of 100 items makes 100 queries, not 100 per guarded field.
+ * object asks the policy once, so a list of 100 items makes 100 queries, not 100 per guarded field. A subscription
+ * keeps one context for all its events but executes each with the event as root value: an answer holds for one
+ * execution, so that an object sent again after a change is decided again.
  */
-const allowedFieldsMemo = new WeakMap<object, WeakMap<object, Map<string, Promise<AllowedFields>>>>();
+const allowedFieldsMemo = new WeakMap<object, WeakMap<object, Map<string, RememberedFields>>>();
 
 /**
  * Leaves the service and the actor rules on the GraphQL context of the call, for `authorizeField()`. Called by
@@ -156,8 +164,11 @@ function allowedFields(
   if (!perSource) allowedFieldsMemo.set(gqlContext, (perSource = new WeakMap()));
   let perAction = perSource.get(source);
   if (!perAction) perSource.set(source, (perAction = new Map()));
-  let allowed = perAction.get(action);
-  if (!allowed) perAction.set(action, (allowed = askPolicy(authorization, field, action)));
+  const root = field.info?.rootValue;
+  const remembered = perAction.get(action);
+  if (remembered && remembered.root === root) return remembered.allowed;
+  const allowed = askPolicy(authorization, field, action);
+  perAction.set(action, { root, allowed });
   return allowed;
 }
 

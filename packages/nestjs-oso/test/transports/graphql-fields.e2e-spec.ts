@@ -4,6 +4,7 @@ import {
   DRIVERS,
   queryFields,
   startFieldsApp,
+  subscribeFields,
   type Driver,
   type FieldError,
   type FieldsApp,
@@ -107,6 +108,14 @@ describe.each(DRIVERS)('authorizeField() on %s', (driver: Driver) => {
     // One failed query for the object, whichever of its fields asked first.
     expect(started.logs.errors()).toEqual([
       expect.stringMatching(/^error authorizedFields failed in the policy engine: .*fields\.polar.*clearance > 1/),
+    ]);
+  });
+
+  it('a subscription decides each event anew, even on the same object', async () => {
+    const events = await subscribeFields(started, 'subscription { reportHandedOver { id approverNotes } }', 'cid');
+    expect(events).toEqual([
+      { data: { reportHandedOver: { id: 5, approverNotes: 'notes-secret-5' } } },
+      { data: { reportHandedOver: { id: 5, approverNotes: null } } },
     ]);
   });
 

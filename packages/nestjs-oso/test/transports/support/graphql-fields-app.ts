@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { Module, type DynamicModule, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
-import { Args, Field, GraphQLModule, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Args, Field, GraphQLModule, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { OsoModule, SkipAuthorization, authorizeField } from '../../../src/index.js';
 import { LogCollector } from '../../fixtures/log-collector.js';
 
@@ -69,15 +71,36 @@ export class ReportsResolver {
   reports(): Report[] {
     return REPORTS;
   }
+
+  /** Two events carrying the same report, handed over from cid to someone else in between. */
+  @Subscription(() => Report)
+  reportHandedOver(): AsyncIterator<{ reportHandedOver: Report }> {
+    const report = new Report(5, READERS.cid!.id);
+    return (async function* () {
+      yield { reportHandedOver: report };
+      report.ownerId = 2;
+      yield { reportHandedOver: report };
+    })();
+  }
 }
 
 export const DRIVERS = ['apollo', 'mercurius'] as const;
 export type Driver = (typeof DRIVERS)[number];
 
-/** The actor by the module's `getActor`: the reader the `x-user` header names, in the GraphQL context's request. */
+type Headers = { headers: Record<string, unknown> };
+
+/**
+ * The actor by the module's `getActor`: the reader the `x-user` header names, read from the request in the GraphQL
+ * context; for a subscription, from the WebSocket upgrade request (graphql-ws's context on Apollo, `request` on
+ * Mercurius).
+ */
 function readerOf(context: ExecutionContext): Reader | undefined {
-  const headers = (context.getArgByIndex(2) as { req: { headers: Record<string, unknown> } }).req.headers;
-  return READERS[String(headers['x-user'])];
+  const gqlContext = context.getArgByIndex(2) as {
+    req?: Partial<Headers> & { extra?: { request: Headers } };
+    request?: Headers;
+  };
+  const headers = gqlContext.req?.headers ?? gqlContext.req?.extra?.request.headers ?? gqlContext.request?.headers;
+  return READERS[String(headers?.['x-user'])];
 }
 
 export interface FieldsApp {
@@ -93,8 +116,16 @@ export interface FieldsApp {
 export async function startFieldsApp(driver: Driver, options: { oso?: boolean } = {}): Promise<FieldsApp> {
   const graphql: DynamicModule =
     driver === 'apollo'
-      ? GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true })
-      : GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, autoSchemaFile: true });
+      ? GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          autoSchemaFile: true,
+          subscriptions: { 'graphql-ws': true },
+        })
+      : GraphQLModule.forRoot<MercuriusDriverConfig>({
+          driver: MercuriusDriver,
+          autoSchemaFile: true,
+          subscription: true,
+        });
   const oso = OsoModule.forRoot({
     policyDir: join(import.meta.dirname, '../../fixtures/policies/graphql-fields'),
     classes: [Reader, Report],
@@ -134,4 +165,26 @@ export async function queryFields(
   });
   const text = await response.text();
   return { text, ...(JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: FieldError[] }) };
+}
+
+/** The events of a subscription over graphql-ws (the `graphql-transport-ws` protocol), as the reader `user`. */
+export async function subscribeFields(started: FieldsApp, query: string, user: string): Promise<unknown[]> {
+  const client = createClient({
+    url: started.url.replace(/^http/, 'ws'),
+    lazy: false,
+    retryAttempts: 0,
+    // The reader's header on the upgrade request, where a browser would send its cookie.
+    webSocketImpl: class extends WebSocket {
+      constructor(url: string, protocols: string | string[]) {
+        super(url, protocols, { headers: { 'x-user': user } });
+      }
+    },
+  });
+  try {
+    const events: unknown[] = [];
+    for await (const event of client.iterate({ query })) events.push(event);
+    return events;
+  } finally {
+    await client.dispose();
+  }
 }
