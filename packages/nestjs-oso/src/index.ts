@@ -19,6 +19,7 @@ export { authorizeField, type AuthorizeFieldOptions } from './http/authorize-fie
 export { RequireAuthorizationInterceptor } from './http/require-authorization.interceptor.js';
 export { HttpRequest } from './authorization/http-request.js';
 export { GraphQLOperation } from './transports/graphql-operation.js';
+export { graphQLParent } from './transports/graphql-parent.js';
 export { InboundMessage } from './transports/inbound-message.js';
 export type { CallTransport } from './transports/transport.js';
 export { OsoRouteAuthorizer, type RouteRule } from './http/route-authorizer.service.js';

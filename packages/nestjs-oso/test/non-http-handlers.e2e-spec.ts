@@ -132,6 +132,36 @@ describe('@Authorize() in an app without OsoModule', () => {
   });
 });
 
+describe('a microservice app from NestFactory.createMicroservice()', () => {
+  it('starts under requireAuthorization, and its global interceptor fails a handler that never authorizes', async () => {
+    @Module({
+      imports: [OsoModule.forRoot(testOsoOptions({ requireAuthorization: true }))],
+      controllers: [ForgottenRpcController, CheckedRpcController],
+    })
+    class MicroserviceModule {}
+    const port = await freePort();
+    const microservice = await NestFactory.createMicroservice(MicroserviceModule, {
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port },
+      logger: false,
+      abortOnError: false,
+    });
+    await microservice.listen();
+    const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
+    try {
+      const outcome = await lastValueFrom(client.send('forgotten', {})).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+      expect(outcome).toEqual({ error: { status: 'error', message: 'Internal server error' } });
+      await expect(lastValueFrom(client.send('checked.skips', {}))).resolves.toEqual({ public: true });
+    } finally {
+      client.close();
+      await microservice.close();
+    }
+  });
+});
+
 describe.each(PLATFORMS)('non-HTTP handlers in a hybrid app on %s', (platform: Platform) => {
   let started: HybridApp | undefined;
   afterEach(async () => {

@@ -131,7 +131,8 @@ export class OsoRouteExplorer implements OnModuleInit {
     return {
       fieldResolverGuards: enhancers?.includes('guards') ?? true,
       fieldResolverInterceptors: enhancers?.includes('interceptors') ?? true,
-      microservices: this.adapterHost?.httpAdapter === undefined,
+      // A microservice app has none: `undefined` in a testing module, `null` from NestFactory.createMicroservice().
+      microservices: this.adapterHost?.httpAdapter == null,
     };
   }
 

@@ -20,6 +20,7 @@ import { Test } from '@nestjs/testing';
 import {
   Authorize,
   AuthorizedResource,
+  graphQLParent,
   OsoModule,
   OsoService,
   Relation,
@@ -114,7 +115,7 @@ export class ExpenseResolver {
 
   /** Only approvers see the notes: a field checked on its parent expense. */
   @ResolveField('approverNotes', () => String, { nullable: true })
-  @Authorize('approve', { resource: (_args, context) => context.getArgByIndex(0) })
+  @Authorize('approve', { resource: graphQLParent })
   approverNotes(@AuthorizedResource() expense: Expense): string {
     return expense.approverNotes;
   }
