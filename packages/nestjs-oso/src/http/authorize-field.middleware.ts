@@ -184,7 +184,7 @@ async function askPolicy(
     const fields = await authorization.oso.authorizedFields(actor, action, field.source, { allowWildcard: true });
     return { actor, fields };
   } catch (error) {
-    // An actor resolver's 401 in GraphQL's form; an engine failure stays the internal error.
+    // Coded for GraphQL: an actor resolver's 401 (UNAUTHENTICATED), an engine failure (INTERNAL_SERVER_ERROR).
     throw error instanceof Error ? await toTransportError(error, 'graphql') : error;
   }
 }
