@@ -117,7 +117,12 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     }
     return handled.pipe(
       map((value) => {
-        if (owesAuthorization()) this.failUnauthorized(context);
+        if (owesAuthorization()) {
+          // A GraphQL subscription's resolver returned its event stream already: end it, so that a refused
+          // subscription leaves no listener behind.
+          closeAsyncIterator(value);
+          this.failUnauthorized(context);
+        }
         return value;
       }),
       catchError((error: unknown) => {
@@ -136,6 +141,15 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
         'OsoService.authorize() before writing, use @Authorize(), or mark it with @SkipAuthorization()',
     );
   }
+}
+
+/** Ends an async iterator (`return()`), if the value is one; its own failure to end changes nothing here. */
+function closeAsyncIterator(value: unknown): void {
+  const iterator = value as { [Symbol.asyncIterator]?: unknown; return?: () => unknown } | null | undefined;
+  if (typeof iterator?.[Symbol.asyncIterator] !== 'function' || typeof iterator.return !== 'function') return;
+  Promise.resolve()
+    .then(() => iterator.return!())
+    .catch(() => undefined);
 }
 
 /** A route marked `@SkipAuthorization()` (guards record nothing for it). */
