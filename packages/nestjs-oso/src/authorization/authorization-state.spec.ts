@@ -2,11 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import {
   AuthorizationState,
   authorizationStateOf,
+  callStateOf,
   countOsoGuard,
   routeAlreadyChecked,
   routeCheckStateOf,
   runWithAuthorizationState,
 } from './authorization-state.js';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { HttpRequest } from './http-request.js';
 import { RequireAuthorizationInterceptor } from '../http/require-authorization.interceptor.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
@@ -14,6 +16,33 @@ import { OsoService } from './oso.service.js';
 import { createOsoEngine } from '../policy/policy-loader.js';
 import { EXPENSES, POLAR_CLASSES, USERS } from '../../test/fixtures/domain.js';
 import { policyFixture } from '../../test/fixtures/policies.js';
+
+describe('callStateOf', () => {
+  const call = (type: 'graphql' | 'rpc', args: unknown[]) => {
+    const context = new ExecutionContextHost(args);
+    context.setType(type);
+    return context;
+  };
+
+  it("keeps one state per call, which its parameter decorators' copy of the arguments finds too", () => {
+    const info = { fieldName: 'expense' };
+    const args = [{}, { id: 1 }, {}, info];
+    const state = callStateOf(call('graphql', args));
+    state.routeChecked = true;
+    expect(callStateOf(call('graphql', args))).toBe(state);
+    expect(callStateOf(call('graphql', [...args]))).toBe(state);
+  });
+
+  it('never lets a check count for another call that reuses the same holder object', () => {
+    const messageContext = { pattern: 'expense.get' };
+    const first = callStateOf(call('rpc', [{ id: 1 }, messageContext]));
+    first.routeChecked = true;
+    first.authorized = true;
+    const second = callStateOf(call('rpc', [{ id: 2 }, messageContext]));
+    expect(second).not.toBe(first);
+    expect([second.routeChecked, second.authorized, second.transport]).toEqual([false, false, 'rpc']);
+  });
+});
 
 describe('authorizationStateOf', () => {
   it('gives one state per request object, the same at every call', () => {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { CallTransport } from '../transports/transport.js';
+import type { ExecutionContext } from '@nestjs/common';
+import { callOf, transportOf, type CallTransport } from '../transports/transport.js';
 import { DecisionMemo } from './decision-memo.js';
 
 /**
@@ -10,6 +11,8 @@ import { DecisionMemo } from './decision-memo.js';
 export class AuthorizationState {
   /** The transport of the call, which decides the form of its authorization errors. */
   transport: CallTransport = 'http';
+  /** Outside HTTP, the arguments of the call this state belongs to (see `callStateOf`). */
+  args: readonly unknown[] | undefined;
   /** True once a check allowed something in this request. */
   authorized = false;
   /** Set (possibly to an empty string) by `OsoService.skipAuthorization()` (`@SkipAuthorization()`: see the route). */
@@ -56,18 +59,34 @@ const AUTHORIZATION_STATE = Symbol.for('nestjs-oso:authorization-state');
 
 type StateHolder = { [AUTHORIZATION_STATE]?: AuthorizationState };
 
+/** The state of a platform request object, created on first use (outside HTTP, see `callStateOf`). */
+export function authorizationStateOf(request: object): AuthorizationState {
+  return ((request as StateHolder)[AUTHORIZATION_STATE] ??= new AuthorizationState());
+}
+
 /**
- * The state of a platform request object (or of a call's arguments array outside HTTP, see `callOf`), created on
- * first use.
+ * The state of the call of `context`, created on first use: the request's on HTTP; elsewhere the one kept on the
+ * call's holder (see `callOf`) for these very arguments. A state found there for other arguments (a transport that
+ * reused a context object for another call) is replaced, so that one call's check never counts for another. Nest
+ * hands parameter decorators a copy of the arguments array: a copy with the same elements is the same call.
  */
-export function authorizationStateOf(request: object, transport?: CallTransport): AuthorizationState {
-  const holder = request as StateHolder;
+export function callStateOf(context: ExecutionContext): AuthorizationState {
+  const transport = transportOf(context);
+  const holder = callOf(context) as StateHolder;
+  if (transport === 'http') return authorizationStateOf(holder);
+  const args = context.getArgs();
   let state = holder[AUTHORIZATION_STATE];
-  if (state === undefined) {
+  if (state === undefined || !sameArguments(state.args, args)) {
     state = holder[AUTHORIZATION_STATE] = new AuthorizationState();
-    if (transport !== undefined) state.transport = transport;
+    state.transport = transport;
+    state.args = args;
   }
   return state;
+}
+
+function sameArguments(recorded: readonly unknown[] | undefined, args: readonly unknown[]): boolean {
+  if (recorded === args) return true;
+  return recorded !== undefined && recorded.length === args.length && recorded.every((arg, i) => arg === args[i]);
 }
 
 /**

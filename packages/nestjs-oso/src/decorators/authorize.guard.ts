@@ -1,7 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { authorizationStateOf, type AuthorizationState } from '../authorization/authorization-state.js';
+import { callStateOf, type AuthorizationState } from '../authorization/authorization-state.js';
 import { OSO_CALL_AUTHORIZER } from '../module/oso.constants.js';
-import { callOf, transportOf } from '../transports/transport.js';
 
 /** What the guard needs of `OsoModule`: the check of a call where it stands (`OsoRouteAuthorizer.authorizeCall`). */
 interface CallAuthorizer {
@@ -26,7 +25,7 @@ export class AuthorizeGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() === 'http') return true;
-    return this.calls.authorizeCall(context, authorizationStateOf(callOf(context), transportOf(context)));
+    return this.calls.authorizeCall(context, callStateOf(context));
   }
 }
 

@@ -1,7 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { authorizationStateOf, currentAuthorizationState } from '../authorization/authorization-state.js';
+import { authorizationStateOf, callStateOf, currentAuthorizationState } from '../authorization/authorization-state.js';
 import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
-import { callOf } from '../transports/transport.js';
 
 /**
  * Injects the resource that `@Authorize(action, { resource })` loaded and authorized, so the handler does not
@@ -20,7 +19,7 @@ export const AuthorizedResource = createParamDecorator((_data: unknown, context:
   const state =
     context.getType() === 'http'
       ? authorizationStateOf(context.getArgByIndex(0))
-      : (currentAuthorizationState() ?? authorizationStateOf(callOf(context)));
+      : (currentAuthorizationState() ?? callStateOf(context));
   if (!state.hasResource) {
     throw new OsoConfigurationError(
       `@AuthorizedResource() on ${context.getClass().name}.${context.getHandler().name}, ` +

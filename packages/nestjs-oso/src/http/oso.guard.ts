@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import {
   authorizationStateOf,
+  callStateOf,
   countOsoGuard,
   routeAlreadyChecked,
   routeCheckStateOf,
@@ -10,7 +11,7 @@ import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { shareWithFieldMiddleware } from './authorize-field.middleware.js';
 import { isThenable } from './is-thenable.js';
 import { OsoRouteAuthorizer, type RouteRule } from './route-authorizer.service.js';
-import { callOf, transportOf } from '../transports/transport.js';
+import { callOf } from '../transports/transport.js';
 
 /**
  * Route authorization, on every transport. Used on a controller, resolver or gateway
@@ -59,7 +60,7 @@ export class OsoGuard implements CanActivate {
     metadata: AuthorizeMetadata | undefined,
   ): boolean | Promise<boolean> {
     if (actor == null && this.deferWithoutActor(context)) {
-      authorizationStateOf(request).routeCheckDeferred = true;
+      (context.getType() === 'http' ? authorizationStateOf(request) : callStateOf(context)).routeCheckDeferred = true;
       return true;
     }
     const checked = this.routes.authorize(context, request, state, actor, metadata);
@@ -101,7 +102,7 @@ export class OsoGuard implements CanActivate {
     }
     if (rule?.kind === 'skip') return true;
     const call = callOf(context);
-    const state = authorizationStateOf(call, transportOf(context));
+    const state = callStateOf(context);
     if (state.routeChecked) return true;
     const metadata = rule?.metadata;
     if (!metadata && !this.shouldAuthorizeRoute(context)) return true;

@@ -12,11 +12,11 @@ import type { ServerResponse } from 'node:http';
 import { catchError, defer, map, mergeMap, Observable } from 'rxjs';
 import {
   AuthorizationState,
-  authorizationStateOf,
+  callStateOf,
   countRequireAuthorizationInterceptor,
   runWithAuthorizationState,
 } from '../authorization/authorization-state.js';
-import { callOf, transportOf, type CallTransport } from '../transports/transport.js';
+import { transportOf, type CallTransport } from '../transports/transport.js';
 import { ownError, ownGraphQLError } from '../transports/transport-error.js';
 import { refuseUnauthorizedResponse, routeResponseKind } from './route-response.js';
 import { routeRuleOf } from './route-rules.js';
@@ -50,7 +50,7 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const transport = transportOf(context);
     // The request's state, or outside HTTP the call's (kept on its arguments, shared with its guards).
-    const state = authorizationStateOf(callOf(context), transport);
+    const state = callStateOf(context);
     // The handler runs inside the request's async context, so OsoService finds the state at any depth.
     let handled = new Observable<unknown>((subscriber) =>
       runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)),
