@@ -7,6 +7,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
+import type { Oso } from '../engine/oso-library.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions, PolarClassRegistration } from '../module/oso-module-options.interface.js';
 import { OSO_LOADED_POLICY, OSO_POLAR_CLASSES, type LoadedPolicy } from './loaded-policy.js';
@@ -17,6 +18,7 @@ import { OsoConfigurationError } from '../errors/oso-configuration.error.js';
 import { policyLoadDetail } from '../errors/policy-load.error.js';
 import { POLICY_RELOAD_SETTLE_MS, readStablePolicySnapshot } from './policy-snapshot.js';
 import { PolicyWatcher } from './policy-watcher.js';
+import { RetiredEngines } from './retired-engines.js';
 
 /** Looks in a row that may find the files still being written, before the next refresh tries again. */
 const MAX_LOAD_ATTEMPTS = 5;
@@ -26,8 +28,9 @@ const MAX_LOAD_ATTEMPTS = 5;
  * with `reload: 'poll'` the global guard asks it to look at the files before each request. When the files changed,
  * it builds a NEW engine with the same classes (oso loads a policy once per engine) and puts it in place through
  * `OsoService.replaceEngine` only if it loads: a broken edit is logged, with its file and line, and the last good
- * policy keeps answering. Checks already running finish on the engine they started on. Closing the app closes the
- * watcher.
+ * policy keeps answering. Checks already running finish on the engine they started on, and the engine replaced is
+ * freed once none runs on it (see `RetiredEngines`), so that reloads do not grow the process. Closing the app closes
+ * the watcher.
  *
  * A reload only takes files that are stable: it reads them all, waits `reloadSettleMs`, reads them again, and loads
  * the text it read only if both reads found the same files with the same text. A file rewritten in place (truncated,
@@ -51,6 +54,9 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
   private readonly closing = new AbortController();
   private closed = false;
   private readonly settleMs: number;
+  private readonly retired: RetiredEngines;
+  /** The engine this reloader last put in place, freed once replaced. */
+  private built: Oso | undefined;
 
   constructor(
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
@@ -60,6 +66,7 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
   ) {
     this.fingerprint = loaded.fingerprint;
     this.settleMs = options.reloadSettleMs ?? POLICY_RELOAD_SETTLE_MS;
+    this.retired = new RetiredEngines(() => this.oso.engine);
     if (!Number.isFinite(this.settleMs) || this.settleMs < 0) {
       throw new OsoConfigurationError(
         `"reloadSettleMs" must be a number of milliseconds (0 or more), got ${String(options.reloadSettleMs)}`,
@@ -95,6 +102,7 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
     this.closing.abort();
     this.watcher?.close();
     this.watcher = undefined;
+    this.retired.close();
   }
 
   /**
@@ -135,13 +143,21 @@ export class OsoPolicyReloader implements OnModuleInit, OnApplicationBootstrap, 
             (engine) => ({ engine }),
             (error: Error) => ({ error }),
           );
-      if (this.closed) return;
+      if (this.closed) {
+        // Built while the app closed: never used, so nothing can run on it.
+        if ('engine' in loaded) loaded.engine.free();
+        return;
+      }
       if ('error' in loaded) {
         const detail = policyLoadDetail(loaded.error);
         this.logger.error(`The policy change does not load, so the last good policy stays in place: ${detail}`);
         return;
       }
+      this.retired.track(loaded.engine);
       this.oso.replaceEngine(loaded.engine);
+      // Only an engine built here: the startup one is also the `OSO_ENGINE` an app may have injected and kept.
+      if (this.built) this.retired.retire(this.built);
+      this.built = loaded.engine;
       const files = snapshot.sources.length;
       this.logger.log(`Reloaded the policy from ${files} file${files === 1 ? '' : 's'}`);
       return;
