@@ -1,22 +1,7 @@
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Module, type INestApplication, type Type } from '@nestjs/common';
-import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
-import {
-  Args,
-  Context,
-  Field,
-  GraphQLModule,
-  Int,
-  Mutation,
-  ObjectType,
-  Query,
-  ResolveField,
-  Resolver,
-} from '@nestjs/graphql';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Args, Context, Field, Int, Mutation, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   Authorize,
   AuthorizedResource,
@@ -31,10 +16,9 @@ import { InMemoryAdapter } from '../../../src/data-filtering/index.js';
 import { EXPENSES, Expense, Membership, Organization, User, userFromHeader } from '../../fixtures/domain.js';
 import { LogCollector } from '../../fixtures/log-collector.js';
 import { policyFixture } from '../../fixtures/policies.js';
+import { graphQLModule, listenGraphQLApp, type Driver, type ListeningGraphQLApp } from './graphql-drivers.js';
 
-/** The GraphQL drivers every GraphQL suite runs on: Apollo on Express, Mercurius on Fastify. */
-export const DRIVERS = ['apollo', 'mercurius'] as const;
-export type Driver = (typeof DRIVERS)[number];
+export { DRIVERS, type Driver } from './graphql-drivers.js';
 
 /** What only a resolver that ran would answer: a denied call must never show it. */
 export const SECRET = 'graphql-secret';
@@ -171,25 +155,16 @@ export interface GraphQLAppSpec {
 }
 
 /** A GraphQL app listening on a free port of 127.0.0.1. */
-export interface GraphQLApp {
-  app: INestApplication;
-  url: string;
-}
+export type GraphQLApp = ListeningGraphQLApp;
 
 /**
  * A small code-first GraphQL app on the driver, listening on a free port: OsoModule with the expenses policy and the
  * actor from the GraphQL context (`req.user`), which a header-based authentication stand-in sets from `x-user`.
  */
 export async function startGraphQLApp(driver: Driver, spec: GraphQLAppSpec): Promise<GraphQLApp> {
-  const graphql = {
-    autoSchemaFile: true,
-    fieldResolverEnhancers: spec.fieldResolverEnhancers ?? ['guards', 'interceptors'],
-  } as const;
   @Module({
     imports: [
-      driver === 'apollo'
-        ? GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, ...graphql })
-        : GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, ...graphql }),
+      graphQLModule(driver, { fieldResolverEnhancers: spec.fieldResolverEnhancers ?? ['guards', 'interceptors'] }),
       OsoModule.forRoot({
         policyDir: POLICY_DIRS,
         classes: CLASSES,
@@ -201,21 +176,7 @@ export async function startGraphQLApp(driver: Driver, spec: GraphQLAppSpec): Pro
   })
   class GraphQLTestModule {}
 
-  const moduleRef = await Test.createTestingModule({ imports: [GraphQLTestModule] }).compile();
-  const app =
-    driver === 'mercurius'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())
-      : moduleRef.createNestApplication();
-  app.useLogger(spec.logger ?? new LogCollector());
-  useHeaderAuth(app, driver);
-  try {
-    await app.listen(0, '127.0.0.1');
-  } catch (error) {
-    await app.close().catch(() => undefined);
-    throw error;
-  }
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}/graphql` };
+  return listenGraphQLApp(driver, GraphQLTestModule, spec.logger, (app) => useHeaderAuth(app, driver));
 }
 
 /** An authentication stand-in: `x-user: bob` makes bob the request's `user`, as Passport would. */

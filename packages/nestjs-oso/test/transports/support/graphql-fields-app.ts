@@ -1,14 +1,13 @@
 import { join } from 'node:path';
-import { Module, type DynamicModule, type ExecutionContext, type INestApplication } from '@nestjs/common';
-import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
-import { Args, Field, GraphQLModule, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
+import { Module, type ExecutionContext, type INestApplication } from '@nestjs/common';
+import { Args, Field, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { OsoModule, SkipAuthorization, authorizeField } from '../../../src/index.js';
 import { LogCollector } from '../../fixtures/log-collector.js';
+import { graphQLModule, listenGraphQLApp, type Driver } from './graphql-drivers.js';
+
+export { DRIVERS, type Driver } from './graphql-drivers.js';
 
 /** Who reads the reports; the `x-user` header names one of `READERS`. */
 export class Reader {
@@ -84,9 +83,6 @@ export class ReportsResolver {
   }
 }
 
-export const DRIVERS = ['apollo', 'mercurius'] as const;
-export type Driver = (typeof DRIVERS)[number];
-
 type Headers = { headers: Record<string, unknown> };
 
 /**
@@ -114,18 +110,7 @@ export interface FieldsApp {
  * with `oso: false`, without OsoModule.
  */
 export async function startFieldsApp(driver: Driver, options: { oso?: boolean } = {}): Promise<FieldsApp> {
-  const graphql: DynamicModule =
-    driver === 'apollo'
-      ? GraphQLModule.forRoot<ApolloDriverConfig>({
-          driver: ApolloDriver,
-          autoSchemaFile: true,
-          subscriptions: { 'graphql-ws': true },
-        })
-      : GraphQLModule.forRoot<MercuriusDriverConfig>({
-          driver: MercuriusDriver,
-          autoSchemaFile: true,
-          subscription: true,
-        });
+  const graphql = graphQLModule(driver, { subscriptions: true });
   const oso = OsoModule.forRoot({
     policyDir: join(import.meta.dirname, '../../fixtures/policies/graphql-fields'),
     classes: [Reader, Report],
@@ -134,15 +119,8 @@ export async function startFieldsApp(driver: Driver, options: { oso?: boolean } 
   @Module({ imports: options.oso === false ? [graphql] : [graphql, oso], providers: [ReportsResolver] })
   class FieldsAppModule {}
 
-  const moduleRef = await Test.createTestingModule({ imports: [FieldsAppModule] }).compile();
-  const app =
-    driver === 'mercurius'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())
-      : moduleRef.createNestApplication();
   const logs = new LogCollector();
-  app.useLogger(logs);
-  await app.listen(0, '127.0.0.1');
-  return { app, url: `${await app.getUrl()}/graphql`, logs };
+  return { ...(await listenGraphQLApp(driver, FieldsAppModule, logs)), logs };
 }
 
 /** A GraphQL error as the client receives it. */

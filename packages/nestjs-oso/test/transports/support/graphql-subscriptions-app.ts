@@ -1,12 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { Injectable, Module, type ExecutionContext, type INestApplication } from '@nestjs/common';
-import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import {
   Args,
   Field,
   GqlExecutionContext,
-  GraphQLModule,
   Int,
   ObjectType,
   Query,
@@ -14,15 +10,13 @@ import {
   Subscription,
   type GqlContextType,
 } from '@nestjs/graphql';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Authorize, OsoModule, SkipAuthorization, type OsoModuleOptions } from '../../../src/index.js';
 import { EXPENSES, POLAR_CLASSES, userFromHeader } from '../../fixtures/domain.js';
 import { LogCollector } from '../../fixtures/log-collector.js';
 import { policyFixture } from '../../fixtures/policies.js';
-import type { Driver } from './graphql-apps.js';
+import { graphQLModule, listenGraphQLApp, type Driver } from './graphql-drivers.js';
 
 /** The organizations of the expenses fixture, by id: Acme (1) and Globex (2). */
 const ORGANIZATIONS = new Map([...EXPENSES.values()].map((expense) => [expense.organization.id, expense.organization]));
@@ -168,18 +162,8 @@ export async function startSubscriptionsApp(
 ): Promise<SubscriptionsApp> {
   @Module({
     imports: [
-      driver === 'apollo'
-        ? GraphQLModule.forRoot<ApolloDriverConfig>({
-            driver: ApolloDriver,
-            autoSchemaFile: true,
-            subscriptions: { 'graphql-ws': true },
-          })
-        : GraphQLModule.forRoot<MercuriusDriverConfig>({
-            driver: MercuriusDriver,
-            autoSchemaFile: true,
-            // Mercurius merges what onConnect returns into every subscription's context.
-            subscription: { onConnect: ({ payload }) => ({ user: userFromHeader(payload ?? {}) }) },
-          }),
+      // Mercurius merges what onConnect returns into every subscription's context.
+      graphQLModule(driver, { subscriptions: { onConnect: (params) => ({ user: userFromHeader(params) }) } }),
       OsoModule.forRoot({
         policyDir: policyFixture('expenses'),
         classes: POLAR_CLASSES,
@@ -191,20 +175,8 @@ export async function startSubscriptionsApp(
   })
   class SubscriptionsTestModule {}
 
-  const moduleRef = await Test.createTestingModule({ imports: [SubscriptionsTestModule] }).compile();
-  const app =
-    driver === 'mercurius'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())
-      : moduleRef.createNestApplication();
-  app.useLogger(spec.logger ?? new LogCollector());
-  try {
-    await app.listen(0, '127.0.0.1');
-  } catch (error) {
-    await app.close().catch(() => undefined);
-    throw error;
-  }
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, events: app.get(ExpenseEvents), url: `ws://127.0.0.1:${port}/graphql` };
+  const { app, url } = await listenGraphQLApp(driver, SubscriptionsTestModule, spec.logger);
+  return { app, events: app.get(ExpenseEvents), url: url.replace(/^http/, 'ws') };
 }
 
 /** A GraphQL error as a subscriber receives it. */
