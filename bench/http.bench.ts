@@ -12,6 +12,9 @@
  * the same route against a no-op guard of the plain app, and against the skipped route of a second copy of the
  * nestjs-oso app (which already runs the global guard).
  *
+ * One row is another library's: the NestJS docs' CASL recipe (support/casl-ability.ts) on the route of `@Authorize`
+ * with a resource, in an app without nestjs-oso, the peer that route must stay ahead of.
+ *
  * `BENCH_VARIANTS=<regular expression>` runs only the matching rows (with `BENCH_PLATFORMS=express`, say) for a quick
  * look; the committed results come from the full run.
  */
@@ -41,6 +44,11 @@ interface Variant {
 }
 
 const TARGET_VARIANT = 'OsoGuard route authorization, compiled';
+const RESOURCE_VARIANT = '@Authorize with a resolved resource, compiled';
+/** The NestJS docs' CASL recipe (support/casl-ability.ts) on the same route, in an app without nestjs-oso. */
+const CASL_VARIANT = 'CASL PoliciesGuard (NestJS docs recipe) with a loaded resource';
+/** The throughput `@Authorize` with a resource must keep, on both platforms, ahead of CASL's. */
+const RESOURCE_TARGET = 0.9;
 
 const ALL_VARIANTS: Variant[] = [
   { name: NO_AUTHORIZATION.name, app: 'plain', path: NO_AUTHORIZATION.path },
@@ -54,7 +62,8 @@ const ALL_VARIANTS: Variant[] = [
   { name: 'nestjs-oso installed, route skipped', app: 'oso', path: '/oso/skipped/1' },
   { name: TARGET_VARIANT, app: 'oso', path: '/oso/route' },
   { name: 'OsoGuard route authorization, engine only', app: 'oso-engine', path: '/oso/route' },
-  { name: '@Authorize with a resolved resource, compiled', app: 'oso', path: '/oso/decorator/1' },
+  { name: RESOURCE_VARIANT, app: 'oso', path: '/oso/decorator/1' },
+  { name: CASL_VARIANT, app: 'casl', path: '/casl/decorator/1' },
   { name: '@Authorize with a resolved resource, engine only', app: 'oso-engine', path: '/oso/decorator/1' },
   { name: 'OsoService.authorize in the handler, compiled', app: 'oso', path: '/oso/service/1' },
   { name: 'OsoService.authorize in the handler, engine only', app: 'oso-engine', path: '/oso/service/1' },
@@ -148,7 +157,16 @@ async function benchPlatform(platform: string): Promise<string> {
         `${ratio(`${TARGET_VARIANT}, against the skipped route`)}. Core 0 was ${fixed(100 * median(coreUse), 0)}% busy ` +
         `during the side-by-side runs (median), so the ratios compare costs per request; "${NO_AUTHORIZATION.name}" ` +
         `against the reference, the same app in another process, shows the method's own spread.`;
-  return `### ${platform}\n\n${table(header, rows)}${targetLine}`;
+  const resource = median(ratios.get(RESOURCE_VARIANT) ?? []);
+  const casl = median(ratios.get(CASL_VARIANT) ?? []);
+  const resourceLine = !ratios.has(RESOURCE_VARIANT)
+    ? ''
+    : `\n\nTarget: "${RESOURCE_VARIANT}" at or above ${RESOURCE_TARGET} of "${NO_AUTHORIZATION.name}": ` +
+      `${fixed(resource, 3)}, ${resource >= RESOURCE_TARGET ? 'met' : 'NOT met'}` +
+      (ratios.has(CASL_VARIANT)
+        ? `; against "${CASL_VARIANT}" (${fixed(casl, 3)}): ${resource > casl ? 'ahead' : 'NOT ahead'}.`
+        : '.');
+  return `### ${platform}\n\n${table(header, rows)}${targetLine}${resourceLine}`;
 }
 
 const sections = [];

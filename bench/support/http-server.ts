@@ -5,6 +5,7 @@
  * - `plain`: no nestjs-oso and no oso in the process (the baseline, and a route with a no-op guard);
  * - `plain-oso-loaded`: the same app in a process that has loaded nestjs-oso, and so oso, without using them;
  * - `interceptor`: no nestjs-oso, a no-op global interceptor (what Nest's interceptor pipeline costs alone);
+ * - `casl`: no nestjs-oso, the NestJS docs' CASL recipe on a route with a resource (`casl-app.ts`);
  * - the nestjs-oso apps of `oso-apps.ts`, loaded only when asked for.
  * Prints the port on stdout, then serves until stdin closes, answering each line it reads with its CPU time so far.
  */
@@ -74,6 +75,7 @@ const PLAIN_APPS: Record<string, Type> = {
 async function appModule(name: string): Promise<Type | undefined> {
   // Loaded the usual way, oso would bring Node's `repl` and `domain`; nestjs-oso leaves them out (oso-library.ts).
   if (name === 'plain-oso-loaded') await import('nestjs-oso');
+  if (name === 'casl') return (await import('./casl-app.js')).CASL_APPS[name];
   return PLAIN_APPS[name] ?? (await import('./oso-apps.js')).OSO_APPS[name];
 }
 
