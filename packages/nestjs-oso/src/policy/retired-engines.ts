@@ -12,7 +12,7 @@ export const RETIRED_ENGINE_GRACE_MS = 1_000;
 /**
  * The engines the reloader built and then replaced, freed once nothing runs on them. oso keeps each engine's rules in
  * one WebAssembly memory shared by all engines, which JavaScript's garbage collector never reclaims: an engine not
- * freed keeps its share (about 60 KB for a small policy) until the process ends, so every reload grew the process.
+ * freed keeps its share (about 60 KB for a small policy, 200 KB for 100 rules) until the process ends, so every reload grew the process.
  * An engine is freed once none of its queries runs and none has ended or started for the grace; a check that started
  * on it finishes on it, whatever the reloads since. The engine in place is never freed, nor one put back in place.
  */
@@ -27,7 +27,11 @@ export class RetiredEngines {
 
   /** Counts the queries of `engine`, built by the reloader, from before it is put in place. */
   track(engine: Oso): void {
-    this.queries.set(engine, trackEngineQueries(engine));
+    try {
+      this.queries.set(engine, trackEngineQueries(engine));
+    } catch {
+      // An oso whose internals moved (oso-internals.spec.ts says which): the engine is kept for good, as before.
+    }
   }
 
   /** Frees `engine` once nothing runs on it; an engine not tracked (the startup one, an app's own) is left as is. */
