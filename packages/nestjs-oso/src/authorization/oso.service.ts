@@ -206,15 +206,39 @@ export class OsoService implements OnApplicationBootstrap {
    * await this.oso.authorizeField(user, 'read', expense, 'approverNotes');
    */
   async authorizeField(actor: unknown, action: unknown, resource: unknown, field: unknown): Promise<void> {
-    const allowed = await this.ask(
-      'authorizeField',
-      () => this.oso.queryRuleOnce('allow_field', toPolarActor(actor), action, resource, field),
-      { actor, action, resource, field },
-    );
+    const allowed = await this.isFieldAllowed(actor, action, resource, field);
     const state = currentAuthorizationState();
     if (allowed) return this.markAuthorized(state);
     const reason = actor == null ? 'unauthenticated' : 'forbidden';
     return this.deny(state, { reason, actor: toPolarActor(actor), action, resource, field });
+  }
+
+  /**
+   * One `allow_field(actor, action, resource, field)` decision, compiled (synchronous) or asked of the engine (a
+   * promise; an engine failure rejects with the 500 of `authorizeField`, logged as such). It neither enforces nor
+   * counts as authorizing; nothing is remembered (the GraphQL field middleware keeps its own answers per request).
+   * @internal
+   */
+  isFieldAllowed(actor: unknown, action: unknown, resource: unknown, field: unknown): boolean | Promise<boolean> {
+    // The compiled check and the engine ask the same engine, even if a reload swaps it in between.
+    const engine = this.oso;
+    const polarActor = toPolarActor(actor);
+    const compiled = this.compiled.decideField(engine, polarActor, action, resource, field);
+    if (compiled === true || compiled === false) return compiled;
+    return this.fieldByEngine(engine, polarActor, action, resource, field, compiled);
+  }
+
+  private async fieldByEngine(
+    engine: Oso,
+    polarActor: unknown,
+    action: unknown,
+    resource: unknown,
+    field: unknown,
+    compiling: Promise<boolean | undefined> | undefined,
+  ): Promise<boolean> {
+    const subjects = { actor: polarActor, action, resource, field };
+    const query = () => engine.queryRuleOnce('allow_field', polarActor, action, resource, field);
+    return (await compiling) ?? (await this.ask('authorizeField', query, subjects));
   }
 
   /**
@@ -303,9 +327,9 @@ export class OsoService implements OnApplicationBootstrap {
   }
 
   /**
-   * Which `allow` decisions are compiled into JavaScript predicates (see the `compile` option) and which the engine
-   * answers, and why, per (actor class, action, resource class) seen so far by the current engine, with how many
-   * decisions took each path.
+   * Which `allow` and `allow_field` decisions are compiled into JavaScript predicates (see the `compile` option) and
+   * which the engine answers, and why, per (actor class, action, resource class) seen so far by the current engine
+   * (and field, for `allow_field`), with how many decisions took each path.
    *
    * @example
    * for (const d of this.oso.compiledDecisions()) console.log(`${d.actor} ${d.action} ${d.resource}: ${d.status}`, d.reason ?? '');

@@ -248,3 +248,89 @@ describe('compiled decisions in OsoService', () => {
     }
   });
 });
+
+describe('compiled allow_field decisions in OsoService', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+
+  const FIELDS = ['id', 'amount', 'description', 'approverNotes', 'organization'];
+
+  it('compile one predicate per (actor class, action, resource class, field) that answers as the engine does', async () => {
+    const oso = await service({ dir: TEST_POLICIES });
+    const queries = jest.spyOn(oso.engine, 'query');
+    for (const user of [alice, bob, carol]) {
+      for (const field of FIELDS) {
+        const engine = await oso.engine.queryRuleOnce('allow_field', user, 'read', expense, field);
+        const denied = oso.authorizeField(user, 'read', expense, field).then(
+          () => false,
+          () => true,
+        );
+        expect([user.name, field, !(await denied)]).toEqual([user.name, field, engine]);
+      }
+    }
+    // Only the engine's own answers above: every authorizeField was compiled.
+    expect(queries).toHaveBeenCalledTimes(15);
+    queries.mockRestore();
+    const fields = oso.compiledDecisions().filter((d) => d.rule === 'allow_field');
+    expect(fields).toEqual(
+      FIELDS.map((field) =>
+        expect.objectContaining({
+          actor: 'User',
+          action: 'read',
+          resource: 'Expense',
+          field,
+          status: 'compiled',
+          compiledDecisions: 3,
+        }),
+      ),
+    );
+    // The field is fixed: the ways to read `approverNotes` are those of `allow(user, "approve", expense)`.
+    expect(fields.find((d) => d.field === 'organization')!.rules).toEqual([]);
+    expect(fields.find((d) => d.field === 'approverNotes')!.rules!.join(' | ')).toContain('"admin"');
+  });
+
+  it('read what the engine reads before it tests the field: a failing lookup on the way of another field goes to the engine', async () => {
+    const oso = await service(`
+      allow_field(u: User, "read", e: Expense, field) if e.noSuchAttribute = u.id and field = "approverNotes";
+      allow_field(_: User, "read", _: Expense, "amount");`);
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      // The engine reads the missing attribute before it compares the field, whichever field is asked.
+      await expect(oso.engine.queryRuleOnce('allow_field', bob, 'read', expense, 'amount')).rejects.toThrow();
+      await expect(oso.authorizeField(bob, 'read', expense, 'amount')).rejects.toBeInstanceOf(
+        InternalServerErrorException,
+      );
+      await expect(oso.authorizeField(bob, 'read', expense, 'id')).rejects.toBeInstanceOf(InternalServerErrorException);
+    } finally {
+      logged.mockRestore();
+    }
+    // The field is tested after a lookup: every field's check reads what the engine may read first.
+    const handed = { 'an attribute lookup that fails (the engine answers with an error)': 1 };
+    expect(oso.compiledDecisions()).toEqual([
+      expect.objectContaining({ field: 'amount', status: 'compiled', engineDecisions: 1, handedToEngine: handed }),
+      expect.objectContaining({ field: 'id', status: 'compiled', engineDecisions: 1, handedToEngine: handed }),
+    ]);
+  });
+
+  it('allow every field through a wildcard, and no field without a rule', async () => {
+    const oso = await service(`
+      allow_field(u: User, "read", _: Expense, _field) if u.name = "alice";
+      allow_field(_: User, "read", _: Expense, field) if field in ["id", "amount"];`);
+    for (const field of ['id', 'amount', 'approverNotes', 'anything']) {
+      await expect(oso.authorizeField(alice, 'read', expense, field)).resolves.toBeUndefined();
+    }
+    expect(oso.isFieldAllowed(bob, 'read', expense, 'amount')).toBe(true);
+    expect(oso.isFieldAllowed(bob, 'read', expense, 'approverNotes')).toBe(false);
+    // No rule for the action: compiled too, to "never allowed".
+    expect(await oso.isFieldAllowed(bob, 'write', expense, 'amount')).toBe(false);
+    expect(await oso.isFieldAllowed(bob, 'write', expense, 'id')).toBe(false);
+  });
+
+  it('leave a field that is not a primitive to the engine', async () => {
+    const oso = await service('allow_field(_: User, "read", _: Expense, _field);');
+    expect(await oso.isFieldAllowed(bob, 'read', expense, 'amount')).toBe(true);
+    expect(await oso.isFieldAllowed(bob, 'read', expense, ['amount'])).toBe(true);
+    expect(oso.compiledDecisions()).toEqual([
+      expect.objectContaining({ field: 'amount', compiledDecisions: 1, engineDecisions: 0 }),
+    ]);
+  });
+});

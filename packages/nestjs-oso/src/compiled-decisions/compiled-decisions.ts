@@ -3,27 +3,37 @@ import type { Oso } from 'oso';
 import { Host, Dict } from '../engine/oso-internals.js';
 import { errorKind } from '../engine/engine-error-log.js';
 import { UnsupportedPolicy } from './constraint-model.js';
-import { compileDecision, prepareDecision } from './decision-analysis.js';
+import { compileDecision, guardFieldDecision, prepareDecision } from './decision-analysis.js';
 import type { CompileContext } from './predicate-compiler.js';
-import { partiallyEvaluateAllow, PartialEvaluationRefused, type PartialArgument } from './partial-evaluation.js';
+import {
+  partiallyEvaluateDecision,
+  PartialEvaluationRefused,
+  type DecisionQuery,
+  type PartialArgument,
+} from './partial-evaluation.js';
 import { AskEngine, PolarClasses } from './polar-values.js';
 import { policyFeaturesOf } from './policy-sources.js';
 
 /**
- * One (actor class, action, resource class) of `OsoService.compiledDecisions()`: whether its `allow` decisions
- * are compiled or asked of the engine, why, and how many took each path.
+ * One (actor class, action, resource class) of `OsoService.compiledDecisions()`, or for `allow_field` one (actor
+ * class, action, resource class, field): whether its decisions are compiled or asked of the engine, why, and how
+ * many took each path.
  *
  * @example
  * for (const d of oso.compiledDecisions()) console.log(d.actor, d.action, d.resource, d.status, d.reason ?? '');
  * @publicApi
  */
 export interface CompiledDecisionInfo {
+  /** The rule decided: `allow` (`isAllowed`, `authorize`...) or `allow_field` (`authorizeField`, `authorizeField()`). */
+  rule: 'allow' | 'allow_field';
   /** The actor's class as Polar knows it (`User`), or `nil`, `Object`, `string`... */
   actor: string;
   /** The action, as given. */
   action: string | number | boolean;
   /** The resource's class as Polar knows it (`Expense`, `HttpRequest`). */
   resource: string;
+  /** The field, as given (for `allow_field`). */
+  field?: string | number | boolean;
   /** `compiled`: decided by the compiled predicate; `engine`: always asked of the engine; `compiling`: not yet known. */
   status: 'compiled' | 'engine' | 'compiling';
   /** Why the engine decides this triple (for `engine`). */
@@ -43,20 +53,30 @@ export interface CompiledDecisionInfo {
   handedToEngine: Record<string, number>;
 }
 
+/** The rules whose decisions are compiled. */
+type DecisionRule = 'allow' | 'allow_field';
+
 /** Bounds on what is compiled per engine; beyond them, the engine decides. */
 const LIMITS = { maxTriples: 10_000, maxResults: 64, timeoutMs: 2_000 };
 
 const NIL = Symbol('nil');
 const UNDEFINED = Symbol('undefined');
 const NO_CONSTRUCTOR = Symbol('no constructor');
+/** The field key of `allow` decisions, which have none. */
+const NO_FIELD = Symbol('no field');
 const BUILT_IN: ReadonlySet<unknown> = new Set([Object, Number, String, Boolean, Array, Dict, Function]);
 
+type Fixed = string | number | boolean;
+
+/** One (actor class, action, resource class), with its field for `allow_field`: a "triple" of either rule. */
 interface Triple {
+  rule: DecisionRule;
   actor: string;
-  action: string | number | boolean;
+  action: Fixed;
   resource: string;
+  field?: Fixed;
   status: CompiledDecisionInfo['status'];
-  evaluate?: (actor: unknown, resource: unknown) => boolean;
+  evaluate?: (actor: unknown, resource: unknown, field?: unknown) => boolean;
   reason?: string;
   rules?: string[];
   mode?: 'ordered' | 'exhaustive';
@@ -66,11 +86,16 @@ interface Triple {
   handedToEngine: Map<string, number>;
 }
 
+/** actor key → action → resource key → field (`NO_FIELD` for `allow`) → triple. */
+type TripleTable = Map<unknown, Map<unknown, Map<unknown, Map<unknown, Triple>>>>;
+
 interface EngineState {
-  /** actor key → action → resource key → triple. */
-  triples: Map<unknown, Map<unknown, Map<unknown, Triple>>>;
+  /** Per rule. */
+  triples: Record<DecisionRule, TripleTable>;
   count: number;
   context: CompileContext;
+  /** `PolicyFeatures.lateFieldTests`: `allow_field` predicates are guarded (see `guardFieldDecision`). */
+  lateFieldTests: boolean;
   /** Set when nothing of this engine's policy can be compiled. */
   refusal?: string;
   /** The check of the engine's `equalityFn`, done once. */
@@ -78,10 +103,11 @@ interface EngineState {
 }
 
 /**
- * `allow` decisions compiled into JavaScript predicates, per engine and per (actor class, action, resource class):
- * the engine's partial evaluation of the triple is asked once, on first use, and compiled; later decisions of the
- * triple run the predicate on the live objects. What the predicate cannot answer exactly, the engine answers. A new
- * engine (a policy reload) starts with nothing compiled.
+ * `allow` decisions compiled into JavaScript predicates, per engine and per (actor class, action, resource class),
+ * and `allow_field` decisions per (actor class, action, resource class, field): the engine's partial evaluation of
+ * the triple is asked once, on first use, and compiled; later decisions of the triple run the predicate on the live
+ * objects. What the predicate cannot answer exactly, the engine answers. A new engine (a policy reload) starts with
+ * nothing compiled.
  */
 export class CompiledDecisions {
   private readonly engines = new WeakMap<Oso, EngineState>();
@@ -101,28 +127,55 @@ export class CompiledDecisions {
     action: unknown,
     resource: unknown,
   ): boolean | undefined | Promise<boolean | undefined> {
-    if (!this.enabled) return undefined;
-    const type = typeof action;
-    if (type !== 'string' && type !== 'number' && type !== 'boolean') return undefined;
+    return this.decideRule('allow', engine, actor, action, resource, NO_FIELD);
+  }
+
+  /**
+   * The compiled answer to `allow_field(actor, action, resource, field)`, or `undefined` when the engine must
+   * answer, as `decide` gives it for `allow`.
+   */
+  decideField(
+    engine: Oso,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    field: unknown,
+  ): boolean | undefined | Promise<boolean | undefined> {
+    if (!isFixed(field)) return undefined;
+    return this.decideRule('allow_field', engine, actor, action, resource, field);
+  }
+
+  private decideRule(
+    rule: DecisionRule,
+    engine: Oso,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    field: Fixed | typeof NO_FIELD,
+  ): boolean | undefined | Promise<boolean | undefined> {
+    if (!this.enabled || !isFixed(action)) return undefined;
     const state = this.stateOf(engine);
     const actorKey = keyOf(actor);
     const resourceKey = keyOf(resource);
-    let byAction = state.triples.get(actorKey);
+    const table = state.triples[rule];
+    let byAction = table.get(actorKey);
     let byResource = byAction?.get(action);
-    let triple = byResource?.get(resourceKey);
+    let byField = byResource?.get(resourceKey);
+    let triple = byField?.get(field);
     if (!triple) {
       if (state.count >= LIMITS.maxTriples) return undefined;
-      if (!byAction) state.triples.set(actorKey, (byAction = new Map()));
+      if (!byAction) table.set(actorKey, (byAction = new Map()));
       if (!byResource) byAction.set(action, (byResource = new Map()));
-      triple = this.start(engine, state, actor, action as Triple['action'], resource);
-      byResource.set(resourceKey, triple);
+      if (!byField) byResource.set(resourceKey, (byField = new Map()));
+      triple = this.start(engine, state, rule, actor, action, resource, field);
+      byField.set(field, triple);
       state.count++;
     }
-    if (triple.status === 'compiled') return this.run(triple, actor, resource);
+    if (triple.status === 'compiled') return this.run(triple, actor, resource, triple.field);
     if (triple.status === 'compiling') {
       const waiting = triple;
       return waiting.pending!.then(() =>
-        waiting.status === 'compiled' ? this.run(waiting, actor, resource) : this.toEngine(waiting),
+        waiting.status === 'compiled' ? this.run(waiting, actor, resource, waiting.field) : this.toEngine(waiting),
       );
     }
     return this.toEngine(triple);
@@ -133,30 +186,35 @@ export class CompiledDecisions {
     const state = this.engines.get(engine);
     if (!state) return [];
     const infos: CompiledDecisionInfo[] = [];
-    for (const byAction of state.triples.values()) {
-      for (const byResource of byAction.values()) {
-        for (const triple of byResource.values()) {
-          infos.push({
-            actor: triple.actor,
-            action: triple.action,
-            resource: triple.resource,
-            status: triple.status,
-            ...(triple.reason !== undefined && { reason: triple.reason }),
-            ...(triple.rules && { rules: [...triple.rules] }),
-            ...(triple.mode && { evaluation: triple.mode }),
-            compiledDecisions: triple.compiled,
-            engineDecisions: triple.engine,
-            handedToEngine: Object.fromEntries(triple.handedToEngine),
-          });
-        }
-      }
+    const triples = [state.triples.allow, state.triples.allow_field].flatMap((table) =>
+      [...table.values()].flatMap((byAction) =>
+        [...byAction.values()].flatMap((byResource) =>
+          [...byResource.values()].flatMap((byField) => [...byField.values()]),
+        ),
+      ),
+    );
+    for (const triple of triples) {
+      infos.push({
+        rule: triple.rule,
+        actor: triple.actor,
+        action: triple.action,
+        resource: triple.resource,
+        ...(triple.field !== undefined && { field: triple.field }),
+        status: triple.status,
+        ...(triple.reason !== undefined && { reason: triple.reason }),
+        ...(triple.rules && { rules: [...triple.rules] }),
+        ...(triple.mode && { evaluation: triple.mode }),
+        compiledDecisions: triple.compiled,
+        engineDecisions: triple.engine,
+        handedToEngine: Object.fromEntries(triple.handedToEngine),
+      });
     }
     return infos;
   }
 
-  private run(triple: Triple, actor: unknown, resource: unknown): boolean | undefined {
+  private run(triple: Triple, actor: unknown, resource: unknown, field: unknown): boolean | undefined {
     try {
-      const allowed = triple.evaluate!(actor, resource);
+      const allowed = triple.evaluate!(actor, resource, field);
       triple.compiled++;
       return allowed;
     } catch (error) {
@@ -195,7 +253,7 @@ export class CompiledDecisions {
               ? `the policy compares an attribute with itself (\`${features.reflexive}\`), which partial evaluation drops`
               : undefined;
     state = {
-      triples: new Map(),
+      triples: { allow: new Map(), allow_field: new Map() },
       count: 0,
       context: {
         classes: new PolarClasses(engine.getHost().types),
@@ -203,6 +261,7 @@ export class CompiledDecisions {
         aliased: features?.aliased ?? new Set(),
         bareConditions: features?.bareConditions ?? true,
       },
+      lateFieldTests: features?.lateFieldTests ?? true,
       ...(refusal && { refusal }),
       ready: Promise.resolve(),
     };
@@ -219,11 +278,21 @@ export class CompiledDecisions {
     return state;
   }
 
-  private start(engine: Oso, state: EngineState, actor: unknown, action: Triple['action'], resource: unknown): Triple {
+  private start(
+    engine: Oso,
+    state: EngineState,
+    rule: DecisionRule,
+    actor: unknown,
+    action: Fixed,
+    resource: unknown,
+    field: Fixed | typeof NO_FIELD,
+  ): Triple {
     const triple: Triple = {
+      rule,
       actor: describeClass(actor, state.context.classes),
       action,
       resource: describeClass(resource, state.context.classes),
+      ...(field !== NO_FIELD && { field }),
       status: 'compiling',
       compiled: 0,
       engine: 0,
@@ -247,15 +316,20 @@ export class CompiledDecisions {
     try {
       await state.ready;
       if (state.refusal) throw new UnsupportedPolicy(state.refusal);
-      const separate = await partiallyEvaluateAllow(engine, actor, triple.action, resource, LIMITS, 'separate');
+      const query: DecisionQuery = { rule: triple.rule, action: triple.action };
+      if (triple.field !== undefined) query.field = { value: triple.field };
+      const separate = await partiallyEvaluateDecision(engine, query, actor, resource, LIMITS, 'separate');
       const prepared = prepareDecision(separate, state.context);
       const single =
         prepared.orderable && separate.length > 0
-          ? await partiallyEvaluateAllow(engine, actor, triple.action, resource, LIMITS, 'single').catch(
-              () => undefined,
-            )
+          ? await partiallyEvaluateDecision(engine, query, actor, resource, LIMITS, 'single').catch(() => undefined)
           : undefined;
-      const predicate = compileDecision(prepared, single, state.context);
+      let predicate = compileDecision(prepared, single, state.context);
+      if (triple.field !== undefined && state.lateFieldTests) {
+        const unknownField = { ...query, field: 'unknown' as const };
+        const results = await partiallyEvaluateDecision(engine, unknownField, actor, resource, LIMITS, 'separate');
+        predicate = guardFieldDecision(predicate, results, triple.field, state.context);
+      }
       triple.evaluate = predicate.evaluate;
       triple.rules = predicate.rules;
       triple.mode = predicate.mode;
@@ -271,6 +345,12 @@ export class CompiledDecisions {
       this.logger.debug(`${label(triple)} is decided by the engine: ${triple.reason}`);
     }
   }
+}
+
+/** Actions (fixed into the partial query) and fields are compiled when they are primitives. */
+function isFixed(value: unknown): value is Fixed {
+  const type = typeof value;
+  return type === 'string' || type === 'number' || type === 'boolean';
 }
 
 /** The class of a value as a key: its constructor, or a marker for `null`, `undefined` and primitives. */
@@ -302,7 +382,8 @@ function describeClass(value: unknown, classes: PolarClasses): string {
 }
 
 function label(triple: Triple): string {
-  return `allow(${triple.actor}, ${JSON.stringify(triple.action)}, ${triple.resource})`;
+  const field = triple.field === undefined ? '' : `, ${JSON.stringify(triple.field)}`;
+  return `${triple.rule}(${triple.actor}, ${JSON.stringify(triple.action)}, ${triple.resource}${field})`;
 }
 
 /** Compiled checks compare objects with oso's default `equalityFn`; an engine built with another one is left alone. */

@@ -31,9 +31,15 @@ export type Constraint =
 /** An attribute path (`resource.organization.id`). */
 export type DotTerm = Extract<Term, { t: 'dot' }>;
 
-/** The names of the actor and the resource in constraints. */
+/** The names of the actor, the resource and (for `allow_field`) the field in constraints. */
 export const ACTOR = 'actor';
 export const RESOURCE = 'resource';
+export const FIELD = 'field';
+
+/** Whether a variable is one of the decision's arguments (not a local variable of a rule). */
+export function isArgument(name: string): boolean {
+  return name === ACTOR || name === RESOURCE || name === FIELD;
+}
 
 /** `a = b` between two variables. */
 export function unifyVariables(a: string, b: string): Constraint {
@@ -76,12 +82,12 @@ function termsOf(constraint: Constraint): Term[] {
   }
 }
 
-/** The paths from the actor or the resource a constraint reads, with their prefixes, at any depth. */
+/** The paths from the decision's arguments a constraint reads, with their prefixes, at any depth. */
 export function groundPaths(constraint: Constraint): DotTerm[] {
   const paths: DotTerm[] = [];
   const visit = (term: Term) => {
     if (term.t === 'dot') {
-      if ([...termVariables(term)].every((name) => name === ACTOR || name === RESOURCE)) paths.push(term);
+      if ([...termVariables(term)].every(isArgument)) paths.push(term);
       visit(term.base);
     } else if (term.t === 'list') term.items.forEach(visit);
     else if (term.t === 'dict') term.entries.forEach(([, item]) => visit(item));
@@ -119,7 +125,7 @@ export function keyOf(constraint: Constraint, anonymous = false): string {
   return JSON.stringify(constraint, (_key, value: unknown) => {
     if (anonymous && value && typeof value === 'object' && (value as Term).t === 'var') {
       const name = (value as { name: string }).name;
-      return name === ACTOR || name === RESOURCE ? value : { t: 'var', name: '?' };
+      return isArgument(name) ? value : { t: 'var', name: '?' };
     }
     if (value === undefined) return '#undefined';
     if (typeof value === 'number' && !Number.isFinite(value)) return `#${value}`;

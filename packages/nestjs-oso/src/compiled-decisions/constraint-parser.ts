@@ -10,7 +10,9 @@ import { SINGLE } from './partial-evaluation.js';
 import type { ComparisonOperator } from './polar-values.js';
 import {
   ACTOR,
+  FIELD,
   flatten,
+  isArgument,
   keyOf,
   RESOURCE,
   unifyVariables,
@@ -21,11 +23,14 @@ import {
 
 const COMPARISONS = new Set(['Eq', 'Neq', 'Lt', 'Leq', 'Gt', 'Geq']);
 
-/** One result as one conjunction: the constraints of both bindings, `_this` renamed, each constraint once. */
+/**
+ * One result as one conjunction: the constraints of the bindings of the actor, the resource and (for `allow_field`)
+ * the field, `_this` renamed, each constraint once.
+ */
 export function conjunctionOf(result: Map<string, unknown>): Constraint[] {
   const constraints: Constraint[] = [];
   const seen = new Set<string>();
-  for (const name of [ACTOR, RESOURCE]) {
+  for (const name of [ACTOR, RESOURCE, FIELD]) {
     if (!result.has(name)) continue;
     const value = result.get(name);
     let own: Constraint[];
@@ -41,11 +46,11 @@ export function conjunctionOf(result: Map<string, unknown>): Constraint[] {
     }
   }
   for (const name of result.keys())
-    if (name !== ACTOR && name !== RESOURCE) throw new UnsupportedPolicy(`an unexpected binding of ${name}`);
+    if (!isArgument(name)) throw new UnsupportedPolicy(`an unexpected binding of ${name}`);
   return constraints;
 }
 
-/** One result of the `single` form as one conjunction: `x.actor` and `x.resource` become `actor` and `resource`. */
+/** One result of the `single` form as one conjunction: `x.actor`, `x.resource`, `x.field` become those variables. */
 export function conjunctionOfSingle(result: Map<string, unknown>): Constraint[] {
   for (const name of result.keys())
     if (name !== SINGLE) throw new UnsupportedPolicy(`an unexpected binding of ${name}`);
@@ -118,9 +123,9 @@ export function parseTerm(value: unknown, self: string): Term {
     if (value.operator !== 'Dot') throw new UnsupportedPolicy(`the Polar operation ${value.operator} in a value`);
     const [base, attribute] = value.args;
     if (typeof attribute !== 'string') throw new UnsupportedPolicy('a method call');
-    // In the `single` form, `x.actor` and `x.resource` are the actor and the resource.
+    // In the `single` form, `x.actor`, `x.resource` and `x.field` are the actor, the resource and the field.
     if (base instanceof Variable && (base.name === SINGLE || (base.name === '_this' && self === SINGLE))) {
-      if (attribute !== ACTOR && attribute !== RESOURCE) throw new UnsupportedPolicy(`x.${attribute}`);
+      if (!isArgument(attribute)) throw new UnsupportedPolicy(`x.${attribute}`);
       return { t: 'var', name: attribute };
     }
     return { t: 'dot', base: parseTerm(base, self), attribute };

@@ -5,10 +5,10 @@
  * constraints, exhaustively otherwise (`compileDecision`).
  */
 import {
-  ACTOR,
+  FIELD,
+  isArgument,
   keyOf,
   negates,
-  RESOURCE,
   UnsupportedPolicy,
   variablesOf,
   type Constraint,
@@ -32,9 +32,7 @@ export function prepareDecision(separate: Array<Map<string, unknown>>, context: 
   const conjunctions = separate.map(conjunctionOf);
   let orderable = true;
   for (const conjunction of conjunctions) {
-    const local = conjunction.some((constraint) =>
-      [...variablesOf(constraint)].some((name) => name !== ACTOR && name !== RESOURCE),
-    );
+    const local = conjunction.some((constraint) => [...variablesOf(constraint)].some((name) => !isArgument(name)));
     // The partial evaluator's negation of existential variables does not keep the policy's meaning.
     if (context.negation && local && conjunction.some(negates))
       throw new UnsupportedPolicy('`not` over a variable bound inside the rule');
@@ -61,6 +59,52 @@ export function compileDecision(
   return ordered
     ? compileConjunctions(ordered, context, 'ordered')
     : compileConjunctions(prepared.conjunctions, context, 'exhaustive');
+}
+
+/**
+ * Guards an `allow_field` predicate compiled with the field fixed, for a policy that tests the field late
+ * (`PolicyFeatures.lateFieldTests`): the results with the field unknown hold the ways the fixed field rules out,
+ * which the partial evaluator dropped but the engine may follow, reading attributes, up to the test of the field.
+ * Their constraints are all evaluated first, for the lookups and comparisons the engine could fail on (the engine
+ * then decides), never for the answer.
+ *
+ * @throws {UnsupportedPolicy} when a result uses something outside the compiled subset.
+ */
+export function guardFieldDecision(
+  predicate: CompiledPredicate,
+  unknownField: Array<Map<string, unknown>>,
+  field: unknown,
+  context: CompileContext,
+): CompiledPredicate {
+  const { conjunctions } = prepareDecision(unknownField, context);
+  const ruledOut = conjunctions.filter((conjunction) =>
+    conjunction.some((constraint) => onlyOnField(constraint) && !holdsFor(constraint, field, context)),
+  );
+  if (ruledOut.length === 0) return predicate;
+  const guard = compileConjunctions(ruledOut, context, 'exhaustive');
+  const { evaluate } = predicate;
+  return {
+    ...predicate,
+    evaluate: (actor, resource, value) => {
+      guard.evaluate(actor, resource, value);
+      return evaluate(actor, resource, value);
+    },
+  };
+}
+
+/** A test of the field alone (`field = "title"`, `field in ["id", "amount"]`). */
+function onlyOnField(constraint: Constraint): boolean {
+  const variables = variablesOf(constraint);
+  return variables.size === 1 && variables.has(FIELD);
+}
+
+/** Whether a test of the field alone holds for this field (one that fails to evaluate counts as ruling it out). */
+function holdsFor(constraint: Constraint, field: unknown, context: CompileContext): boolean {
+  try {
+    return compileConjunctions([[constraint]], context, 'exhaustive').evaluate(undefined, undefined, field);
+  } catch {
+    return false;
+  }
 }
 
 /** The conjunctions of the `single` form, if they are those of the `separate` form (in some order). */

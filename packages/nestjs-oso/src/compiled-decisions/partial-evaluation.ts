@@ -1,8 +1,9 @@
 /**
- * Asks the engine for the partial evaluation of `allow(actor, action, resource)` with the actor and the resource
- * unknown. It leans on oso 0.27's internals more than any other file (all taken from `engine/oso-internals.ts`;
- * pinned by the `~0.27.3` dependency): the query runs on a clone of the engine's host so that two of its answers
- * can be changed without touching the engine itself.
+ * Asks the engine for the partial evaluation of a decision rule, `allow(actor, action, resource)` or
+ * `allow_field(actor, action, resource, field)`, with the actor and the resource unknown, the action fixed, and the
+ * field fixed or unknown. It leans on oso 0.27's internals more than any other file (all taken from
+ * `engine/oso-internals.ts`; pinned by the `~0.27.3` dependency): the query runs on a clone of the engine's host so
+ * that two of its answers can be changed without touching the engine itself.
  */
 import type { Oso } from 'oso';
 import { Variable } from '../engine/oso-library.js';
@@ -16,6 +17,17 @@ export type PartialArgument =
   | { kind: 'unknown' }
   /** A value known at compile time (`null` or `undefined`). */
   | { kind: 'value'; value: null | undefined };
+
+/** The rule a decision asks, with its fixed action and, for `allow_field`, its field. */
+export interface DecisionQuery {
+  rule: 'allow' | 'allow_field';
+  action: unknown;
+  /**
+   * `allow_field`'s field: fixed like the action, or unknown like the actor. Fixed, the partial evaluator drops the
+   * ways of the other fields, which the engine may follow up to the test of the field (see `guardFieldDecision`).
+   */
+  field?: { value: unknown } | 'unknown';
+}
 
 /** The bounds of one partial evaluation. */
 export interface PartialEvaluationLimits {
@@ -35,7 +47,8 @@ export class PartialEvaluationRefused extends Error {}
  * - `single`: `allow(x.actor, action, x.resource)` with one unknown `x`. Its constraints come in the engine's
  *   order, but it loses some (a variable bound to one path, then unified with another), so it is only used once
  *   it is shown to hold the same constraints as the `separate` form; and it makes the WebAssembly module panic on
- *   some local variables and negations (the query is lost, the engine is not), so it is only asked without them.
+ *   some local variables and negations (the query is lost, the engine is not), so it is only asked without them;
+ *   it panics too on an unknown field (`x.field`) bound to a value, so an unknown field is asked in `separate` form.
  */
 export type PartialForm = 'separate' | 'single';
 
@@ -53,10 +66,10 @@ export type PartialForm = 'separate' | 'single';
  *
  * @throws {PartialEvaluationRefused} on too many results, a timeout or a call into the application.
  */
-export async function partiallyEvaluateAllow(
+export async function partiallyEvaluateDecision(
   engine: Oso,
+  decision: DecisionQuery,
   actor: PartialArgument,
-  action: unknown,
   resource: PartialArgument,
   limits: PartialEvaluationLimits,
   form: PartialForm,
@@ -72,7 +85,7 @@ export async function partiallyEvaluateAllow(
     return makeInstance(name, fields, id);
   };
 
-  const bindings = new Map<string, unknown>([[ACTION, action]]);
+  const bindings = new Map<string, unknown>([[ACTION, decision.action]]);
   let ffiQuery;
   if (form === 'separate') {
     const argument = (name: string, spec: PartialArgument): unknown => {
@@ -80,10 +93,13 @@ export async function partiallyEvaluateAllow(
       if (spec.kind === 'instance-of') bindings.set(name, new Expression('And', [isa(new Variable(name), spec.tag)]));
       return new Variable(name);
     };
-    const predicate = new Predicate('allow', [
+    const predicate = new Predicate(decision.rule, [
       argument('actor', actor),
       new Variable(ACTION),
       argument('resource', resource),
+      ...fieldArgument(decision, bindings).map((name) =>
+        name === FIELD_VALUE ? new Variable(name) : argument(name, { kind: 'unknown' }),
+      ),
     ]);
     ffiQuery = engine.getFfi().newQueryFromTerm(host.toPolar(predicate));
   } else {
@@ -97,7 +113,10 @@ export async function partiallyEvaluateAllow(
       if (spec.kind === 'instance-of') constraints.push(isa(new Expression('Dot', [x, name]), spec.tag));
       return `${SINGLE}.${name}`;
     };
-    const query = `allow(${argument('actor', actor)}, ${ACTION}, ${argument('resource', resource)})`;
+    const field = fieldArgument(decision, bindings).map((name) =>
+      name === FIELD_VALUE ? name : argument(name, { kind: 'unknown' }),
+    );
+    const query = `${decision.rule}(${[argument('actor', actor), ACTION, argument('resource', resource), ...field].join(', ')})`;
     // An empty conjunction still makes `x` unknown, like the `Isa` constraints do.
     bindings.set(SINGLE, new Expression('And', constraints));
     ffiQuery = engine.getFfi().newQueryFromStr(query);
@@ -136,7 +155,7 @@ export async function partiallyEvaluateAllow(
     for (;;) {
       const { done, value } = await iterator.next();
       if (done) break;
-      for (const name of [ACTION, 'actor_value', 'resource_value']) value.delete(name);
+      for (const name of [ACTION, FIELD_VALUE, 'actor_value', 'resource_value']) value.delete(name);
       results.push(value);
       if (results.length > limits.maxResults) {
         throw new PartialEvaluationRefused(`more than ${limits.maxResults} alternatives (unbounded recursion?)`);
@@ -158,6 +177,15 @@ export async function partiallyEvaluateAllow(
 /** The variable of the `single` form. */
 export const SINGLE = 'x';
 const ACTION = 'action_value';
+const FIELD_VALUE = 'field_value';
+
+/** The name of the field's argument, if the rule has one: bound to the fixed field, or the unknown `field`. */
+function fieldArgument(decision: DecisionQuery, bindings: Map<string, unknown>): string[] {
+  if (decision.field === undefined) return [];
+  if (decision.field === 'unknown') return ['field'];
+  bindings.set(FIELD_VALUE, decision.field.value);
+  return [FIELD_VALUE];
+}
 
 function isa(term: unknown, tag: string): Expression {
   return new Expression('Isa', [term, new Pattern({ tag, fields: {} })]);

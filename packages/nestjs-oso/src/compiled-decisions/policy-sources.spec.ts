@@ -58,4 +58,31 @@ describe('the Polar features compiled decisions look for in a policy', () => {
       expect(policyFeatures(policy).reflexive).toBeUndefined();
     }
   });
+
+  it('finds allow_field rules that test their field after a condition that reads something', () => {
+    const late = (text: string) => policyFeatures(text).lateFieldTests;
+    // In the head, or first, against constants: the engine drops the rule for another field before any lookup.
+    for (const text of [
+      'allow_field(u, "read", r: Doc, "title") if u.id = r.ownerId;',
+      'allow_field(_: User, "read", _: Doc, _field);',
+      'allow_field(u, "read", r, field) if field in ["id", "title"] and allow(u, "read", r);',
+      'allow_field(u, "read", r, f: String) if f = "id" and u.id = r.ownerId;',
+      'allow_field(u, "read", r, f) if "id" == f;',
+      'allow_field(u, "read", r, 1);',
+      'allow(u, "read", r) if allow_field(u, "read", r, "title"); # allow_field(u, a, r, f) if u.x and f = 1',
+    ]) {
+      expect([text, late(text)]).toEqual([text, false]);
+    }
+    for (const text of [
+      'allow_field(u, "read", r, field) if u.id = r.ownerId and field = "title";',
+      'allow_field(u, "read", r, field) if field in r.visible;',
+      'allow_field(u, "read", r, field) if field = r.title;',
+      'allow_field(u, "read", r, field) if field in ["id"] or u.admin;',
+      'allow_field(u, "read", r, field) if allowed_field(u, r, field);',
+      'allow_field(u, "read", r, field) if field in ["id", r.extra];',
+      'allow_field(u, "read", r: Doc{owner: "x"}, "title");',
+    ]) {
+      expect([text, late(text)]).toEqual([text, true]);
+    }
+  });
 });

@@ -57,6 +57,14 @@ export interface PolicyFeatures {
    * for an ordering, when it is a boolean).
    */
   reflexive: string | undefined;
+  /**
+   * An `allow_field` rule may test its field after a condition that reads something (`if has_clearance(u, d) and
+   * field in ["level"]`, `if field = d.title`, a head pattern `r: Report{owner: "x"}`): the engine makes those
+   * lookups, and may fail on them, for any field it is asked about, while a partial query with that field fixed
+   * drops the rule without them. Not so when every rule matches its field in its head, or by a first condition
+   * `field in [...]` or `field = "..."` over constants, without patterns with fields before it.
+   */
+  lateFieldTests: boolean;
 }
 
 /** An attribute path in Polar text (`d.org.tier`), as a regular expression source. */
@@ -102,10 +110,55 @@ export function policyFeatures(text: string): PolicyFeatures {
     compoundNegation: [...code.matchAll(/\bnot\b/g)].some((match) => negatesSeveral(code.slice(match.index! + 3))),
     aliased,
     reflexive: new RegExp(String.raw`(?<![\w.])(${PATH})\s*(?:==|=|!=|<=|>=|<|>)\s*\1(?![\w.(\[])`).exec(code)?.[0],
+    lateFieldTests: testsFieldLate(code),
     bareConditions: new RegExp(
       String.raw`(?:\bif|\band|\bor|\bnot|\()\s*(?!true\b|false\b|cut\b)[A-Za-z_][\w.]*\s*(?=\band\b|\bor\b|;|\))`,
     ).test(code),
   };
+}
+
+/** Whether an `allow_field` rule of the code (strings emptied) tests its field late (see `lateFieldTests`). */
+function testsFieldLate(code: string): boolean {
+  const constant = String.raw`(?:""|-?\d+(?:\.\d+)?|true|false|nil)`;
+  for (const match of code.matchAll(/(?<![\w.])allow_field\s*\(/g)) {
+    const call = argumentsAt(code, match.index! + match[0].length);
+    if (!call || call.args.length !== 4) return true;
+    // A pattern with fields (`r: Report{owner: "x"}`) is looked up in the head, before the field.
+    if (call.args.slice(0, 3).some((arg) => arg.includes('{'))) return true;
+    const rule = /^\s*(?:if\b([^;]*))?;/.exec(code.slice(call.end));
+    // A call inside another rule's body: the rule is found at its own head.
+    if (!rule) continue;
+    const name = call.args[3]!.split(':')[0]!.trim();
+    if (!/^[A-Za-z_]\w*$/.test(name) || name === '_') continue;
+    const first = new RegExp(
+      String.raw`^\s*(?:${name}\s+in\s+\[\s*(?:${constant}\s*(?:,\s*${constant}\s*)*)?\]|${name}\s*==?\s*${constant}|${constant}\s*==?\s*${name})\s*(?:\band\b|$)`,
+    );
+    const rest = (rule[1] ?? '').replace(first, '');
+    if (new RegExp(String.raw`(?<![\w.])${name}(?!\w)`).test(rest)) return true;
+  }
+  return false;
+}
+
+/** The top-level arguments of a call whose `(` ends just before `start`, and the index after its `)`. */
+function argumentsAt(code: string, start: number): { args: string[]; end: number } | undefined {
+  const args: string[] = [];
+  let depth = 0;
+  let from = start;
+  for (let i = start; i < code.length; i++) {
+    const char = code[i]!;
+    if ('([{'.includes(char)) depth++;
+    else if (')]}'.includes(char)) {
+      if (depth === 0) {
+        args.push(code.slice(from, i));
+        return { args, end: i + 1 };
+      }
+      depth--;
+    } else if (char === ',' && depth === 0) {
+      args.push(code.slice(from, i));
+      from = i + 1;
+    }
+  }
+  return undefined;
 }
 
 /** Whether the operand of a `not` (the text after it) is more than one constraint: a group or a rule call. */

@@ -1,6 +1,6 @@
 /**
- * The predicate compiler: turns conjunctions of constraints into a JavaScript predicate over the actor and the
- * resource, made of closures (no `eval`). Each conjunction is one way to be allowed (one result of the partial
+ * The predicate compiler: turns conjunctions of constraints into a JavaScript predicate over the actor, the
+ * resource and (for `allow_field`) the field, made of closures (no `eval`). Each conjunction is one way to be allowed (one result of the partial
  * evaluation, with local variables); the predicate is their disjunction.
  *
  * The constraints come from the `separate` form of the partial query, which gets them right (see `PartialForm`).
@@ -18,7 +18,9 @@
 import { Dict } from '../engine/oso-internals.js';
 import {
   ACTOR,
+  FIELD,
   groundPaths,
+  isArgument,
   RESOURCE,
   showConstraint,
   showTerm,
@@ -55,8 +57,8 @@ export interface CompileContext {
 
 /** A compiled decision for one (actor class, action, resource class). */
 export interface CompiledPredicate {
-  /** True when allowed; throws `AskEngine` when only the engine can answer. */
-  evaluate(actor: unknown, resource: unknown): boolean;
+  /** True when allowed; throws `AskEngine` when only the engine can answer. `field` is `allow_field`'s. */
+  evaluate(actor: unknown, resource: unknown, field?: unknown): boolean;
   /** The ways to be allowed, in Polar-like syntax (empty: never allowed). */
   rules: string[];
   /** How each way is evaluated (see the file comment). */
@@ -79,13 +81,15 @@ export function compileConjunctions(
     conjunction.length ? conjunction.map(showConstraint).join(' and ') : 'true',
   );
   if (disjuncts.length === 0) return { evaluate: () => false, rules, mode };
-  const evaluate = (actor: unknown, resource: unknown): boolean => {
+  const evaluate = (actor: unknown, resource: unknown, field?: unknown): boolean => {
     // The engine receives them as it receives any value (a Promise is awaited, a huge integer rejected...).
     checkValue(actor);
     checkValue(resource);
+    checkValue(field);
     const env: unknown[] = new Array(size).fill(UNSET);
     env[0] = actor;
     env[1] = resource;
+    env[2] = field;
     // Every way is tried, so that a lookup the engine could fail on is never skipped (see the file comment).
     let allowed = false;
     for (const disjunct of disjuncts) if (disjunct(env)) allowed = true;
@@ -95,8 +99,8 @@ export function compileConjunctions(
 }
 
 class Compiler {
-  /** Slots: 0 actor, 1 resource, then local variables and remembered lookups. */
-  size = 2;
+  /** Slots: 0 actor, 1 resource, 2 field, then local variables and remembered lookups. */
+  size = 3;
   private readonly memo = new Map<string, number>();
 
   constructor(
@@ -109,8 +113,9 @@ class Compiler {
     const slots = new Map<string, number>([
       [ACTOR, 0],
       [RESOURCE, 1],
+      [FIELD, 2],
     ]);
-    const body = this.conjunction(conjunction, new Set([ACTOR, RESOURCE]), slots);
+    const body = this.conjunction(conjunction, new Set([ACTOR, RESOURCE, FIELD]), slots);
     // Exhaustively, every path from the actor and the resource is looked up first, even those only used inside a
     // loop; in order, the paths the policy binds to a variable, which the engine looks up where it binds them.
     const paths = new Map<string, Term>();
@@ -318,10 +323,10 @@ class Compiler {
       case 'dot': {
         const base = this.term(term.base, slots);
         const attribute = term.attribute;
-        if (![...termVariables(term)].every((name) => name === ACTOR || name === RESOURCE)) {
+        if (![...termVariables(term)].every(isArgument)) {
           return (env) => lookup(base(env), attribute, classes);
         }
-        // Paths from the actor and the resource are looked up once per decision.
+        // Paths from the decision's arguments are looked up once per decision.
         const key = showTerm(term);
         let slot = this.memo.get(key);
         if (slot === undefined) this.memo.set(key, (slot = this.size++));

@@ -50,25 +50,22 @@ const FIELD_AUTHORIZATION = Symbol.for('nestjs-oso:graphql-fields');
 
 type FieldAuthorizationHolder = { [FIELD_AUTHORIZATION]?: FieldAuthorization };
 
-/** What the policy allows on one object for one action: its readable fields, and who asked. */
-interface AllowedFields {
-  actor: unknown;
-  fields: ReadonlySet<unknown>;
-}
-
-/** The answer for one object and action, and the execution it holds for (its root value). */
+/** The answers for one object and action: who asks, each field's decision, and the execution they hold for. */
 interface RememberedFields {
+  /** The execution's root value. */
   root: unknown;
-  allowed: Promise<AllowedFields>;
+  actor: Promise<unknown>;
+  /** Field name → whether `allow_field` allows it. */
+  fields: Map<string, Promise<boolean>>;
 }
 
 /**
- * The fields allowed per GraphQL request (its context object), then per object and action: every guarded field of an
- * object asks the policy once, so a list of 100 items makes 100 queries, not 100 per guarded field. A subscription
- * keeps one context for all its events but executes each with the event as root value: an answer holds for one
- * execution, so that an object sent again after a change is decided again.
+ * The answers per GraphQL request (its context object), then per object and action, then per field: each guarded
+ * field of an object is decided once (`OsoService.isFieldAllowed`, compiled like `allow`), and the actor found once
+ * per object. A subscription keeps one context for all its events but executes each with the event as root value:
+ * an answer holds for one execution, so that an object sent again after a change is decided again.
  */
-const allowedFieldsMemo = new WeakMap<object, WeakMap<object, Map<string, RememberedFields>>>();
+const fieldAnswersMemo = new WeakMap<object, WeakMap<object, Map<string, RememberedFields>>>();
 
 /**
  * Leaves the service and the actor rules on the GraphQL context of the call, for `authorizeField()`. Called by
@@ -88,12 +85,13 @@ export function shareWithFieldMiddleware(
 
 /**
  * A GraphQL field middleware that resolves a field only when the policy's `allow_field(actor, action, object, field)`
- * allows it (the field by its GraphQL name), and otherwise resolves `null` or fails that field alone. The policy is
- * asked once per object and action in a request (`OsoService.authorizedFields`), however many guarded fields are
- * selected; a rule allowing any field (`allow_field(_, "read", _: Expense, _field)`) allows them all. The actor is
- * found as `OsoGuard` finds it (the module's `getActor`, else `req.user` of the GraphQL context). An engine failure
- * fails the field with the internal error, never its value; a field middleware in an app whose `OsoModule` guard did
- * not run on the request fails with an `OsoConfigurationError`.
+ * allows it (the field by its GraphQL name), and otherwise resolves `null` or fails that field alone. Each field of an
+ * object is decided once per action in a request, as `OsoService.authorizeField` decides it: by a compiled check
+ * when the policy allows (see the `compile` option), else by the engine; a rule allowing any field
+ * (`allow_field(_, "read", _: Expense, _field)`) allows them all. The actor is found as `OsoGuard` finds it (the
+ * module's `getActor`, else `req.user` of the GraphQL context), once per object. An engine failure fails the field
+ * with the internal error, never its value; a field middleware in an app whose `OsoModule` guard did not run on the
+ * request fails with an `OsoConfigurationError`.
  *
  * @example
  * @ObjectType()
@@ -121,8 +119,14 @@ export function authorizeField(options: AuthorizeFieldOptions = {}): FieldMiddle
       throw new OsoConfigurationError('authorizeField() runs as a GraphQL field middleware (@Field({ middleware }))');
     }
     const authorization = fieldAuthorizationOf(field.context, fieldName);
-    const { actor, fields } = await allowedFields(authorization, field, action);
-    if (fields.has(fieldName) || fields.has('*')) return next();
+    const answers = answersOf(authorization, field, action);
+    let decision = answers.fields.get(fieldName);
+    if (!decision)
+      answers.fields.set(fieldName, (decision = askPolicy(authorization, answers, action, field, fieldName)));
+    // The decision first: it fails, coded for GraphQL, when finding the actor failed.
+    const allowed = await decision;
+    if (allowed) return next();
+    const actor = await answers.actor;
     if (whenDenied === 'null') return null;
     const state = new AuthorizationState();
     state.transport = 'graphql';
@@ -150,39 +154,43 @@ function fieldAuthorizationOf(gqlContext: unknown, fieldName: string): FieldAuth
   );
 }
 
-/** The allowed fields of the field's object for `action`, asked of the policy once per request, object and action. */
-function allowedFields(
-  authorization: FieldAuthorization,
-  field: FieldMiddlewareContext,
-  action: string,
-): Promise<AllowedFields> {
+/** The answers for the field's object and action in this request, kept for its other guarded fields. */
+function answersOf(authorization: FieldAuthorization, field: FieldMiddlewareContext, action: string): RememberedFields {
   const { source, context } = field;
+  const root = field.info?.rootValue;
   // Objects only: a WeakMap cannot hold a scalar parent, which is asked at each field.
-  if (typeof source !== 'object' || source === null) return askPolicy(authorization, field, action);
+  if (typeof source !== 'object' || source === null) return newAnswers(authorization, field, root);
   const gqlContext = context as object;
-  let perSource = allowedFieldsMemo.get(gqlContext);
-  if (!perSource) allowedFieldsMemo.set(gqlContext, (perSource = new WeakMap()));
+  let perSource = fieldAnswersMemo.get(gqlContext);
+  if (!perSource) fieldAnswersMemo.set(gqlContext, (perSource = new WeakMap()));
   let perAction = perSource.get(source);
   if (!perAction) perSource.set(source, (perAction = new Map()));
-  const root = field.info?.rootValue;
   const remembered = perAction.get(action);
-  if (remembered && remembered.root === root) return remembered.allowed;
-  const allowed = askPolicy(authorization, field, action);
-  perAction.set(action, { root, allowed });
-  return allowed;
+  if (remembered && remembered.root === root) return remembered;
+  const answers = newAnswers(authorization, field, root);
+  perAction.set(action, answers);
+  return answers;
+}
+
+function newAnswers(authorization: FieldAuthorization, field: FieldMiddlewareContext, root: unknown): RememberedFields {
+  const call = new ExecutionContextHost([field.source, field.args, field.context, field.info]);
+  call.setType('graphql');
+  const actor = Promise.resolve().then(() => authorization.actorOf(call));
+  // Awaited by each decision, which reports its failure; not an unhandled rejection in between.
+  actor.catch(() => undefined);
+  return { root, actor, fields: new Map() };
 }
 
 async function askPolicy(
   authorization: FieldAuthorization,
-  field: FieldMiddlewareContext,
+  answers: RememberedFields,
   action: string,
-): Promise<AllowedFields> {
+  field: FieldMiddlewareContext,
+  fieldName: string,
+): Promise<boolean> {
   try {
-    const call = new ExecutionContextHost([field.source, field.args, field.context, field.info]);
-    call.setType('graphql');
-    const actor = await authorization.actorOf(call);
-    const fields = await authorization.oso.authorizedFields(actor, action, field.source, { allowWildcard: true });
-    return { actor, fields };
+    const actor = await answers.actor;
+    return await authorization.oso.isFieldAllowed(actor, action, field.source, fieldName);
   } catch (error) {
     // Coded for GraphQL: an actor resolver's 401 (UNAUTHENTICATED), an engine failure (INTERNAL_SERVER_ERROR).
     throw error instanceof Error ? await toTransportError(error, 'graphql') : error;

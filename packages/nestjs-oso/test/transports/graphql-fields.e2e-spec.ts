@@ -105,9 +105,10 @@ describe.each(DRIVERS)('authorizeField() on %s', (driver: Driver) => {
       'report.auditTrail: INTERNAL_SERVER_ERROR Authorization could not be evaluated',
     ]);
     expect(one.text).not.toMatch(/secret|clearance|\.polar|allow_field/);
-    // One failed query for the object, whichever of its fields asked first.
+    // One failed decision per guarded field of the object.
     expect(started.logs.errors()).toEqual([
-      expect.stringMatching(/^error authorizedFields failed in the policy engine: .*fields\.polar.*clearance > 1/),
+      expect.stringMatching(/^error authorizeField failed in the policy engine: .*fields\.polar.*clearance > 1/),
+      expect.stringMatching(/^error authorizeField failed in the policy engine: .*fields\.polar.*clearance > 1/),
     ]);
   });
 
@@ -119,22 +120,46 @@ describe.each(DRIVERS)('authorizeField() on %s', (driver: Driver) => {
     ]);
   });
 
-  it('the policy is asked once per object of a request, not once per guarded field', async () => {
-    const asked = jest.spyOn(started.app.get(OsoService).engine, 'authorizedFields');
+  it('each guarded field of an object is decided once per request, compiled: the engine is not asked', async () => {
+    const oso = started.app.get(OsoService);
+    // The first decision of each (actor class, action, resource class, field) compiles it.
+    await queryFields(started, LIST, 'cid');
+    await queryFields(started, '{ report(id: 1) { score } }', 'cid');
+    const asked = jest.spyOn(oso, 'isFieldAllowed');
+    const engine = jest.spyOn(oso.engine, 'query');
     try {
       await queryFields(started, LIST, 'cid');
-      expect(asked.mock.calls.map(([, action, report]) => [action, (report as { id: number }).id]).sort()).toEqual([
-        ['read', 1],
-        ['read', 2],
-        ['read', 3],
-        ['read', 4],
-      ]);
-      // The answers are the request's own: the next request asks again, once per action.
+      const calls = () =>
+        asked.mock.calls.map(([, action, report, field]) => [action, (report as { id: number }).id, field]).sort();
+      expect(calls()).toEqual(
+        [1, 2, 3, 4].flatMap((id) => [
+          ['read', id, 'approverNotes'],
+          ['read', id, 'auditTrail'],
+        ]),
+      );
+      // The answers are the request's own: the next request asks again, once per action and field.
       asked.mockClear();
       await queryFields(started, '{ report(id: 1) { approverNotes auditTrail score } }', 'cid');
-      expect(asked.mock.calls.map(([, action]) => action).sort()).toEqual(['audit', 'read']);
+      expect(calls()).toEqual([
+        ['audit', 1, 'score'],
+        ['read', 1, 'approverNotes'],
+        ['read', 1, 'auditTrail'],
+      ]);
+      expect(engine).not.toHaveBeenCalled();
+      expect(
+        oso
+          .compiledDecisions()
+          .filter((d) => d.rule === 'allow_field' && d.actor === 'Reader')
+          .map((d) => [d.action, d.field, d.status])
+          .sort(),
+      ).toEqual([
+        ['audit', 'score', 'compiled'],
+        ['read', 'approverNotes', 'compiled'],
+        ['read', 'auditTrail', 'compiled'],
+      ]);
     } finally {
       asked.mockRestore();
+      engine.mockRestore();
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The differential check of compiled decisions: random (actor, action, resource) cases, each decided by the
- * compiled predicate and by the engine, which must agree, errors included.
+ * The differential check of compiled decisions: random (actor, action, resource) cases of `allow`, or (actor,
+ * action, resource, field) cases of `allow_field`, each decided by the compiled predicate and by the engine, which
+ * must agree, errors included.
  *
  * The engine costs about half a millisecond per check and the compiled predicate about a microsecond, so the two
  * sides are sized apart: each run draws a pool of random actors and resources (fixed seed), and every case picks
@@ -29,6 +30,8 @@ export interface Family {
   actions: unknown[];
   resources: fc.Arbitrary<unknown>;
   seed: number;
+  /** `allow_field` families decide these fields (one per case); the others decide `allow`. */
+  fields?: unknown[];
 }
 
 /** How many cases, from pools of how many actors and resources. */
@@ -78,16 +81,24 @@ export async function runDifferential(family: Family, size: DifferentialSize): P
   };
   const actors = fc.sample(family.actors, { numRuns: size.pool, seed: family.seed });
   const resources = fc.sample(family.resources, { numRuns: size.pool, seed: family.seed + 1 });
-  const pick = fc.tuple(fc.nat(size.pool - 1), fc.constantFrom(...family.actions), fc.nat(size.pool - 1));
+  const fields = family.fields;
+  const pick = fc.tuple(
+    fc.nat(size.pool - 1),
+    fc.constantFrom(...family.actions),
+    fc.nat(size.pool - 1),
+    fields ? fc.constantFrom(...fields) : fc.constant(undefined),
+  );
   // Picked in batches, so that a million cases never sit in memory at once.
   const batch = 10_000;
   for (let done = 0; done < size.cases; done += batch) {
     const picks = fc.sample(pick, { numRuns: Math.min(batch, size.cases - done), seed: family.seed + 2 + done });
-    for (const [a, action, r] of picks) {
+    for (const [a, action, r, field] of picks) {
       const actor = copy(actors[a]) ?? null;
       const resource = copy(resources[r]);
       report.cases++;
-      const decision = compiled.decide(engine, actor, action, resource);
+      const decision = fields
+        ? compiled.decideField(engine, actor, action, resource, field)
+        : compiled.decide(engine, actor, action, resource);
       const answer = decision instanceof Promise ? await decision : decision;
       if (answer === undefined) {
         report.handedToEngine++;
@@ -96,10 +107,13 @@ export async function runDifferential(family: Family, size: DifferentialSize): P
       report.compiled++;
       if (answer) report.allowed++;
       else report.denied++;
-      const key = canonicalKey([actor, action, resource]);
+      const key = canonicalKey(fields ? [actor, action, resource, field] : [actor, action, resource]);
       let expected = engineAnswers.get(key);
       if (expected === undefined) {
-        expected = await engine.queryRuleOnce('allow', actor, action, resource).catch(() => 'error' as const);
+        const query = fields
+          ? engine.queryRuleOnce('allow_field', actor, action, resource, field)
+          : engine.queryRuleOnce('allow', actor, action, resource);
+        expected = await query.catch(() => 'error' as const);
         engineAnswers.set(key, expected);
         report.engineChecks++;
         if (expected === 'error') report.engineErrors++;

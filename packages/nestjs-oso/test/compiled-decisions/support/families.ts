@@ -374,6 +374,76 @@ export const negationFamily: Family = {
   resources: doc,
 };
 
+// ---------------------------------------------------------------------------------------------------------------
+// `allow_field` decisions, the field fixed like the action: the field rules of the repository's policies over the
+// same random actors and resources, and a policy written for field lists, wildcards, attributes, roles and errors.
+
+export const e2eFieldsFamily: Family = {
+  ...e2eFamily,
+  name: 'e2e app fields (allow_field, test/fixtures/policies/expenses)',
+  seed: 7101,
+  actions: ['read', 'approve'],
+  fields: ['id', 'amount', 'description', 'approverNotes', 'organization', '*', 1],
+};
+
+export const benchFieldsFamily: Family = {
+  ...benchFamily,
+  name: 'benchmark fields (allow_field, bench/policy)',
+  seed: 7102,
+  actions: ['read', 'GET'],
+  fields: ['amount', 'id', 'organization'],
+};
+
+export const sampleAppFieldsFamily: Family = {
+  ...sampleAppFamily,
+  name: 'sample app fields (allow_field, sample-app/policy)',
+  seed: 7103,
+  actions: ['read', 'update'],
+  fields: ['id', 'amount', 'status', 'createdAt', 'approverNotes', 'organization'],
+};
+
+export const fieldsPolicy = `
+allow(u: Person, "read", d: Doc) if d.ownerId = u.id;
+has_clearance(u: Person, d: Doc) if u.level >= d.level;
+
+# A list of fields, and one field on a resource attribute.
+allow_field(_: Person, "read", _: Doc, field) if field in ["title", "tags"];
+allow_field(_: Person, "read", d: Doc, "level") if d.public = true;
+# Through an allow rule, and a nested path.
+allow_field(u: Person, "read", d: Doc, "meta") if allow(u, "read", d);
+allow_field(u: Person, "read", d: Doc, "folder") if d.folder.owner = u.name and d.folder.parent != nil;
+# Any field (a wildcard), for a class and for a role.
+allow_field(_: Admin, "read", _: Doc, _field);
+allow_field(u: Person, "write", _: Doc, _field) if "a" in u.roles;
+# The field compared with the resource's values.
+allow_field(u: Person, "write", d: Doc, field) if field in d.tags and u.banned = false;
+allow_field(_: Person, "write", d: Doc, field) if field = d.title;
+# A rule call, comparisons that fail on odd values, and a team's members.
+allow_field(u: Person, "audit", d: Doc, field) if has_clearance(u, d) and field in ["level", "score"];
+allow_field(u: Person, "audit", _: Doc, "secret") if u.score > 1 and u.team.name = "core";
+allow_field(u: Person, "audit", _: Doc, field) if field in u.team.members;
+# Fields that are not strings, and one no rule names.
+allow_field(_: Person, "read", _: Doc, 0);
+allow_field(u: Person, "edit", d: Doc, field) if allow(u, "read", d) and field != "ownerId";
+`;
+
+export const fieldsFamily: Family = {
+  name: 'fields (allow_field, written for the compiler)',
+  policy: { text: fieldsPolicy },
+  classes: [Person, Admin, Doc, Folder, Team],
+  seed: 7104,
+  actors: fc.oneof({ arbitrary: person, weight: 20 }, { arbitrary: fc.constantFrom(null, { id: 1 }, 'a'), weight: 1 }),
+  actions: ['read', 'write', 'audit', 'edit', 'none'],
+  resources: fc.oneof(
+    { arbitrary: doc, weight: 20 },
+    { arbitrary: fc.constantFrom(null, { ownerId: 1 }, 'doc'), weight: 1 },
+  ),
+  fields: ['title', 'tags', 'level', 'meta', 'folder', 'score', 'secret', 'ownerId', 'a', 'b', 0, 1, 'other'],
+};
+
+/** The `allow_field` families. */
+export const FIELD_FAMILIES: Family[] = [e2eFieldsFamily, benchFieldsFamily, sampleAppFieldsFamily, fieldsFamily];
+
 /** Every family of the suite. */
 export const FAMILIES: Family[] = [
   benchFamily,
