@@ -3,10 +3,25 @@ import { join } from 'node:path';
 import { createOsoEngine, findPolicyFiles } from './policy-loader.js';
 import { OsoError } from '../errors/oso.error.js';
 import { PolicyLoadError } from '../errors/policy-load.error.js';
+import { jest } from '@jest/globals';
+import { Oso } from '../engine/oso-library.js';
 import { useTempDir } from '../../test/fixtures/temp-dir.js';
 
 describe('policy loading', () => {
   const tempDir = useTempDir('nestjs-oso-');
+
+  it('frees the engine of a policy that does not load: nothing else holds it, and a reload of broken edits makes many', async () => {
+    const free = jest.spyOn(Oso.prototype, 'free');
+    try {
+      const broken = [
+        { file: join(tempDir(), 'broken.polar'), text: 'resource NoSuchClass { permissions = ["read"]; }' },
+      ];
+      await expect(createOsoEngine({ policyDir: tempDir() }, broken)).rejects.toThrow(PolicyLoadError);
+      expect(free).toHaveBeenCalledTimes(1);
+    } finally {
+      free.mockRestore();
+    }
+  });
 
   it('finds every .polar file below the folder, recursively and sorted, and nothing else', async () => {
     await mkdir(join(tempDir(), 'b', 'deep'), { recursive: true });

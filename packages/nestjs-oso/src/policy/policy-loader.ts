@@ -65,15 +65,22 @@ export async function findPolicyFiles(options: Pick<OsoModuleOptions, 'policyDir
 export async function createOsoEngine(options: OsoModuleOptions, sources?: readonly PolicySource[]): Promise<Oso> {
   const files = sources ? undefined : await findPolicyFiles(options);
   const oso = new Oso({ readAction: options.readAction });
-  // Compiled decisions need to know which Polar features the policy uses.
-  recordPolicySources(oso);
-  if (options.dataFiltering) oso.setDataFilteringAdapter(options.dataFiltering);
-  registerClasses(oso, options.classes ?? []);
   try {
-    await (files ? oso.loadFiles(files) : loadPolicyText(oso, sources!));
+    // Compiled decisions need to know which Polar features the policy uses.
+    recordPolicySources(oso);
+    if (options.dataFiltering) oso.setDataFilteringAdapter(options.dataFiltering);
+    registerClasses(oso, options.classes ?? []);
+    try {
+      await (files ? oso.loadFiles(files) : loadPolicyText(oso, sources!));
+    } catch (error) {
+      // oso's messages already say "at line L, column C of file F"; keep them whole.
+      throw new PolicyLoadError(`the policy failed to load: ${(error as Error).message}`.trimEnd(), { cause: error });
+    }
   } catch (error) {
-    // oso's messages already say "at line L, column C of file F"; keep them whole.
-    throw new PolicyLoadError(`the policy failed to load: ${(error as Error).message}`.trimEnd(), { cause: error });
+    // Nothing else holds an engine that did not load: its WebAssembly memory would stay until the process ends (a
+    // broken edit under reload would leak one engine each time).
+    oso.free();
+    throw error;
   }
   return oso;
 }
