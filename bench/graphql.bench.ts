@@ -146,8 +146,8 @@ async function benchDriver(driver: string): Promise<string> {
   return (
     `### ${driver === 'mercurius' ? 'Mercurius on Fastify' : 'Apollo on Express'}\n\n${table(header, rows)}\n\n` +
     `The single query's decision, \`OsoService.compiledDecisions()\` for (User, "read", Expense) after the runs: ` +
-    `${decided}. The list's \`allow_field\` rules are asked of the engine, once per object and request ` +
-    `(\`OsoService.authorizedFields\`).`
+    `${decided}. The list's \`allow_field\` decisions are compiled too, once per object and field in a request ` +
+    `(\`authorizeField()\`; see \`compiledDecisions()\` entries with \`rule: 'allow_field'\`).`
   );
 }
 

@@ -66,7 +66,8 @@ export class OsoService implements OnApplicationBootstrap {
 
   /**
    * The underlying `Oso` instance, for what this service does not wrap. Calls made on it directly do not count
-   * as authorizing the request.
+   * as authorizing the request. Take it afresh for each use: once a reload replaced it, it is freed a second after
+   * its last query, and a call on it then fails.
    *
    * @example
    * const results = this.oso.engine.queryRule('has_role', user, 'admin', org);
