@@ -162,17 +162,35 @@ describe('compiled decisions in OsoService', () => {
     });
   });
 
-  it('hand relations of data filtering (fetched by the adapter) to the engine', async () => {
+  it("fetch relations of data filtering through the adapter with the engine's query, never reading a loaded one", async () => {
     const organization = new Relation('one', 'Organization', 'orgId', 'id');
+    const filters: unknown[] = [];
+    let rows: Organization[] = [acme];
     const oso = await service('allow(u: User, "read", e: Expense) if e.organization.id = 1 and u.id = 1;', {
       classes: [User, Organization, { class: Expense, fields: { organization } }],
-      dataFiltering: { buildQuery: () => ({}), executeQuery: async () => [acme] },
+      dataFiltering: {
+        buildQuery: (filter) => (filters.push(filter), filter),
+        executeQuery: async () => rows,
+      },
     });
-    expect(await oso.isAllowed(alice, 'read', expense)).toBe(true);
+    // A forged loaded relation and key: the adapter's answer decides, as in the engine.
+    const forged = Object.assign(new Expense(1, new Organization(2), 2, 120, '', ''), { orgId: 7 });
+    expect(await oso.isAllowed(alice, 'read', forged)).toBe(true);
+    expect(triple(oso, 'read')).toMatchObject({ status: 'compiled', compiledDecisions: 1, engineDecisions: 0 });
+    const first = filters[0] as { model: string; conditions: unknown };
+    expect(first.model).toBe('Organization');
+    expect(first.conditions).toEqual([
+      [{ lhs: { typeName: 'Organization', fieldName: 'id' }, cmp: 'Eq', rhs: { value: 7 } }],
+    ]);
+    rows = [new Organization(2)];
+    expect(await oso.isAllowed(alice, 'read', forged)).toBe(false);
+    // No row (or several): the engine fails, so the decision is its own.
+    rows = [];
+    await expect(oso.isAllowed(alice, 'read', forged)).rejects.toThrow();
     expect(triple(oso, 'read')).toMatchObject({
-      status: 'compiled',
+      compiledDecisions: 2,
       engineDecisions: 1,
-      handedToEngine: { 'a data filtering relation, fetched by the adapter': 1 },
+      handedToEngine: { 'a data filtering relation of kind "one" that did not find exactly one object': 1 },
     });
   });
 

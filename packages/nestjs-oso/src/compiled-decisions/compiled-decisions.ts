@@ -11,7 +11,8 @@ import {
   type DecisionQuery,
   type PartialArgument,
 } from './partial-evaluation.js';
-import { AskEngine, PolarClasses } from './polar-values.js';
+import { AskEngine, FetchRelation, PolarClasses, type FetchedRelations } from './polar-values.js';
+import { fetchRelation } from './relation-fetch.js';
 import { policyFeaturesOf } from './policy-sources.js';
 
 /**
@@ -57,7 +58,11 @@ export interface CompiledDecisionInfo {
 type DecisionRule = 'allow' | 'allow_field';
 
 /** Bounds on what is compiled per engine; beyond them, the engine decides. */
-const LIMITS = { maxTriples: 10_000, maxResults: 64, timeoutMs: 2_000 };
+const LIMITS = { maxTriples: 10_000, maxResults: 64, timeoutMs: 2_000, maxRelationFetches: 8 };
+
+const ASK_TOO_MANY_RELATIONS = new AskEngine(
+  `more than ${LIMITS.maxRelationFetches} data filtering relations in one decision`,
+);
 
 const NIL = Symbol('nil');
 const UNDEFINED = Symbol('undefined');
@@ -171,11 +176,13 @@ export class CompiledDecisions {
       byField.set(field, triple);
       state.count++;
     }
-    if (triple.status === 'compiled') return this.run(triple, actor, resource, triple.field);
+    if (triple.status === 'compiled') return this.run(engine, state, triple, actor, resource, triple.field);
     if (triple.status === 'compiling') {
       const waiting = triple;
       return waiting.pending!.then(() =>
-        waiting.status === 'compiled' ? this.run(waiting, actor, resource, waiting.field) : this.toEngine(waiting),
+        waiting.status === 'compiled'
+          ? this.run(engine, state, waiting, actor, resource, waiting.field)
+          : this.toEngine(waiting),
       );
     }
     return this.toEngine(triple);
@@ -212,24 +219,61 @@ export class CompiledDecisions {
     return infos;
   }
 
-  private run(triple: Triple, actor: unknown, resource: unknown, field: unknown): boolean | undefined {
+  /**
+   * Runs the predicate. A data filtering relation it reaches is fetched as the engine would fetch it, and the
+   * predicate runs again with it (and every relation fetched before), until it answers or only the engine can.
+   */
+  private run(
+    engine: Oso,
+    state: EngineState,
+    triple: Triple,
+    actor: unknown,
+    resource: unknown,
+    field: unknown,
+    fetched?: FetchedRelations,
+    fetches = 0,
+  ): boolean | undefined | Promise<boolean | undefined> {
+    const classes = state.context.classes;
+    // Restored afterwards: a getter the predicate reads could make a decision of its own.
+    const outer = classes.fetched;
+    classes.fetched = fetched;
     try {
       const allowed = triple.evaluate!(actor, resource, field);
       triple.compiled++;
       return allowed;
     } catch (error) {
-      // Only the class of an application error: its message may hold field values (and may vary without end).
-      let reason =
-        error instanceof AskEngine
-          ? error.reason
-          : `the application threw ${errorKind(error)} while the compiled check read it`;
-      // The list of reasons stays short.
-      if (!triple.handedToEngine.has(reason) && triple.handedToEngine.size >= 20) reason = 'other reasons';
-      const count = triple.handedToEngine.get(reason) ?? 0;
-      triple.handedToEngine.set(reason, count + 1);
-      if (count === 0) this.logger.debug(`${label(triple)}: this decision goes to the engine: ${reason}`);
-      return this.toEngine(triple);
+      if (error instanceof FetchRelation) {
+        if (fetches >= LIMITS.maxRelationFetches) return this.handOver(triple, ASK_TOO_MANY_RELATIONS);
+        const relations = fetched ?? new Map<object, Map<string, unknown>>();
+        return fetchRelation(engine, error).then(
+          (value) => {
+            let byAttribute = relations.get(error.receiver);
+            if (!byAttribute) relations.set(error.receiver, (byAttribute = new Map()));
+            byAttribute.set(error.attribute, value);
+            return this.run(engine, state, triple, actor, resource, field, relations, fetches + 1);
+          },
+          (failure: unknown) => this.handOver(triple, failure),
+        );
+      }
+      return this.handOver(triple, error);
+    } finally {
+      classes.fetched = outer;
     }
+  }
+
+  /** Counts and logs why the compiled predicate gave a decision to the engine. */
+  private handOver(triple: Triple, error: unknown): undefined {
+    // Only the class of an application error: its message may hold field values (and may vary without end).
+    let reason =
+      error instanceof AskEngine
+        ? error.reason
+        : `the application threw ${errorKind(error)} while the compiled check read it`;
+    // The list of reasons stays short.
+    if (!triple.handedToEngine.has(reason) && triple.handedToEngine.size >= 20) reason = 'other reasons';
+    const count = triple.handedToEngine.get(reason) ?? 0;
+    triple.handedToEngine.set(reason, count + 1);
+    if (count === 0) this.logger.debug(`${label(triple)}: this decision goes to the engine: ${reason}`);
+    return this.toEngine(triple);
   }
 
   private toEngine(triple: Triple): undefined {

@@ -22,6 +22,24 @@ export class AskEngine {
   constructor(readonly reason: string) {}
 }
 
+/**
+ * Thrown by `lookup` for a data filtering relation not yet fetched in this decision. The caller may fetch it as the
+ * engine would (see relation-fetch.ts) and decide again; otherwise it hands the decision to the engine, as any
+ * `AskEngine`.
+ */
+export class FetchRelation extends AskEngine {
+  constructor(
+    readonly receiver: object,
+    readonly attribute: string,
+    readonly relation: Relation,
+  ) {
+    super(RELATION_REASON);
+  }
+}
+
+/** The relations fetched for the decision being made: receiver → attribute → what the adapter returned. */
+export type FetchedRelations = Map<object, Map<string, unknown>>;
+
 /** The kinds of Polar values, as `Host.toPolar` sorts JavaScript values. */
 export const NUMBER = 0;
 export const BOOLEAN = 1;
@@ -43,7 +61,7 @@ const ASK_TYPE_ERROR = new AskEngine('a comparison the engine rejects as a type 
 const ASK_ITERATION = new AskEngine('`in` over a value the engine iterates differently or rejects');
 const ASK_NEGATION = new AskEngine('a negated comparison whose engine result depends on how the policy wrote it');
 const ASK_ISA = new AskEngine('a `matches` check the engine answers through its own class registry');
-const ASK_RELATION = new AskEngine('a data filtering relation, fetched by the adapter');
+const RELATION_REASON = 'a data filtering relation, fetched by the adapter';
 const ASK_STRING = new AskEngine('a string with unpaired surrogates');
 
 /** The kind of a value, or `AskEngine` for values the compiled check does not model. */
@@ -124,16 +142,21 @@ function isWellFormed(value: string): boolean {
  */
 export class PolarClasses {
   private readonly mros = new Map<unknown, number[]>();
-  /** Class → attribute names that are `Relation`s (looked up through the data filtering adapter). */
-  readonly relations = new Map<unknown, Set<string>>();
+  /** Class → attribute → its `Relation` (looked up through the data filtering adapter). */
+  readonly relations = new Map<unknown, Map<string, Relation>>();
+  /**
+   * The relations fetched for the decision being evaluated, set around each (synchronous) run of a predicate and
+   * read by `lookup`.
+   */
+  fetched: FetchedRelations | undefined;
 
   constructor(readonly types: HostTypes) {
     for (const [key, type] of types) {
       if (typeof key !== 'string') continue;
       for (const [field, fieldType] of type.fields) {
         if (!(fieldType instanceof Relation)) continue;
-        if (!this.relations.has(type.cls)) this.relations.set(type.cls, new Set());
-        this.relations.get(type.cls)!.add(field);
+        if (!this.relations.has(type.cls)) this.relations.set(type.cls, new Map());
+        this.relations.get(type.cls)!.set(field, fieldType);
       }
     }
   }
@@ -170,7 +193,7 @@ export class PolarClasses {
 /**
  * `receiver.attribute`, as `Query.handleCall` looks it up: an error for `null`, `undefined`, primitives and a
  * missing attribute (`in`, so inherited ones count), a Promise is awaited (only the engine can), and a relation
- * goes to the data filtering adapter (only the engine does).
+ * is what the data filtering adapter returned for it in this decision (`FetchRelation` until it is fetched).
  */
 export function lookup(receiver: unknown, attribute: string, classes: PolarClasses): unknown {
   if (receiver === null || typeof receiver !== 'object') throw ASK_MISSING;
@@ -180,8 +203,16 @@ export function lookup(receiver: unknown, attribute: string, classes: PolarClass
     return receiver.length;
   }
   if (receiver instanceof Dict) throw ASK_SPECIAL;
-  if (classes.relations.size > 0 && classes.relations.get((receiver as object).constructor)?.has(attribute))
-    throw ASK_RELATION;
+  if (classes.relations.size > 0) {
+    const relation = classes.relations.get((receiver as object).constructor)?.get(attribute);
+    if (relation) {
+      const fetched = classes.fetched?.get(receiver);
+      if (!fetched?.has(attribute)) throw new FetchRelation(receiver, attribute, relation);
+      const value = fetched.get(attribute);
+      checkValue(value);
+      return value;
+    }
+  }
   if (!(attribute in receiver)) throw ASK_MISSING;
   const value = (receiver as Record<string, unknown>)[attribute];
   checkValue(value);

@@ -17,7 +17,7 @@ import { Logger, type Type } from '@nestjs/common';
 import * as fc from 'fast-check';
 import type { Oso } from 'oso';
 import { CompiledDecisions, type CompiledDecisionInfo } from '../../../src/compiled-decisions/compiled-decisions.js';
-import type { PolarClassRegistration } from '../../../src/module/oso-module-options.interface.js';
+import type { OsoModuleOptions, PolarClassRegistration } from '../../../src/module/oso-module-options.interface.js';
 import { createOsoEngine } from '../../../src/policy/policy-loader.js';
 
 /** A policy with the random cases to check it on. */
@@ -32,6 +32,8 @@ export interface Family {
   seed: number;
   /** `allow_field` families decide these fields (one per case); the others decide `allow`. */
   fields?: unknown[];
+  /** More engine options (a data filtering adapter). */
+  options?: Partial<OsoModuleOptions>;
 }
 
 /** How many cases, from pools of how many actors and resources. */
@@ -135,7 +137,7 @@ async function engineOf(family: Family): Promise<Oso> {
     dir = await mkdtemp(join(tmpdir(), 'nestjs-oso-differential-'));
     await writeFile(join(dir, 'policy.polar'), family.policy.text);
   }
-  return createOsoEngine({ policyDir: dir, classes: family.classes as never, warmUp: false });
+  return createOsoEngine({ ...family.options, policyDir: dir, classes: family.classes as never, warmUp: false });
 }
 
 /**

@@ -1,0 +1,43 @@
+/**
+ * A data filtering relation fetched for a compiled decision exactly as the engine fetches it (oso 0.27,
+ * `Query.handleRelation`): one adapter query for the rows whose `otherField` equals the receiver's `myField`, as read
+ * from the receiver. A `one` relation is the single row; a `many` relation is the rows. A loaded relation object on
+ * the receiver is never read: the engine does not read it either, so a stale or forged one changes nothing.
+ *
+ * What the engine would fail on (an unregistered class, an adapter that throws, a `one` relation with no row or with
+ * several) is not answered here: the decision goes to the engine, which fails or answers on its own.
+ */
+import type { Oso } from 'oso';
+import { AskEngine, type FetchRelation } from './polar-values.js';
+
+const ASK_UNREGISTERED = new AskEngine('a data filtering relation to a class that is not registered');
+const ASK_QUERY_FAILED = new AskEngine('a data filtering relation whose adapter query failed');
+const ASK_NOT_ONE = new AskEngine('a data filtering relation of kind "one" that did not find exactly one object');
+
+/** What the adapter returns for `need.receiver[need.attribute]`; rejects with an `AskEngine` when only the engine can tell. */
+export async function fetchRelation(engine: Oso, need: FetchRelation): Promise<unknown> {
+  const host = engine.getHost();
+  const { relation, receiver } = need;
+  if (host.getType(relation.otherType) === undefined) throw ASK_UNREGISTERED;
+  let results: unknown;
+  try {
+    // The same filter as the engine's, down to reading the key as a plain property (undefined when missing).
+    const value = (receiver as Record<string, unknown>)[relation.myField];
+    const filter = {
+      model: relation.otherType,
+      relations: [],
+      conditions: [
+        [{ lhs: { typeName: relation.otherType, fieldName: relation.otherField }, cmp: 'Eq' as const, rhs: { value } }],
+      ],
+      types: host.types,
+    };
+    results = await host.adapter.executeQuery(host.adapter.buildQuery(filter));
+  } catch {
+    throw ASK_QUERY_FAILED;
+  }
+  if (relation.kind === 'one') {
+    if ((results as { length?: unknown } | null | undefined)?.length !== 1) throw ASK_NOT_ONE;
+    return (results as unknown[])[0];
+  }
+  return results;
+}
