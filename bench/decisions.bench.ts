@@ -2,7 +2,7 @@
  * Single-decision latency, in microseconds: the bare engine next to the module's `OsoService`, with compiled
  * decisions (the default) and without (`compile: false`), for the expenses policy (with the GraphQL benchmark's
  * `allow_field` rule) and for a policy with 50 resource types (one such rule each): `allow` decisions, and
- * `allow_field` decisions through `authorizeField`. Operations alternate in rounds; figures are medians of every timed call. Outside a request,
+ * `allow_field` decisions through `authorizeField`, and the listings `authorizedActions` and `authorizedFields`. Operations alternate in rounds; figures are medians of every timed call. Outside a request,
  * `OsoService` has no memo, so this is the full cost of each check.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -100,6 +100,8 @@ const CHECKS: Array<[string, (service: OsoService, s: Subject) => Promise<unknow
     'OsoService.authorizeField (deny, 403)',
     (service, s) => service.authorizeField(MEMBER, 'read', s.resource, 'id').catch(() => undefined),
   ],
+  ['OsoService.authorizedActions', (service, s) => service.authorizedActions(ADMIN, s.resource)],
+  ['OsoService.authorizedFields', (service, s) => service.authorizedFields(MEMBER, 'read', s.resource)],
 ];
 
 const OPERATIONS: Array<[string, (s: Subject) => Promise<unknown>]> = [
@@ -108,8 +110,6 @@ const OPERATIONS: Array<[string, (s: Subject) => Promise<unknown>]> = [
     [`${name}, compiled`, (s) => run(s.service, s)],
     [`${name}, engine only`, (s) => run(s.engineOnly, s)],
   ]),
-  ['OsoService.authorizedActions (never compiled)', (s) => s.service.authorizedActions(ADMIN, s.resource)],
-  ['OsoService.authorizedFields (never compiled)', (s) => s.service.authorizedFields(MEMBER, 'read', s.resource)],
 ];
 
 async function measure(subject: Subject): Promise<Map<string, number[]>> {

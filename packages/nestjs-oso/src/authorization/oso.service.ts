@@ -173,7 +173,9 @@ export class OsoService implements OnApplicationBootstrap {
   }
 
   /**
-   * The actions `actor` may do on `resource` (by `allow` rules), for example to show the right buttons.
+   * The actions `actor` may do on `resource` (by `allow` rules), for example to show the right buttons. Listed by
+   * compiled decisions when the policy allows it (the engine's answer, order and errors; see
+   * docs/compiled-decisions.md), by the engine otherwise.
    *
    * @example
    * const actions = await this.oso.authorizedActions(user, expense); // Set { 'read', 'approve' }
@@ -187,14 +189,15 @@ export class OsoService implements OnApplicationBootstrap {
     const memo = currentAuthorizationState()?.decisions;
     const known = memo?.recallAllActions(polarActor, resource);
     if (known && (options.allowWildcard || !known.has('*'))) return new Set(known);
-    const actions = await this.ask(
-      'authorizedActions',
-      () => this.oso.authorizedActions(polarActor, resource, options),
-      {
+    // The compiled listing and the engine ask the same engine, even if a reload swaps it in between.
+    const engine = this.oso;
+    const listed = this.compiled.list('allow', engine, polarActor, undefined, resource, Boolean(options.allowWildcard));
+    const actions =
+      (listed instanceof Promise ? await listed : listed) ??
+      (await this.ask('authorizedActions', () => engine.authorizedActions(polarActor, resource, options), {
         actor,
         resource,
-      },
-    );
+      }));
     memo?.rememberAllActions(polarActor, resource, new Set(actions));
     return actions;
   }
@@ -243,7 +246,8 @@ export class OsoService implements OnApplicationBootstrap {
   }
 
   /**
-   * The fields of `resource` on which `actor` may do `action` (by `allow_field` rules).
+   * The fields of `resource` on which `actor` may do `action` (by `allow_field` rules), listed like
+   * `authorizedActions`.
    *
    * @example
    * const visible = await this.oso.authorizedFields(user, 'read', expense); // Set { 'amount', 'description' }
@@ -254,15 +258,23 @@ export class OsoService implements OnApplicationBootstrap {
     resource: unknown,
     options: { allowWildcard?: boolean } = {},
   ): Promise<Set<unknown>> {
-    return this.ask(
-      'authorizedFields',
-      () => this.oso.authorizedFields(toPolarActor(actor), action, resource, options),
-      {
-        actor,
-        action,
-        resource,
-      },
+    const engine = this.oso;
+    const polarActor = toPolarActor(actor);
+    const listed = this.compiled.list(
+      'allow_field',
+      engine,
+      polarActor,
+      action,
+      resource,
+      Boolean(options.allowWildcard),
     );
+    const fields = listed instanceof Promise ? await listed : listed;
+    if (fields) return fields;
+    return this.ask('authorizedFields', () => engine.authorizedFields(polarActor, action, resource, options), {
+      actor,
+      action,
+      resource,
+    });
   }
 
   /**

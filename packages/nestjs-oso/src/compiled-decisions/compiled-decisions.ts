@@ -1,11 +1,14 @@
 import type { Logger } from '@nestjs/common';
 import type { Oso } from 'oso';
 import { Host, Dict } from '../engine/oso-internals.js';
+import { Variable } from '../engine/oso-library.js';
 import { errorKind } from '../engine/engine-error-log.js';
-import { UnsupportedPolicy } from './constraint-model.js';
+import { FIELD, UnsupportedPolicy, variablesOf, type Constraint } from './constraint-model.js';
 import { compileDecision, guardFieldDecision, prepareDecision } from './decision-analysis.js';
-import type { CompileContext } from './predicate-compiler.js';
+import { compileConjunctions, type CompileContext } from './predicate-compiler.js';
 import {
+  ACTION,
+  ANY_ACTION,
   partiallyEvaluateDecision,
   PartialEvaluationRefused,
   type DecisionQuery,
@@ -94,9 +97,30 @@ interface Triple {
 /** actor key → action → resource key → field (`NO_FIELD` for `allow`) → triple. */
 type TripleTable = Map<unknown, Map<unknown, Map<unknown, Map<unknown, Triple>>>>;
 
+/** A way of a listing that allows any action (or field). */
+const WILDCARD: unique symbol = Symbol('wildcard');
+
+/**
+ * The compiled listing of one (actor class, resource class), with the action for `allow_field`: the ways to be
+ * allowed, in the engine's order, each with the action (field) it allows.
+ */
+interface Listing {
+  status: 'compiling' | 'compiled' | 'engine';
+  ways?: ListingWay[];
+  pending?: Promise<void>;
+}
+
+/** One way of a listing: the action (field) it allows, or any, and its predicate. */
+interface ListingWay {
+  label: Fixed | typeof WILDCARD;
+  evaluate: (actor: unknown, resource: unknown, field?: unknown) => boolean;
+}
+
 interface EngineState {
   /** Per rule. */
   triples: Record<DecisionRule, TripleTable>;
+  /** rule → actor key → resource key → action (`NO_FIELD` for `allow`) → listing. */
+  listings: Map<DecisionRule, Map<unknown, Map<unknown, Map<unknown, Listing>>>>;
   count: number;
   context: CompileContext;
   /** `PolicyFeatures.lateFieldTests`: `allow_field` predicates are guarded (see `guardFieldDecision`). */
@@ -148,6 +172,132 @@ export class CompiledDecisions {
   ): boolean | undefined | Promise<boolean | undefined> {
     if (!isFixed(field)) return undefined;
     return this.decideRule('allow_field', engine, actor, action, resource, field);
+  }
+
+  /**
+   * The compiled answer to `authorizedActions(actor, resource, { allowWildcard })` (`rule` `allow`, no action) or
+   * `authorizedFields(actor, action, resource, { allowWildcard })` (`allow_field`), in the engine's order, or
+   * `undefined` when the engine must answer the whole call (a way that fails to evaluate, a wildcard without
+   * `allowWildcard`, a listing that could not be compiled). The first listing of a pair waits for its compilation.
+   */
+  list(
+    rule: DecisionRule,
+    engine: Oso,
+    actor: unknown,
+    action: unknown,
+    resource: unknown,
+    allowWildcard: boolean,
+  ): Set<unknown> | undefined | Promise<Set<unknown> | undefined> {
+    if (!this.enabled) return undefined;
+    if (rule === 'allow_field' && !isFixed(action)) return undefined;
+    const state = this.stateOf(engine);
+    const actionKey = rule === 'allow' ? NO_FIELD : (action as Fixed);
+    let byActor = state.listings.get(rule);
+    if (!byActor) state.listings.set(rule, (byActor = new Map()));
+    const actorKey = keyOf(actor);
+    const resourceKey = keyOf(resource);
+    let byResource = byActor.get(actorKey);
+    if (!byResource) byActor.set(actorKey, (byResource = new Map()));
+    let byAction = byResource.get(resourceKey);
+    if (!byAction) byResource.set(resourceKey, (byAction = new Map()));
+    let listing = byAction.get(actionKey);
+    if (!listing) {
+      if (state.count >= LIMITS.maxTriples) return undefined;
+      const started: Listing = { status: 'compiling' };
+      started.pending = this.compileListing(engine, state, started, rule, actor, action, resource).finally(
+        () => delete started.pending,
+      );
+      byAction.set(actionKey, (listing = started));
+      state.count++;
+    }
+    if (listing.status === 'compiled') return this.runListing(state, listing, actor, resource, allowWildcard);
+    if (listing.status === 'engine') return undefined;
+    const waiting = listing;
+    return waiting.pending!.then(() =>
+      waiting.status === 'compiled' ? this.runListing(state, waiting, actor, resource, allowWildcard) : undefined,
+    );
+  }
+
+  /**
+   * Every way is evaluated, in the engine's order, each completely (loops and `or` over all their items), as the
+   * engine enumerates every result: any failure makes the engine answer. A wildcard way that allows ends the listing
+   * as the engine's does (`*`, or the engine's own error without `allowWildcard`).
+   */
+  private runListing(
+    state: EngineState,
+    listing: Listing,
+    actor: unknown,
+    resource: unknown,
+    allowWildcard: boolean,
+  ): Set<unknown> | undefined {
+    const classes = state.context.classes;
+    const outer = classes.fetched;
+    classes.fetched = undefined;
+    const found = new Set<unknown>();
+    try {
+      for (const way of listing.ways!) {
+        if (!way.evaluate(actor, resource, way.label === WILDCARD ? undefined : way.label)) continue;
+        if (way.label === WILDCARD) return allowWildcard ? new Set(['*']) : undefined;
+        found.add(way.label);
+      }
+    } catch {
+      // A failed lookup, a relation to fetch, an application error: the engine answers the whole call.
+      return undefined;
+    } finally {
+      classes.fetched = outer;
+    }
+    return found;
+  }
+
+  private async compileListing(
+    engine: Oso,
+    state: EngineState,
+    listing: Listing,
+    rule: DecisionRule,
+    actorValue: unknown,
+    action: unknown,
+    resourceValue: unknown,
+  ): Promise<void> {
+    try {
+      await state.ready;
+      if (state.refusal) throw new UnsupportedPolicy(state.refusal);
+      const actor = argumentFor(actorValue, state.context.classes);
+      const resource = argumentFor(resourceValue, state.context.classes);
+      // The engine sorts rules by the classes of concrete arguments; unknown ones may be sorted otherwise.
+      if (actor.kind === 'unknown' || resource.kind === 'unknown')
+        throw new UnsupportedPolicy('an actor or resource of no registered class');
+      const query: DecisionQuery = rule === 'allow' ? { rule, action: ANY_ACTION } : { rule, action, field: 'unknown' };
+      const results = await partiallyEvaluateDecision(engine, query, actor, resource, LIMITS, 'separate');
+      const varied = rule === 'allow' ? ACTION : FIELD;
+      const ways = results.map((result): ListingWay & { conjunction: Constraint[] } => {
+        const bound = result.get(varied);
+        result.delete(varied);
+        let label: Fixed | typeof WILDCARD;
+        if (isFixed(bound)) label = bound;
+        else if (bound === undefined || (bound instanceof Variable && [varied, '_this'].includes(bound.name)))
+          label = WILDCARD;
+        else throw new UnsupportedPolicy(`a ${rule === 'allow' ? 'action' : 'field'} that is not a constant`);
+        const conjunction = prepareDecision([result], state.context).conjunctions[0]!;
+        if (conjunction.some((constraint) => variablesOf(constraint).has(varied)))
+          throw new UnsupportedPolicy(`a ${rule === 'allow' ? 'action' : 'field'} compared with other values`);
+        const predicate = compileConjunctions([conjunction], state.context, 'exhaustive');
+        return { label, evaluate: predicate.evaluate, conjunction };
+      });
+      const tags = [actor, resource].flatMap((argument) => (argument.kind === 'instance-of' ? [argument.tag] : []));
+      const unordered = listingOrderRefusal(
+        engine,
+        state.context.classes,
+        tags,
+        ways.map((way) => way.conjunction),
+      );
+      if (unordered) throw new UnsupportedPolicy(unordered);
+      listing.ways = ways.map(({ label, evaluate }) => ({ label, evaluate }));
+      listing.status = 'compiled';
+    } catch (error) {
+      const message = (error as Error)?.message?.split('\n')[0] ?? String(error);
+      listing.status = 'engine';
+      this.logger.debug(`a listing of ${rule} is left to the engine: ${message}`);
+    }
   }
 
   private decideRule(
@@ -298,6 +448,7 @@ export class CompiledDecisions {
               : undefined;
     state = {
       triples: { allow: new Map(), allow_field: new Map() },
+      listings: new Map(),
       count: 0,
       context: {
         classes: new PolarClasses(engine.getHost().types),
@@ -389,6 +540,42 @@ export class CompiledDecisions {
       this.logger.debug(`${label(triple)} is decided by the engine: ${triple.reason}`);
     }
   }
+}
+
+/**
+ * Why the partial evaluator may list the ways of an engine in another order than the engine follows for concrete
+ * values, if it may: the engine sorts the rules of a call by the specificity of their specializers for the values
+ * given, the partial evaluator does not for a subclass (`r: Doc` and `r: SecretDoc` both match a `SecretDoc`) nor
+ * for a pattern with fields (`r: Doc{ok: true}` before `r: Doc`). The order of a listing is the engine's.
+ */
+function listingOrderRefusal(
+  engine: Oso,
+  classes: PolarClasses,
+  tags: string[],
+  conjunctions: Constraint[][],
+): string | undefined {
+  const sorted = policyFeaturesOf(engine)?.fieldSpecializers;
+  if (!sorted) return 'the policy text is unknown';
+  const isas = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') {
+      const node = value as { c?: string; tag?: string };
+      if (node.c === 'isa' && node.tag !== undefined) isas.add(node.tag);
+      Object.values(node).forEach(walk);
+    }
+  };
+  walk(conjunctions);
+  if (sorted.has('') || [...tags, ...isas].some((tag) => sorted.has(tag)))
+    return 'the policy has specializers with fields for these classes, whose rules the engine sorts';
+  const registered = [...classes.types]
+    .filter(([key, type]) => typeof key === 'string' && typeof type.cls === 'function' && !BUILT_IN.has(type.cls))
+    .map(([, type]) => type.cls as { prototype: unknown });
+  for (const cls of registered)
+    for (const other of registered)
+      if (cls !== other && cls.prototype instanceof (other as never))
+        return 'registered classes extend one another, whose rules the engine sorts';
+  return undefined;
 }
 
 /** Actions (fixed into the partial query) and fields are compiled when they are primitives. */

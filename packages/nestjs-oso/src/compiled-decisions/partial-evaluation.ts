@@ -85,7 +85,7 @@ export async function partiallyEvaluateDecision(
     return makeInstance(name, fields, id);
   };
 
-  const bindings = new Map<string, unknown>([[ACTION, decision.action]]);
+  const bindings = new Map<string, unknown>(decision.action === ANY_ACTION ? [] : [[ACTION, decision.action]]);
   let ffiQuery;
   if (form === 'separate') {
     const argument = (name: string, spec: PartialArgument): unknown => {
@@ -155,7 +155,8 @@ export async function partiallyEvaluateDecision(
     for (;;) {
       const { done, value } = await iterator.next();
       if (done) break;
-      for (const name of [ACTION, FIELD_VALUE, 'actor_value', 'resource_value']) value.delete(name);
+      for (const name of [ACTION, FIELD_VALUE, 'actor_value', 'resource_value'])
+        if (name !== ACTION || decision.action !== ANY_ACTION) value.delete(name);
       results.push(value);
       if (results.length > limits.maxResults) {
         throw new PartialEvaluationRefused(`more than ${limits.maxResults} alternatives (unbounded recursion?)`);
@@ -176,7 +177,12 @@ export async function partiallyEvaluateDecision(
 
 /** The variable of the `single` form. */
 export const SINGLE = 'x';
-const ACTION = 'action_value';
+/**
+ * The action of a listing (`authorizedActions`): unknown, asked in `separate` form only; each result then keeps the
+ * action's binding under `ACTION` (a value, or absent when the result allows any action).
+ */
+export const ANY_ACTION: unique symbol = Symbol('any action');
+export const ACTION = 'action_value';
 const FIELD_VALUE = 'field_value';
 
 /** The name of the field's argument, if the rule has one: bound to the fixed field, or the unknown `field`. */

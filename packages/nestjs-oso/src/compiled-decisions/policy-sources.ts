@@ -65,6 +65,11 @@ export interface PolicyFeatures {
    * `field in [...]` or `field = "..."` over constants, without patterns with fields before it.
    */
   lateFieldTests: boolean;
+  /**
+   * The classes of specializers with fields (`r: Doc{ok: true}`; `''` for `r: {id: 1}`): the engine sorts such rules
+   * before others for concrete values, the partial evaluator does not (see `authorizedActions` listings).
+   */
+  fieldSpecializers: Set<string>;
 }
 
 /** An attribute path in Polar text (`d.org.tier`), as a regular expression source. */
@@ -111,6 +116,7 @@ export function policyFeatures(text: string): PolicyFeatures {
     aliased,
     reflexive: new RegExp(String.raw`(?<![\w.])(${PATH})\s*(?:==|=|!=|<=|>=|<|>)\s*\1(?![\w.(\[])`).exec(code)?.[0],
     lateFieldTests: testsFieldLate(code),
+    fieldSpecializers: new Set([...code.matchAll(/:\s*([A-Za-z_]\w*)?\s*\{/g)].map((match) => match[1] ?? '')),
     bareConditions: new RegExp(
       String.raw`(?:\bif|\band|\bor|\bnot|\()\s*(?!true\b|false\b|cut\b)[A-Za-z_][\w.]*\s*(?=\band\b|\bor\b|;|\))`,
     ).test(code),

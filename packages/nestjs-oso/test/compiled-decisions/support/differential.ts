@@ -213,3 +213,87 @@ export function reportTable(reports: DifferentialReport[]): string {
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
 }
+
+/** What a differential run of listings (`authorizedActions`, or `authorizedFields` for `allow_field` families) found. */
+export interface ListingReport {
+  family: string;
+  cases: number;
+  engineChecks: number;
+  compiled: number;
+  handedToEngine: number;
+  wildcards: number;
+  engineErrors: number;
+  /** The answers compared in order (a Set's order), errors included. */
+  disagreements: Array<{ case: string; compiled: unknown[]; engine: unknown[] | 'error' }>;
+  seconds: number;
+}
+
+/**
+ * Runs a family's listings: each case (an actor, a resource, `allowWildcard`, and an action for `allow_field`
+ * families) is listed by the compiled listing and by the engine (once per distinct case), in order.
+ */
+export async function runListingDifferential(family: Family, size: DifferentialSize): Promise<ListingReport> {
+  const started = performance.now();
+  const engine = await engineOf(family);
+  const logger = new Logger('differential');
+  logger.debug = (message: string) => void (process.env.COMPILED_DIFFERENTIAL_VERBOSE && console.log(message));
+  const compiled = new CompiledDecisions(logger, true);
+  const engineAnswers = new Map<string, unknown[] | 'error'>();
+  const fields = family.fields !== undefined;
+  const report: ListingReport = {
+    family: family.name,
+    cases: 0,
+    engineChecks: 0,
+    compiled: 0,
+    handedToEngine: 0,
+    wildcards: 0,
+    engineErrors: 0,
+    disagreements: [],
+    seconds: 0,
+  };
+  const actors = fc.sample(family.actors, { numRuns: size.pool, seed: family.seed });
+  const resources = fc.sample(family.resources, { numRuns: size.pool, seed: family.seed + 1 });
+  const pick = fc.tuple(fc.nat(size.pool - 1), fc.constantFrom(...family.actions), fc.nat(size.pool - 1), fc.boolean());
+  const batch = 10_000;
+  for (let done = 0; done < size.cases; done += batch) {
+    const picks = fc.sample(pick, { numRuns: Math.min(batch, size.cases - done), seed: family.seed + 3 + done });
+    for (const [a, action, r, allowWildcard] of picks) {
+      const actor = copy(actors[a]) ?? null;
+      const resource = copy(resources[r]);
+      report.cases++;
+      const listing = fields
+        ? compiled.list('allow_field', engine, actor, action, resource, allowWildcard)
+        : compiled.list('allow', engine, actor, undefined, resource, allowWildcard);
+      const answer = listing instanceof Promise ? await listing : listing;
+      if (answer === undefined) {
+        report.handedToEngine++;
+        continue;
+      }
+      report.compiled++;
+      if (answer.has('*')) report.wildcards++;
+      const key = canonicalKey(fields ? [actor, action, resource, allowWildcard] : [actor, resource, allowWildcard]);
+      let expected = engineAnswers.get(key);
+      if (expected === undefined) {
+        const query = fields
+          ? engine.authorizedFields(actor, action, resource, { allowWildcard })
+          : engine.authorizedActions(actor, resource, { allowWildcard });
+        expected = await query.then(
+          (set) => [...set],
+          () => 'error' as const,
+        );
+        engineAnswers.set(key, expected);
+        report.engineChecks++;
+        if (expected === 'error') report.engineErrors++;
+      }
+      const same =
+        expected !== 'error' &&
+        expected.length === answer.size &&
+        [...answer].every((item, index) => Object.is(item, (expected as unknown[])[index]));
+      if (!same && report.disagreements.length < 20) {
+        report.disagreements.push({ case: key, compiled: [...answer], engine: expected });
+      }
+    }
+  }
+  report.seconds = (performance.now() - started) / 1000;
+  return report;
+}
