@@ -97,6 +97,31 @@ describe('compiled listings (authorizedActions, authorizedFields)', () => {
     }
   });
 
+  // Known gap: the partial evaluator drops a way that fails on constants alone (`1 = 2`, `false`, an action equal
+  // to two constants), with the lookups the engine makes before it; where such a lookup fails, the engine fails and
+  // the compiled listing (like the compiled decision) does not. These pass once the gap is closed.
+  it.failing.each([
+    [
+      'a failure before a contradiction',
+      'allow(_u, "read", r: Doc) if r.boom and 1 = 2; allow(_u, "x", _r: Doc);',
+      new Doc(true),
+    ],
+    [
+      'a failure before false',
+      'allow(_u, "read", r: Doc) if r.boom and false; allow(_u, "x", _r: Doc);',
+      new Doc(true),
+    ],
+    [
+      'a failure before two actions',
+      'allow(_u, a, r: Doc) if r.boom and a = "p" and a = "q"; allow(_u, "x", _r: Doc);',
+      new Doc(true),
+    ],
+  ])('authorizedActions: %s, as the engine answers (known gap)', async (_name, policy, doc) => {
+    const oso = await service(policy);
+    const { engine, module } = await both(oso, (s) => s.authorizedActions(ada, doc));
+    expect(module).toEqual(engine);
+  });
+
   it('authorizedActions is compiled, in the engine order, without asking the engine', async () => {
     const oso = await service('allow(_u, "x", r: Doc) if r.ok; allow(_u, "y", _r: Doc); allow(_u, "x", _r: Doc);');
     const engine = jest.spyOn(oso.engine, 'authorizedActions');
