@@ -210,29 +210,36 @@ export class CompiledDecisions {
       byAction.set(actionKey, (listing = started));
       state.count++;
     }
-    if (listing.status === 'compiled') return this.runListing(state, listing, actor, resource, allowWildcard);
+    if (listing.status === 'compiled') return this.runListing(engine, state, listing, actor, resource, allowWildcard);
     if (listing.status === 'engine') return undefined;
     const waiting = listing;
     return waiting.pending!.then(() =>
-      waiting.status === 'compiled' ? this.runListing(state, waiting, actor, resource, allowWildcard) : undefined,
+      waiting.status === 'compiled'
+        ? this.runListing(engine, state, waiting, actor, resource, allowWildcard)
+        : undefined,
     );
   }
 
   /**
    * Every way is evaluated, in the engine's order, each completely (loops and `or` over all their items), as the
    * engine enumerates every result: any failure makes the engine answer. A wildcard way that allows ends the listing
-   * as the engine's does (`*`, or the engine's own error without `allowWildcard`).
+   * as the engine's does (`*`, or the engine's own error without `allowWildcard`). A data filtering relation a way
+   * reaches is fetched as in `run`, and the listing runs again from its first way with every relation fetched so
+   * far, so relations are fetched in the order the engine reaches them.
    */
   private runListing(
+    engine: Oso,
     state: EngineState,
     listing: Listing,
     actor: unknown,
     resource: unknown,
     allowWildcard: boolean,
-  ): Set<unknown> | undefined {
+    fetched?: FetchedRelations,
+    fetches = 0,
+  ): Set<unknown> | undefined | Promise<Set<unknown> | undefined> {
     const classes = state.context.classes;
     const outer = classes.fetched;
-    classes.fetched = undefined;
+    classes.fetched = fetched;
     const found = new Set<unknown>();
     try {
       for (const way of listing.ways!) {
@@ -240,9 +247,14 @@ export class CompiledDecisions {
         if (way.label === WILDCARD) return allowWildcard ? new Set(['*']) : undefined;
         found.add(way.label);
       }
-    } catch {
-      // A failed lookup, a relation to fetch, an application error: the engine answers the whole call.
-      return undefined;
+    } catch (error) {
+      // A failed lookup, an application error, a relation only the engine can fetch, too many relations: the engine
+      // answers the whole call.
+      if (!(error instanceof FetchRelation) || fetches >= LIMITS.maxRelationFetches) return undefined;
+      return withRelation(engine, error, fetched).then(
+        (relations) => this.runListing(engine, state, listing, actor, resource, allowWildcard, relations, fetches + 1),
+        () => undefined,
+      );
     } finally {
       classes.fetched = outer;
     }
@@ -394,14 +406,8 @@ export class CompiledDecisions {
     } catch (error) {
       if (error instanceof FetchRelation) {
         if (fetches >= LIMITS.maxRelationFetches) return this.handOver(triple, ASK_TOO_MANY_RELATIONS);
-        const relations = fetched ?? new Map<object, Map<string, unknown>>();
-        return fetchRelation(engine, error).then(
-          (value) => {
-            let byAttribute = relations.get(error.receiver);
-            if (!byAttribute) relations.set(error.receiver, (byAttribute = new Map()));
-            byAttribute.set(error.attribute, value);
-            return this.run(engine, state, triple, actor, resource, field, relations, fetches + 1);
-          },
+        return withRelation(engine, error, fetched).then(
+          (relations) => this.run(engine, state, triple, actor, resource, field, relations, fetches + 1),
           (failure: unknown) => this.handOver(triple, failure),
         );
       }
@@ -626,4 +632,14 @@ async function usesDefaultEquality(engine: Oso): Promise<boolean> {
     (await equal({ a: 1 }, { a: 2 })) === false &&
     (await equal(new Date(0), new Date(0))) === true
   );
+}
+
+/** The relations fetched so far in a decision, with the one `need` asks for fetched as the engine fetches it. */
+async function withRelation(engine: Oso, need: FetchRelation, fetched?: FetchedRelations): Promise<FetchedRelations> {
+  const value = await fetchRelation(engine, need);
+  const relations = fetched ?? new Map<object, Map<string, unknown>>();
+  let byAttribute = relations.get(need.receiver);
+  if (!byAttribute) relations.set(need.receiver, (byAttribute = new Map()));
+  byAttribute.set(need.attribute, value);
+  return relations;
 }

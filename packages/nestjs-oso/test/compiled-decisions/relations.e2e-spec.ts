@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CompiledDecisions } from '../../src/compiled-decisions/compiled-decisions.js';
 import { createOsoEngine } from '../../src/policy/policy-loader.js';
 import { describeOnEachDatabase } from '../data-filtering/support/databases.js';
-import { runDifferential } from './support/differential.js';
+import { runDifferential, runListingDifferential, type ListingReport } from './support/differential.js';
 import {
   RELATION_ENTITIES,
   RelExpense,
@@ -19,6 +19,15 @@ import {
  * agree with the database or contradict it. COMPILED_RELATION_CASES changes their number.
  */
 const CASES = Number(process.env.COMPILED_RELATION_CASES ?? 20_000);
+/** Listings (`authorizedActions`, `authorizedFields`) over the same relations: COMPILED_RELATION_LISTING_CASES each. */
+const LISTING_CASES = Number(process.env.COMPILED_RELATION_LISTING_CASES ?? 4_000);
+
+const printListing = (kind: string, report: ListingReport) =>
+  process.stdout.write(
+    `${report.family} (${kind}): ${report.cases} cases, ${report.compiled} compiled, ${report.handedToEngine} handed to the engine, ` +
+      `${report.engineChecks} distinct cases asked of the engine, ${report.engineErrors} engine errors, ` +
+      `${report.disagreements.length} disagreements, ${report.seconds.toFixed(1)} s\n`,
+  );
 
 describeOnEachDatabase(
   'compiled decisions over TypeORM relations',
@@ -43,6 +52,26 @@ describeOnEachDatabase(
       expect(
         read.handedToEngine['a data filtering relation of kind "one" that did not find exactly one object'],
       ).toBeGreaterThan(0);
+    }, 600_000);
+
+    it('list actions and fields as the engine does, in order, following the relations, errors included', async () => {
+      const family = relationFamily(dataSource());
+      const actions = await runListingDifferential(
+        { ...family, name: 'relation listings (authorizedActions)', actions: ['(any)'] },
+        { cases: LISTING_CASES, pool: 60 },
+      );
+      const fields = await runListingDifferential(
+        { ...family, name: 'relation listings (authorizedFields)', actions: ['read', 'update'], fields: [] },
+        { cases: LISTING_CASES, pool: 60 },
+      );
+      for (const report of [actions, fields]) {
+        printListing(kind, report);
+        expect(report.disagreements).toEqual([]);
+        expect(report.cases).toBe(LISTING_CASES);
+        // The listings follow the relations: most cases are compiled, the engine's failures are handed over.
+        expect(report.compiled).toBeGreaterThan(LISTING_CASES / 2);
+        expect(report.handedToEngine).toBeGreaterThan(0);
+      }
     }, 600_000);
 
     it('read the relation the engine reads, never a loaded one: a stale or forged organization allows nothing', async () => {
