@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { ModulesContainer } from '@nestjs/core';
 import { GUARDS_METADATA, INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { RequireAuthorizationInterceptor } from './require-authorization.interceptor.js';
 import { isOsoGuard } from './request-pipeline.service.js';
@@ -61,6 +62,25 @@ export function nonHttpHandlerOf(handler: object, methodName = ''): NonHttpHandl
 function describePattern(pattern: unknown): string {
   return typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
 }
+
+/**
+ * The GraphQL module's `fieldResolverEnhancers`, read from the app's modules: `[]` in an app without a GraphQL module,
+ * undefined while its options are not built yet (`GraphQLModule.forRootAsync()` before the app is created).
+ */
+export function fieldResolverEnhancersOf(modules: ModulesContainer): unknown[] | undefined {
+  let found = false;
+  for (const module of modules.values()) {
+    const wrapper = module.providers.get(GRAPHQL_MODULE_OPTIONS);
+    if (!wrapper) continue;
+    found = true;
+    const options = wrapper.instance as { fieldResolverEnhancers?: unknown[] } | undefined;
+    if (options) return options.fieldResolverEnhancers ?? [];
+  }
+  return found ? undefined : [];
+}
+
+/** @nestjs/graphql's token of its module options (a string: the package is optional). */
+const GRAPHQL_MODULE_OPTIONS = 'GqlModuleOptions';
 
 /**
  * Which of the app's global enhancers (OsoModule's guard and interceptor) Nest runs for each kind of non-HTTP

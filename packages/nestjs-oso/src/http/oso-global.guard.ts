@@ -38,4 +38,8 @@ export class OsoGlobalGuard extends OsoGuard {
   protected override deferWithoutActor(context: ExecutionContext): boolean {
     return this.pipeline.waitsForLaterGuards(context.getClass(), context.getHandler());
   }
+
+  protected override interceptorFinishes(context: ExecutionContext): boolean {
+    return this.pipeline.interceptorFinishes(context.getHandler());
+  }
 }

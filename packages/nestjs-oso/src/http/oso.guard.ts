@@ -60,7 +60,10 @@ export class OsoGuard implements CanActivate {
     metadata: AuthorizeMetadata | undefined,
   ): boolean | Promise<boolean> {
     if (actor == null && this.deferWithoutActor(context)) {
-      (context.getType() === 'http' ? authorizationStateOf(request) : callStateOf(context)).routeCheckDeferred = true;
+      // Marked for the interceptor where it finishes the check; elsewhere a later guard checks (see deferWithoutActor).
+      if (this.interceptorFinishes(context)) {
+        (context.getType() === 'http' ? authorizationStateOf(request) : state).routeCheckDeferred = true;
+      }
       return true;
     }
     const checked = this.routes.authorize(context, request, state, actor, metadata);
@@ -88,6 +91,11 @@ export class OsoGuard implements CanActivate {
    * still come). A guard placed explicitly checks where it stands.
    */
   protected deferWithoutActor(_context: ExecutionContext): boolean {
+    return false;
+  }
+
+  /** Whether OsoModule's interceptor runs on this handler after the guards and finishes a check left for it. */
+  protected interceptorFinishes(_context: ExecutionContext): boolean {
     return false;
   }
 

@@ -3,7 +3,7 @@ import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { OsoGuard } from './oso.guard.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { controllerMethods, isRouteHandler, routeGuards, routeRuleOf } from './route-rules.js';
-import { nonHttpHandlerOf } from './non-http-handlers.js';
+import { fieldResolverEnhancersOf, nonHttpHandlerOf } from './non-http-handlers.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
 const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
@@ -32,7 +32,12 @@ export class OsoRequestPipeline {
     readonly reason: string,
     /** Global guards Nest runs after OsoModule's, by name. */
     private readonly laterGlobalGuards: readonly string[],
+    /** The app's modules, where the GraphQL module's options are read once the app runs. */
+    private readonly modules: ModulesContainer,
   ) {}
+
+  /** Whether Nest runs interceptors on GraphQL field resolvers (`fieldResolverEnhancers`), once known. */
+  private fieldResolverInterceptors: boolean | undefined;
 
   /**
    * Reads the app's module graph (available once Nest has scanned it, before any instance exists): its global
@@ -41,37 +46,59 @@ export class OsoRequestPipeline {
   static analyze(options: OsoModuleOptions, modules: ModulesContainer, globalGuard: Type): OsoRequestPipeline {
     const laterGlobalGuards = globalGuardsAfter(globalGuard, modules);
     if (options.requireAuthorization === true) {
-      return new OsoRequestPipeline(true, 'requireAuthorization is on', laterGlobalGuards);
+      return new OsoRequestPipeline(true, 'requireAuthorization is on', laterGlobalGuards, modules);
     }
     const nonHttp = nonHttpHandlerIn(modules);
-    if (nonHttp) return new OsoRequestPipeline(true, `the app has ${nonHttp}`, laterGlobalGuards);
-    const probe = new OsoRequestPipeline(false, '', laterGlobalGuards);
+    if (nonHttp) return new OsoRequestPipeline(true, `the app has ${nonHttp}`, laterGlobalGuards, modules);
+    const probe = new OsoRequestPipeline(false, '', laterGlobalGuards, modules);
     const waiting: string[] = [];
     const controllers = [...modules.values()].flatMap((module) => [...module.controllers.values()]);
     for (const { controller, name, handler } of controllerMethods(controllers)) {
       if (!isRouteHandler(handler)) continue;
       if (probe.mustWaitForInterceptor(options, controller, handler)) waiting.push(`${controller.name}.${name}`);
     }
-    if (waiting.length === 0) return new OsoRequestPipeline(false, 'no route needs it', laterGlobalGuards);
+    if (waiting.length === 0) return new OsoRequestPipeline(false, 'no route needs it', laterGlobalGuards, modules);
     const shown = waiting.slice(0, 5).join(', ') + (waiting.length > 5 ? `, and ${waiting.length - 5} more` : '');
     const after = laterGlobalGuards.length
       ? `global guards after OsoModule's: ${laterGlobalGuards.join(', ')}`
       : 'guards on the controller';
-    return new OsoRequestPipeline(true, `the checks of ${shown} wait for later guards (${after})`, laterGlobalGuards);
+    return new OsoRequestPipeline(
+      true,
+      `the checks of ${shown} wait for later guards (${after})`,
+      laterGlobalGuards,
+      modules,
+    );
   }
 
   /**
-   * Whether the global guard, finding no actor on this route, should leave the check to a later point: an
-   * `OsoGuard` placed on the route, or the global interceptor. Without either it checks at once (fail closed).
+   * Whether the global guard, finding no actor on this route, should leave the check to a later point where someone
+   * finishes it: OsoModule's interceptor where it runs on the handler (see `interceptorFinishes`), an `OsoGuard` placed
+   * on the route, or, outside HTTP, the guard `@Authorize()` attaches (it runs after the class's guards). Without
+   * any of them it checks at once (fail closed).
    */
   waitsForLaterGuards(controller: Type, handler: object): boolean {
     let waits = this.waitsByHandler.get(handler);
     if (waits === undefined) {
       const guards = routeGuards(controller, handler);
-      waits = this.mayGetActorLater(guards) && (this.interceptorInstalled || guards.some(isOsoGuard));
+      const attachedGuardChecks =
+        nonHttpHandlerOf(handler) !== undefined && routeRuleOf(controller, handler)?.kind === 'authorize';
+      waits =
+        this.mayGetActorLater(guards) &&
+        (this.interceptorFinishes(handler) || guards.some(isOsoGuard) || attachedGuardChecks);
       this.waitsByHandler.set(handler, waits);
     }
     return waits;
+  }
+
+  /**
+   * Whether OsoModule's interceptor runs on the handler and so finishes a check left for later: where it is installed,
+   * but on GraphQL field resolvers only when `fieldResolverEnhancers` lists 'interceptors' (read once the app runs).
+   */
+  interceptorFinishes(handler: object): boolean {
+    if (!this.interceptorInstalled) return false;
+    if (nonHttpHandlerOf(handler)?.kind !== 'FIELD') return true;
+    this.fieldResolverInterceptors ??= fieldResolverEnhancersOf(this.modules)?.includes('interceptors');
+    return this.fieldResolverInterceptors === true;
   }
 
   /** A checked route that may see its actor only after the global guard, with no `OsoGuard` of its own. */

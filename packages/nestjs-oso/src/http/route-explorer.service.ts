@@ -1,10 +1,15 @@
 import { Inject, Injectable, Logger, Optional, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { ApplicationConfig, DiscoveryService, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, DiscoveryService, HttpAdapterHost, ModuleRef, ModulesContainer } from '@nestjs/core';
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
-import { nonHttpHandlerOf, unenforceableHandlers, type EnhancerReach } from './non-http-handlers.js';
+import {
+  fieldResolverEnhancersOf,
+  nonHttpHandlerOf,
+  unenforceableHandlers,
+  type EnhancerReach,
+} from './non-http-handlers.js';
 import { OsoRequestPipeline, isOsoGuard } from './request-pipeline.service.js';
 import { OsoRouteAuthorizer, isResolverClass } from './route-authorizer.service.js';
 import { controllerMethods, routeGuards, routeRuleOf } from './route-rules.js';
@@ -30,6 +35,7 @@ export class OsoRouteExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly moduleRef: ModuleRef,
+    private readonly modules: ModulesContainer,
     private readonly routes: OsoRouteAuthorizer,
     private readonly pipeline: OsoRequestPipeline,
     @Inject(OSO_MODULE_OPTIONS) private readonly options: OsoModuleOptions,
@@ -121,13 +127,7 @@ export class OsoRouteExplorer implements OnModuleInit {
    * reached (a testing module gets its HTTP adapter later; a `forRootAsync` GraphQL module its options).
    */
   private enhancerReach(early: boolean): EnhancerReach {
-    let enhancers: unknown[] | undefined;
-    try {
-      const graphql = this.moduleRef.get<{ fieldResolverEnhancers?: unknown[] }>('GqlModuleOptions', { strict: false });
-      enhancers = graphql ? (graphql.fieldResolverEnhancers ?? []) : undefined;
-    } catch {
-      enhancers = early ? undefined : [];
-    }
+    const enhancers = fieldResolverEnhancersOf(this.modules) ?? (early ? undefined : []);
     return {
       fieldResolverGuards: enhancers?.includes('guards') ?? true,
       fieldResolverInterceptors: enhancers?.includes('interceptors') ?? true,

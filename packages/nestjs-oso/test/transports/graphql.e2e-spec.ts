@@ -2,6 +2,8 @@ import { LogCollector } from '../fixtures/log-collector.js';
 import {
   DRIVERS,
   ExpenseResolver,
+  LateAuthExpenseResolver,
+  PublicExpenseResolver,
   OperationsResolver,
   RoutedResolver,
   SECRET,
@@ -201,5 +203,27 @@ describe.each(DRIVERS)('GraphQL on %s, over a socket', (driver: Driver) => {
       );
       expect(outcome).toBe('answered: {"expense":{"approverNotes":"check the receipt"}} []');
     });
+
+    // The global guard sees no actor yet (the resolver's own authentication guard sets it later). It may leave the
+    // check for later only where OsoModule's interceptor runs: with 'guards' alone it does not on field resolvers.
+    it.each([[['guards'] as const], [['guards', 'interceptors'] as const]])(
+      'with %j and an authentication guard on the resolver, a field resolver is still checked',
+      async (fieldResolverEnhancers) => {
+        started = await startGraphQLApp(driver, {
+          resolvers: [LateAuthExpenseResolver, PublicExpenseResolver],
+          fieldResolverEnhancers: [...fieldResolverEnhancers],
+        });
+        // The root query runs no authentication guard: the field resolver's call is the first to set the actor.
+        const notes = '{ publicExpense(id: 1) { id approverNotes } }';
+        const denied = await graphqlRequest(started, notes, { lateUser: 'bob' });
+        expect(denied.text).not.toContain('check the receipt');
+        expect(denied.data).toEqual({ publicExpense: { id: 1, approverNotes: null } });
+        expect(denied.errors?.map((error) => error.extensions?.code)).toEqual([
+          expect.stringMatching(/^(FORBIDDEN|UNAUTHENTICATED)$/),
+        ]);
+        const allowed = await graphqlRequest(started, notes, { lateUser: 'alice' });
+        expect(allowed.data).toEqual({ publicExpense: { id: 1, approverNotes: 'check the receipt' } });
+      },
+    );
   });
 });

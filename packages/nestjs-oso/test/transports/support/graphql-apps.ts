@@ -1,5 +1,13 @@
 import { join } from 'node:path';
-import { Module, type INestApplication, type Type } from '@nestjs/common';
+import {
+  Injectable,
+  Module,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+  type INestApplication,
+  type Type,
+} from '@nestjs/common';
 import { Args, Context, Field, Int, Mutation, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
@@ -105,6 +113,47 @@ export class ExpenseResolver {
   }
 }
 
+/**
+ * An authentication guard on a resolver class: it sets the user from `x-late-user`, so the actor appears only after
+ * OsoModule's global guard has run (the usual `GqlAuthGuard` placement).
+ */
+@Injectable()
+export class LateAuthGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = (context.getArgByIndex(2) as { req: { headers: Record<string, unknown>; user?: unknown } }).req;
+    const name = request.headers['x-late-user'];
+    if (typeof name === 'string') request.user = userFromHeader({ 'x-user': name });
+    return true;
+  }
+}
+
+/** The expenses' approver notes behind a class-level authentication guard. */
+@Resolver(() => ExpenseNode)
+@UseGuards(LateAuthGuard)
+export class LateAuthExpenseResolver {
+  @Query(() => ExpenseNode, { nullable: true })
+  @Authorize('read', { resource: expenseById })
+  expense(@Args('id', { type: () => Int }) _id: number, @AuthorizedResource() expense: Expense): Expense {
+    return expense;
+  }
+
+  @ResolveField('approverNotes', () => String, { nullable: true })
+  @Authorize('approve', { resource: graphQLParent })
+  approverNotes(@AuthorizedResource() expense: Expense): string {
+    return expense.approverNotes;
+  }
+}
+
+/** A public query without the authentication guard: its expense's fields are resolved by the resolver above. */
+@Resolver(() => ExpenseNode)
+export class PublicExpenseResolver {
+  @Query(() => ExpenseNode, { nullable: true })
+  @SkipAuthorization('the expense summary is public; its notes are checked by their field resolver')
+  publicExpense(@Args('id', { type: () => Int }) id: number): Expense | undefined {
+    return EXPENSES.get(id);
+  }
+}
+
 /** Resolvers checked on their `GraphQLOperation`, skipped, or forgotten. */
 @Resolver()
 export class OperationsResolver {
@@ -204,15 +253,22 @@ export interface GraphQLResponse {
   text: string;
 }
 
-/** POSTs a GraphQL document to the app over its socket, as `user` (the `x-user` header) if given. */
+/**
+ * POSTs a GraphQL document to the app over its socket, as `user` (the `x-user` header) if given; `lateUser` is the
+ * user `LateAuthGuard` sets.
+ */
 export async function graphqlRequest(
   started: GraphQLApp,
   query: string,
-  options: { user?: string; variables?: Record<string, unknown> } = {},
+  options: { user?: string; lateUser?: string; variables?: Record<string, unknown> } = {},
 ): Promise<GraphQLResponse> {
   const response = await fetch(started.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(options.user ? { 'x-user': options.user } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(options.user ? { 'x-user': options.user } : {}),
+      ...(options.lateUser ? { 'x-late-user': options.lateUser } : {}),
+    },
     body: JSON.stringify({ query, variables: options.variables }),
   });
   const text = await response.text();
