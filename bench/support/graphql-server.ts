@@ -9,7 +9,6 @@
  * CPU time used so far (µs, user + system); `decisions`, `OsoService.compiledDecisions()` as JSON.
  */
 import 'reflect-metadata';
-import { createInterface } from 'node:readline';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
@@ -18,6 +17,7 @@ import { Args, Field, GraphQLModule, Int, ObjectType, Query, Resolver } from '@n
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Authorize, AuthorizedResource, authorizeField, OsoModule, OsoService, SkipAuthorization } from 'nestjs-oso';
 import { CLASSES, Expense, EXPENSE, findExpense, MEMBER, POLICY_DIR } from './domain.js';
+import { serveBenchApp } from './bench-server.js';
 
 /** An expense as GraphQL shows it, without field rules. */
 @ObjectType('Expense')
@@ -83,13 +83,5 @@ const app =
   driver === 'mercurius'
     ? await NestFactory.create(GraphQLBenchModule, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(GraphQLBenchModule, { logger: false });
-await app.listen(0, '127.0.0.1');
-process.stdout.write(`${(app.getHttpServer().address() as { port: number }).port}\n`);
 const oso = app.get(OsoService);
-createInterface({ input: process.stdin })
-  .on('line', (line) => {
-    const { user, system } = process.cpuUsage();
-    const answer = line === 'decisions' ? JSON.stringify(oso.compiledDecisions()) : String(user + system);
-    process.stdout.write(`${answer}\n`);
-  })
-  .on('close', () => void app.close().then(() => process.exit(0)));
+await serveBenchApp(app, (line) => (line === 'decisions' ? JSON.stringify(oso.compiledDecisions()) : undefined));

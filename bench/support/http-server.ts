@@ -10,7 +10,6 @@
  * Prints the port on stdout, then serves until stdin closes, answering each line it reads with its CPU time so far.
  */
 import 'reflect-metadata';
-import { createInterface } from 'node:readline';
 import {
   Controller,
   Get,
@@ -27,6 +26,7 @@ import {
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { body, findExpense } from './domain.js';
+import { serveBenchApp } from './bench-server.js';
 
 @Injectable()
 class NoopGuard implements CanActivate {
@@ -86,12 +86,4 @@ const app =
   platform === 'fastify'
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(module, { logger: false });
-await app.listen(0, '127.0.0.1');
-process.stdout.write(`${(app.getHttpServer().address() as { port: number }).port}\n`);
-// Each line on stdin asks for the CPU time this process has used so far (µs, user + system), for the cost per request.
-createInterface({ input: process.stdin })
-  .on('line', () => {
-    const { user, system } = process.cpuUsage();
-    process.stdout.write(`${user + system}\n`);
-  })
-  .on('close', () => void app.close().then(() => process.exit(0)));
+await serveBenchApp(app);

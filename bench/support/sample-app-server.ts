@@ -7,10 +7,10 @@
  * it reads with its CPU time so far (µs, user + system), as http-server.ts does.
  */
 import 'reflect-metadata';
-import { createInterface } from 'node:readline';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource, type DataSourceOptions, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { serveBenchApp } from './bench-server.js';
 
 /** Expenses added to Acme (organization 1) on top of the demo's three. */
 export const EXTRA_EXPENSES = 150;
@@ -55,11 +55,4 @@ await expenses.save(
     expenses.create({ amount: 100 + i, description: `Expense ${i + 1}`, organizationId: 1, submittedById: 2 }),
   ),
 );
-await app.listen(0, '127.0.0.1');
-process.stdout.write(`${(app.getHttpServer().address() as { port: number }).port}\n`);
-createInterface({ input: process.stdin })
-  .on('line', () => {
-    const { user, system } = process.cpuUsage();
-    process.stdout.write(`${user + system}\n`);
-  })
-  .on('close', () => void app.close().then(() => process.exit(0)));
+await serveBenchApp(app);
