@@ -31,8 +31,8 @@ type Entity = Extract<NonNullable<DataSourceOptions['entities']>, readonly unkno
 
 /** Whether this run is CI, where every database must be reachable. */
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
-const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const MARIADB_URL = process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';
+export const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MARIADB_URL = process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 /** Connection options of a server, with every part of the URL spelled out so that `database` / `schema` can be set. */
 function serverOptions(kind: 'postgres' | 'mariadb', database?: string): DataSourceOptions {
