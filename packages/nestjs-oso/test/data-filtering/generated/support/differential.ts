@@ -111,14 +111,14 @@ export function judge(backend: Backend, expected: Outcome, got: Outcome): string
 }
 
 /** One data set of a case, as a disagreement reports it. */
-interface CaseSet {
+export interface CaseSet {
   policy: GeneratedPolicy;
   data: GeneratedData;
   actor: ActorRow;
   perturbations: Perturbation[];
 }
 
-function record(tally: Tally, backend: Backend, c: CaseSet, expected: Outcome, got: Outcome) {
+export function record(tally: Tally, backend: Backend, c: CaseSet, expected: Outcome, got: Outcome) {
   tally.cases++;
   const why = judge(backend, expected, got);
   if (why) {
