@@ -1,0 +1,127 @@
+import type { Adapter, Class, Filter, Oso } from 'oso';
+import { DataFilteringError } from '../../errors/data-filtering.error.js';
+import { buildAuthorizedQuery } from '../authorized-resources.js';
+import { prismaDatamodel, type PrismaDatamodel } from './prisma-datamodel.js';
+import { PrismaWhereCompiler, type PrismaWhere } from './prisma-where.compiler.js';
+
+/**
+ * Options of the Prisma adapter.
+ *
+ * @example
+ * new PrismaAdapter(prisma, { models: { 'app::Expense': 'Expense' } })
+ * @publicApi
+ */
+export interface PrismaAdapterOptions {
+  /** The Prisma model of each Polar type whose name is not the model's, by Polar name. */
+  models?: Record<string, string>;
+  /** The schema's models, when the client does not carry its schema (see `prismaDatamodel`). */
+  datamodel?: PrismaDatamodel;
+}
+
+/** The model a `where` object built by the adapter is for: kept off its enumerable keys, which Prisma reads. */
+const MODEL = Symbol('nestjs-oso:prisma-model');
+
+/** The delegates of a Prisma client (`prisma.expense`), as far as the adapter uses them. */
+type PrismaClientLike = object;
+interface Delegate {
+  findMany(args: { where: PrismaWhere }): Promise<object[]>;
+}
+
+/**
+ * A data filtering adapter for Prisma 6 and 7: it turns oso's filter into ONE `where` object for the resource's
+ * model, with each rule that follows relations as nested relation filters (`is` for a to-one relation, `some` for a
+ * to-many one). The object composes with the app's own filter (`{ AND: [authorized, mine] }`) and with `orderBy`,
+ * `take`, `skip`, `select` and `include`; `buildQuery` returns it, so `OsoService.authorizedQuery` gives it too.
+ * It compares Int, Float, String and Boolean fields (and enums) exactly as Polar does, nil included, and raises a
+ * `DataFilteringError` naming any condition a `where` cannot say exactly.
+ *
+ * @example
+ * const where = await this.oso.authorizedQuery<Prisma.ExpenseWhereInput>(user, 'read', 'Expense');
+ * return this.prisma.expense.findMany({ where: { AND: [where, { amount: { gt: 100 } }] }, orderBy: { id: 'asc' }, take: 20 });
+ * @publicApi
+ */
+export class PrismaAdapter implements Adapter<PrismaWhere, object> {
+  private readonly datamodel: PrismaDatamodel;
+
+  constructor(
+    private readonly prisma: PrismaClientLike,
+    private readonly options: PrismaAdapterOptions = {},
+  ) {
+    this.datamodel = options.datamodel ?? prismaDatamodel(prisma);
+  }
+
+  /**
+   * The `where` object of a filter; nothing allowed gives `{ OR: [] }` (no row), every row gives `{}`.
+   *
+   * @example
+   * const where = adapter.buildQuery(await buildAuthorizedFilter(oso, user, 'read', 'Expense'));
+   * @throws {DataFilteringError} on a condition a Prisma filter cannot express faithfully, naming it.
+   */
+  buildQuery(filter: Filter): PrismaWhere {
+    const compiler = new PrismaWhereCompiler(this.datamodel, filter, this.options.models);
+    const where = compiler.compile();
+    Object.defineProperty(where, MODEL, { value: compiler.modelOf(filter.model).name, enumerable: false });
+    return where;
+  }
+
+  /**
+   * Runs `findMany` with a `where` built by `buildQuery`, on its model's delegate.
+   *
+   * @example
+   * const expenses = await adapter.executeQuery(where);
+   * @throws {DataFilteringError} when given something else than a `where` built by `buildQuery`.
+   */
+  executeQuery(query: unknown): Promise<object[]> {
+    const model = (query as { [MODEL]?: string } | null)?.[MODEL];
+    const delegate =
+      model === undefined
+        ? undefined
+        : (this.prisma as Record<string, Delegate | undefined>)[model.charAt(0).toLowerCase() + model.slice(1)];
+    if (typeof delegate?.findMany !== 'function') {
+      throw new DataFilteringError('PrismaAdapter.executeQuery: expected a where object built by buildQuery');
+    }
+    return delegate.findMany({ where: query as PrismaWhere });
+  }
+}
+
+/**
+ * Creates a Prisma data filtering adapter for a client (a `PrismaService` that extends `PrismaClient`).
+ *
+ * @example
+ * OsoModule.forRootAsync({
+ *   inject: [PrismaService],
+ *   useFactory: (prisma: PrismaService) => ({
+ *     policyDir,
+ *     classes: prismaPolarClasses(prisma, { classes: { User, Expense } }),
+ *     dataFiltering: prismaAdapter(prisma),
+ *   }),
+ * })
+ * @publicApi
+ */
+export function prismaAdapter(prisma: object, options?: PrismaAdapterOptions): PrismaAdapter {
+  return new PrismaAdapter(prisma, options);
+}
+
+/**
+ * The Prisma `where` object of the resources of `model` that `actor` may do `action` on, through the engine's
+ * Prisma adapter (or `adapter`). What `OsoService.authorizedQuery` returns with `prismaAdapter`, for code that
+ * holds the `Oso` engine.
+ *
+ * @example
+ * const rows = await prisma.expense.findMany({ where: { AND: [await authorizedWhere(oso, user, 'read', 'Expense'), mine] } });
+ * @throws {DataFilteringError} when the policy cannot be expressed as a filter.
+ * @publicApi
+ */
+export function authorizedWhere<Where extends object = PrismaWhere>(
+  oso: Oso,
+  actor: unknown,
+  action: unknown,
+  model: Class | string,
+  adapter?: PrismaAdapter,
+): Promise<Where> {
+  const chosen = adapter ?? oso.getHost().adapter;
+  if (!(chosen instanceof PrismaAdapter)) {
+    throw new DataFilteringError('authorizedWhere: the engine has no PrismaAdapter; pass one, or set dataFiltering');
+  }
+  return buildAuthorizedQuery<Where>(oso, actor, action, model, chosen as unknown as Adapter<Where, unknown>);
+}
