@@ -1,0 +1,12 @@
+export {
+  DrizzleAdapter,
+  drizzleAdapter,
+  type DrizzleAdapterOptions,
+  type DrizzleDatabase,
+  type DrizzleQuery,
+} from './drizzle.adapter.js';
+export {
+  drizzlePolarClasses,
+  type DrizzleManyToMany,
+  type DrizzlePolarClassesOptions,
+} from './drizzle-polar-classes.js';
