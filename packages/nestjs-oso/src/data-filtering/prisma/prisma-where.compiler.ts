@@ -211,7 +211,8 @@ export class PrismaWhereCompiler {
     if (operand.kind === 'value') return defaultEqualityFn(value, operand.value) ? TRUE : FALSE;
     if (operand.kind === 'row') {
       if (value === null) return FALSE;
-      throw this.unsupported(condition, 'a whole row can only be compared with nil (compare its key instead)');
+      if (isObject(value)) return this.sameRow(operand.node.model, value, condition);
+      throw this.unsupported(condition, 'a whole row can only be compared with an instance of its class, or nil');
     }
     if (operand.kind === 'relation') return this.related(operand.field, value, condition, false);
     const field = operand.field;
@@ -229,7 +230,7 @@ export class PrismaWhereCompiler {
     if (operand.kind === 'value') return defaultEqualityFn(value, operand.value) ? FALSE : TRUE;
     if (operand.kind === 'row') {
       if (value === null) return TRUE;
-      throw this.unsupported(condition, 'a whole row can only be compared with nil (compare its key instead)');
+      throw this.unsupported(condition, 'a whole row can only be compared with = (or with nil)');
     }
     if (operand.kind === 'relation') throw this.unsupported(condition, 'a relation can only be compared with =');
     const field = operand.field;
@@ -361,25 +362,61 @@ export class PrismaWhereCompiler {
   }
 
   /**
-   * `relation = key` (`in` for a to-many relation): the related row, or one of them, has this primary key. It comes
-   * from the engine following a relation on an instance (`Tag.posts = 3` for `t in post.tags`).
+   * `relation = value` (`in` for a to-many relation). An instance of the related model's class is compared by its
+   * primary key (the same row), any other object is never equal. A plain key is the engine following a relation on an
+   * instance (`Tag.posts = 3` for `t in post.tags`), the only place it reaches a to-many relation; elsewhere a relation
+   * is an object to the engine and never equal to a plain value, which a filter cannot say apart, so it raises.
    */
   private related(field: PrismaField, value: unknown, condition: FilterCondition, negated: boolean): PrismaWhere {
     const other = this.datamodel.models.find((model) => model.name === field.type)!;
-    const key = primaryKeyOf(other);
-    if (key.length !== 1 || (typeof value === 'object' && value !== null)) {
-      throw this.unsupported(condition, 'a relation can only be compared with the single key of its rows');
+    const match = isObject(value)
+      ? this.sameRow(other, value, condition)
+      : field.isList && value !== null && this.filter.relations.length === 0
+        ? this.keyMatch(other, value, condition)
+        : undefined;
+    if (match === undefined) {
+      throw this.unsupported(
+        condition,
+        "a relation can only be compared with an instance of its model's class (by primary key)",
+      );
     }
-    const keyField = other.fields.find((candidate) => candidate.name === key[0])!;
-    const kind = this.kind(keyField);
-    if (kind === 'opaque') throw this.opaque(condition, keyField);
-    const match = value === null || !this.holds(keyField, kind, value) ? FALSE : { [keyField.name]: { equals: value } };
     if (!field.isList) {
       if (negated) throw this.unsupported(condition, '"not in" needs a to-many relation');
       return match === FALSE ? FALSE : { [field.name]: { is: match } };
     }
     if (match === FALSE) return negated ? TRUE : FALSE;
     return { [field.name]: negated ? { none: match } : { some: match } };
+  }
+
+  /** The row that is `value`: an instance of the model's registered class, by its primary key; else no row. */
+  private sameRow(model: PrismaModel, value: object, condition: FilterCondition): PrismaWhere {
+    const cls = this.classOf(model);
+    if (cls === undefined || !(value instanceof cls)) return FALSE;
+    const key = primaryKeyOf(model);
+    if (key.length === 0) throw this.unsupported(condition, `${model.name} has no primary key to compare rows by`);
+    return and(key.map((name) => this.keyMatch(model, (value as Record<string, unknown>)[name], condition, name)));
+  }
+
+  /** `key = value` on a model's (single) primary key field. */
+  private keyMatch(model: PrismaModel, value: unknown, condition: FilterCondition, name?: string): PrismaWhere {
+    const key = name === undefined ? primaryKeyOf(model) : [name];
+    if (key.length !== 1) throw this.unsupported(condition, `${model.name} has a composite primary key`);
+    const field = model.fields.find((candidate) => candidate.name === key[0])!;
+    if (value === undefined) throw this.unsupported(condition, `the compared object has no ${field.name}`);
+    const kind = this.kind(field);
+    if (kind === 'opaque') throw this.opaque(condition, field);
+    return value === null || !this.holds(field, kind, value) ? FALSE : { [field.name]: { equals: value } };
+  }
+
+  /** The class registered for a model (under its Polar name). */
+  private classOf(model: PrismaModel): (abstract new (...args: never[]) => unknown) | undefined {
+    for (const [name, type] of this.filter.types) {
+      const polar = typeof type.name === 'string' ? type.name : String(name);
+      if ((this.models[polar] ?? polar) === model.name && typeof type.cls === 'function') {
+        return type.cls as abstract new (...args: never[]) => unknown;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -494,6 +531,10 @@ function valueFamily(value: unknown): string {
       : typeof value === 'boolean'
         ? 'boolean'
         : 'other';
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function and(parts: PrismaWhere[]): PrismaWhere {

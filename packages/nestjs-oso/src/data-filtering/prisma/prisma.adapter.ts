@@ -18,8 +18,15 @@ export interface PrismaAdapterOptions {
   datamodel?: PrismaDatamodel;
 }
 
-/** The model a `where` object built by the adapter is for: kept off its enumerable keys, which Prisma reads. */
+/**
+ * The model a `where` object built by the adapter is for, and the class its rows are instances of for the engine:
+ * kept off the object's enumerable keys, which are all Prisma reads.
+ */
 const MODEL = Symbol('nestjs-oso:prisma-model');
+interface Target {
+  model: string;
+  cls?: new () => object;
+}
 
 /** The delegates of a Prisma client (`prisma.expense`), as far as the adapter uses them. */
 type PrismaClientLike = object;
@@ -60,27 +67,36 @@ export class PrismaAdapter implements Adapter<PrismaWhere, object> {
   buildQuery(filter: Filter): PrismaWhere {
     const compiler = new PrismaWhereCompiler(this.datamodel, filter, this.options.models);
     const where = compiler.compile();
-    Object.defineProperty(where, MODEL, { value: compiler.modelOf(filter.model).name, enumerable: false });
+    const cls = filter.types.get(filter.model)?.cls as Target['cls'];
+    const target: Target = { model: compiler.modelOf(filter.model).name, cls };
+    Object.defineProperty(where, MODEL, { value: target, enumerable: false });
     return where;
   }
 
   /**
-   * Runs `findMany` with a `where` built by `buildQuery`, on its model's delegate.
+   * Runs `findMany` with a `where` built by `buildQuery`, on its model's delegate. The rows become instances of the
+   * model's registered class (without calling its constructor), so that the engine, which gets them when it follows
+   * a relation in `isAllowed`, matches them on the class (`m: Membership`) and finds them equal to the app's
+   * instances of the same row.
    *
    * @example
    * const expenses = await adapter.executeQuery(where);
    * @throws {DataFilteringError} when given something else than a `where` built by `buildQuery`.
    */
-  executeQuery(query: unknown): Promise<object[]> {
-    const model = (query as { [MODEL]?: string } | null)?.[MODEL];
+  async executeQuery(query: unknown): Promise<object[]> {
+    const target = (query as { [MODEL]?: Target } | null)?.[MODEL];
     const delegate =
-      model === undefined
+      target === undefined
         ? undefined
-        : (this.prisma as Record<string, Delegate | undefined>)[model.charAt(0).toLowerCase() + model.slice(1)];
+        : (this.prisma as Record<string, Delegate | undefined>)[
+            target.model.charAt(0).toLowerCase() + target.model.slice(1)
+          ];
     if (typeof delegate?.findMany !== 'function') {
       throw new DataFilteringError('PrismaAdapter.executeQuery: expected a where object built by buildQuery');
     }
-    return delegate.findMany({ where: query as PrismaWhere });
+    const rows = await delegate.findMany({ where: query as PrismaWhere });
+    const cls = target!.cls;
+    return cls ? rows.map((row) => Object.assign(Object.create(cls.prototype) as object, row)) : rows;
   }
 }
 
