@@ -146,11 +146,16 @@ describe.each(PRISMA_DATABASES)('a Nest app listing through Prisma on $kind', (d
     let logs: LogCollector;
     beforeAll(async () => {
       logs = new LogCollector();
-      @Module({ providers: [{ provide: PRISMA, useValue: open!.prisma }], exports: [PRISMA] })
+      @Module({})
       class PrismaModule {}
+      const prismaModule = {
+        module: PrismaModule,
+        providers: [{ provide: PRISMA, useValue: open!.prisma }],
+        exports: [PRISMA],
+      };
       app = await createTestApp(platform, {
         oso: OsoModule.forRootAsync({
-          imports: [PrismaModule],
+          imports: [prismaModule],
           inject: [PRISMA],
           useFactory: (prisma: PrismaClientLike) => ({
             policyDir,
@@ -158,7 +163,7 @@ describe.each(PRISMA_DATABASES)('a Nest app listing through Prisma on $kind', (d
             dataFiltering: prismaAdapter(prisma),
           }),
         }),
-        imports: [PrismaModule],
+        imports: [prismaModule],
         controllers: [ExpensesController],
         providers: [],
         logger: logs,
