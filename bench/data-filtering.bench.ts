@@ -77,7 +77,17 @@ for (const expense of expenses.slice(0, 500)) await perItemEngine.isAllowed(user
 
 const slow = await time(perItem, PER_ITEM_RUNS);
 const fast = await time(partial, PARTIAL_RUNS);
-const filterOnly = await time(() => buildAuthorizedFilter(filteringEngine, user, 'read', Expense), PARTIAL_RUNS);
+// The filter of an actor the engine has seen the like of is remembered (issue 19, item 4); a new actor each call
+// (a membership in an organization nobody had) pays the partial evaluation. Alternated, so both see the same load.
+let newcomers = 0;
+const newcomer = () => new User(1_000 + newcomers, [new Membership(1_000 + newcomers++, 'member')]);
+const remembered: number[] = [];
+const evaluated: number[] = [];
+for (let i = 0; i < PARTIAL_RUNS; i++) {
+  remembered.push(...(await time(() => buildAuthorizedFilter(filteringEngine, user, 'read', Expense), 1)).ms);
+  evaluated.push(...(await time(() => buildAuthorizedFilter(filteringEngine, newcomer(), 'read', Expense), 1)).ms);
+}
+const FILTER_TARGET_MS = 0.1;
 
 const ids = (list: Expense[]) => list.map((expense) => expense.id).join(',');
 if (ids(slow.result) !== ids(fast.result)) {
@@ -106,15 +116,21 @@ console.log(
           fixed(Math.min(...fast.ms), 2),
           fixed(Math.max(...fast.ms), 2),
         ],
-        [
-          'of which the partial evaluation (buildAuthorizedFilter)',
+        ...[
+          ['of which the filter (buildAuthorizedFilter), remembered', remembered],
+          ['the filter of a new actor each call (a partial evaluation)', evaluated],
+        ].map(([way, ms]) => [
+          way as string,
           PARTIAL_RUNS,
-          fixed(median(filterOnly.ms), 2),
-          fixed(Math.min(...filterOnly.ms), 2),
-          fixed(Math.max(...filterOnly.ms), 2),
-        ],
+          fixed(median(ms as number[]), 3),
+          fixed(Math.min(...(ms as number[])), 3),
+          fixed(Math.max(...(ms as number[])), 3),
+        ]),
       ],
     ) +
-    `\n\nBoth keep the same ${fast.result.length.toLocaleString('en')} expenses. Partial evaluation is ` +
-    `${fixed(perItemMs / partialMs, 0)}x faster (target: at least 500x, and at most 5 ms for the partial path).`,
+    `\n\nBoth keep the same ${fast.result.length.toLocaleString('en')} expenses. Data filtering is ` +
+    `${fixed(perItemMs / partialMs, 0)}x faster than isAllowed per item (target: at least 500x, and at most 5 ms for the partial path).` +
+    `\n\nTarget: a remembered filter built in at most ${FILTER_TARGET_MS} ms: ${fixed(median(remembered), 3)} ms, ` +
+    `${median(remembered) <= FILTER_TARGET_MS ? 'met' : 'NOT met'} (${fixed(median(evaluated) / median(remembered), 0)}x ` +
+    'faster than a partial evaluation in the same run).',
 );

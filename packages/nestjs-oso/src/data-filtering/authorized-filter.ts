@@ -4,6 +4,8 @@ import { Expression, Pattern, parseFilter, type FilterJson } from '../engine/oso
 import { DataFilteringError } from '../errors/data-filtering.error.js';
 import { policyFeaturesOf } from '../compiled-decisions/policy-sources.js';
 import { conflatedElements } from './partial-expression.js';
+import { ActorRecording } from './actor-recording.js';
+import { queryPartialAllow, rememberedFilters } from './remembered-filters.js';
 
 /**
  * A join of a filter: from a type, through one of its registered `Relation` fields, to another type.
@@ -78,12 +80,50 @@ export async function buildAuthorizedFilter(
         'the attribute that isAllowed reads (and raises on when it is absent). Remove the comparison, or use isAllowed.',
     );
   }
+  const remembered = rememberedFilters(oso, action, model);
+  const known = remembered?.recall(actor ?? null);
+  const recalled = known instanceof Promise ? await known : known;
+  if (recalled) return recalled as AuthorizedFilter;
+  const recording = remembered && new ActorRecording(actor ?? null, (value) => host.types.has(value as Class));
+  try {
+    const filter = await evaluateFilter(oso, recording?.root ?? actor ?? null, action, model, recording);
+    if (recording) {
+      recording.finish();
+      // The engine was given the actor's proxies; the filter carries the real objects.
+      for (const branch of [filter.conditions, ...filter.branches.map((b) => b.conditions)]) {
+        for (const condition of branch.flat()) {
+          for (const side of [condition.lhs, condition.rhs]) {
+            if ('value' in side) (side as { value: unknown }).value = recording.unwrap(side.value);
+          }
+        }
+      }
+      remembered!.remember(recording, filter);
+    }
+    return filter;
+  } finally {
+    recording?.finish();
+  }
+}
+
+/**
+ * The partial evaluation behind `buildAuthorizedFilter`, never remembered; its actor recorded when `recording` is
+ * given.
+ * @internal
+ */
+export async function evaluateFilter(
+  oso: Oso,
+  actor: unknown,
+  action: unknown,
+  model: string,
+  recording: ActorRecording | undefined,
+): Promise<AuthorizedFilter> {
+  const host = oso.getHost();
   const filter: AuthorizedFilter = { model, relations: [], conditions: [], types: host.types, branches: [] };
   const resource = new Variable('resource');
   const isResource = new Expression('Isa', [resource, new Pattern({ tag: model, fields: {} })]);
   const bindings = new Map([['resource', new Expression('And', [isResource])]]);
   try {
-    const results = oso.queryRule({ bindings, acceptExpression: true }, 'allow', actor ?? null, action, resource);
+    const results = queryPartialAllow(oso, bindings, actor, action, resource, recording);
     const partials: Array<{ bindings: Map<string, unknown> }> = [];
     // The partial expression of each result, as the engine gave it (`partials` holds it serialized).
     const expressions = new Map<object, unknown>();
