@@ -60,6 +60,8 @@ export class PrismaWhereCompiler {
     private readonly datamodel: PrismaDatamodel,
     private readonly filter: Filter,
     private readonly models: Record<string, string> = {},
+    /** The client's reference to a field (`prisma.expense.fields.amount`), for comparing two fields of one row. */
+    private readonly fieldRef?: (model: string, field: string) => unknown,
   ) {}
 
   compile(): PrismaWhere {
@@ -138,12 +140,12 @@ export class PrismaWhereCompiler {
     const nodeOf = (operand: Operand) => (operand.kind === 'value' ? undefined : operand.node);
     const [a, b] = [nodeOf(lhs), nodeOf(rhs)];
     if (a && b) {
-      throw this.unsupported(
-        condition,
-        a === b
-          ? 'it compares two fields of one row, which a Prisma filter compares with a value only'
-          : 'it compares fields of two different rows, which a Prisma filter cannot',
-      );
+      if (a !== b)
+        throw this.unsupported(condition, 'it compares fields of two different rows, which a Prisma filter cannot');
+      if (lhs.kind !== 'column' || rhs.kind !== 'column') {
+        throw this.unsupported(condition, 'a Prisma filter compares two fields of one row only when both are scalar');
+      }
+      return { node: a, where: this.columns(lhs.field, cmp, rhs.field, condition) };
     }
     const node = a ?? b ?? nodes.get(this.filter.model)!;
     if (lhs.kind === 'value' && rhs.kind === 'value') {
@@ -315,6 +317,77 @@ export class PrismaWhereCompiler {
       );
     }
     return withNil({ [name]: { [PRISMA_ORDER[operator]]: value } });
+  }
+
+  /**
+   * `a op b` on two fields of one row, through Prisma's field references (fields of one type only): `=` with nil
+   * equal to nil, `!=` with nil unequal to a value, and order only where neither field holds nil (JavaScript would
+   * compare nil as 0, or by its conversion of the other value).
+   */
+  private columns(a: PrismaField, cmp: FilterComparison, b: PrismaField, condition: FilterCondition): PrismaWhere {
+    const [ka, kb] = [this.kind(a), this.kind(b)];
+    const family = (kind: FieldKind) => (kind === 'integer' ? 'number' : kind);
+    if (ka === 'opaque' || kb === 'opaque' || ka === 'enum' || kb === 'enum') {
+      throw this.unsupported(
+        condition,
+        `the engine compares ${a.type} and ${b.type} fields otherwise than the database`,
+      );
+    }
+    const isNull = (field: PrismaField) => (field.isRequired ? FALSE : { [field.name]: null });
+    const notNull = (field: PrismaField) => (field.isRequired ? TRUE : { [field.name]: { not: null } });
+    const bothNil = and([isNull(a), isNull(b)]);
+    if (cmp === 'Eq' && family(ka) !== family(kb)) return bothNil;
+    if (family(ka) !== family(kb)) {
+      throw this.unsupported(
+        condition,
+        `Polar cannot compare a ${a.type} field with a ${b.type} field (the engine raises, or compares numbers)`,
+      );
+    }
+    if (ka !== kb)
+      throw this.unsupported(
+        condition,
+        `a Prisma filter compares a field only with a field of its own type, not ${a.type} with ${b.type}`,
+      );
+    if (this.fieldRef === undefined)
+      throw this.unsupported(condition, 'the adapter has no client to reference fields with');
+    if (ka === 'string') this.exactStrings(condition);
+    const ref = this.fieldRef(this.modelOfField(a), b.name);
+    switch (cmp) {
+      case 'Eq':
+        return or([{ [a.name]: { equals: ref } }, bothNil]);
+      case 'Neq':
+        return or([
+          // Prisma's `not` takes no field reference; NOT of `=` is exact once neither field holds nil.
+          and([notNull(a), notNull(b), { NOT: { [a.name]: { equals: ref } } }]),
+          and([isNull(a), notNull(b)]),
+          and([notNull(a), isNull(b)]),
+        ]);
+      case 'Lt':
+      case 'Leq':
+      case 'Gt':
+      case 'Geq':
+        if (!a.isRequired || !b.isRequired) {
+          throw this.unsupported(
+            condition,
+            "nil in one of the fields is ordered by JavaScript's conversion of the other field's value",
+          );
+        }
+        if (ka === 'boolean') throw this.unsupported(condition, 'the engine orders booleans as 0 and 1');
+        if (ka === 'string' && this.datamodel.provider !== 'sqlite') {
+          throw this.unsupported(
+            condition,
+            `${this.datamodel.provider} orders strings by the column's collation, not by code point`,
+          );
+        }
+        return { [a.name]: { [PRISMA_ORDER[cmp]]: ref } };
+      default:
+        throw this.unsupported(condition, `the comparison ${String(cmp)} of two fields is not supported`);
+    }
+  }
+
+  /** The model a field belongs to. */
+  private modelOfField(field: PrismaField): string {
+    return this.datamodel.models.find((model) => model.fields.includes(field))!.name;
   }
 
   /** The rows of a boolean field whose value passes `test` (nil rows when `nil` is true). */

@@ -65,7 +65,12 @@ export class PrismaAdapter implements Adapter<PrismaWhere, object> {
    * @throws {DataFilteringError} on a condition a Prisma filter cannot express faithfully, naming it.
    */
   buildQuery(filter: Filter): PrismaWhere {
-    const compiler = new PrismaWhereCompiler(this.datamodel, filter, this.options.models);
+    const compiler = new PrismaWhereCompiler(this.datamodel, filter, this.options.models, (model, field) => {
+      const delegate = (this.prisma as Record<string, { fields?: Record<string, unknown> } | undefined>)[
+        delegateName(model)
+      ];
+      return delegate?.fields?.[field];
+    });
     const where = compiler.compile();
     const cls = filter.types.get(filter.model)?.cls as Target['cls'];
     const target: Target = { model: compiler.modelOf(filter.model).name, cls };
@@ -88,9 +93,7 @@ export class PrismaAdapter implements Adapter<PrismaWhere, object> {
     const delegate =
       target === undefined
         ? undefined
-        : (this.prisma as Record<string, Delegate | undefined>)[
-            target.model.charAt(0).toLowerCase() + target.model.slice(1)
-          ];
+        : (this.prisma as Record<string, Delegate | undefined>)[delegateName(target.model)];
     if (typeof delegate?.findMany !== 'function') {
       throw new DataFilteringError('PrismaAdapter.executeQuery: expected a where object built by buildQuery');
     }
@@ -98,6 +101,11 @@ export class PrismaAdapter implements Adapter<PrismaWhere, object> {
     const cls = target!.cls;
     return cls ? rows.map((row) => Object.assign(Object.create(cls.prototype) as object, row)) : rows;
   }
+}
+
+/** The client's property for a model: `prisma.expense` for `Expense`. */
+function delegateName(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1);
 }
 
 /**
