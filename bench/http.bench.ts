@@ -49,11 +49,18 @@ const RESOURCE_VARIANT = '@Authorize with a resolved resource, compiled';
 const CASL_VARIANT = 'CASL PoliciesGuard (NestJS docs recipe) with a loaded resource';
 /** The throughput `@Authorize` with a resource must keep, on both platforms, ahead of CASL's. */
 const RESOURCE_TARGET = 0.9;
+const REQUIRE_VARIANT = `${TARGET_VARIANT}, requireAuthorization on`;
+/** The throughput the compiled route check must keep with `requireAuthorization` on. */
+const REQUIRE_TARGETS: Record<string, number> = { express: 0.9, fastify: 0.8 };
+const INTERCEPTOR_FLOOR = 'no-op global interceptor (no nestjs-oso)';
+const STORAGE_FLOOR = 'AsyncLocalStorage entered for each request (no nestjs-oso)';
+const REQUIRE_WITH_STORAGE = `${REQUIRE_VARIANT}, once the process uses AsyncLocalStorage`;
 
 const ALL_VARIANTS: Variant[] = [
   { name: NO_AUTHORIZATION.name, app: 'plain', path: NO_AUTHORIZATION.path },
   { name: NO_OP_GUARD.name, app: 'plain', path: NO_OP_GUARD.path },
-  { name: 'no-op global interceptor (no nestjs-oso)', app: 'interceptor', path: '/plain/none/1' },
+  { name: INTERCEPTOR_FLOOR, app: 'interceptor', path: '/plain/none/1' },
+  { name: STORAGE_FLOOR, app: 'plain-als', path: '/plain/none/1' },
   {
     name: 'no authorization, nestjs-oso loaded but OsoModule not imported',
     app: 'plain-oso-loaded',
@@ -67,7 +74,13 @@ const ALL_VARIANTS: Variant[] = [
   { name: '@Authorize with a resolved resource, engine only', app: 'oso-engine', path: '/oso/decorator/1' },
   { name: 'OsoService.authorize in the handler, compiled', app: 'oso', path: '/oso/service/1' },
   { name: 'OsoService.authorize in the handler, engine only', app: 'oso-engine', path: '/oso/service/1' },
-  { name: 'OsoGuard route authorization, compiled, requireAuthorization on', app: 'oso-require', path: '/oso/route' },
+  { name: REQUIRE_VARIANT, app: 'oso-require', path: '/oso/route' },
+  { name: REQUIRE_WITH_STORAGE, app: 'oso-require-als', path: '/oso/route' },
+  {
+    name: 'OsoService.authorize in the handler, compiled, requireAuthorization on',
+    app: 'oso-require',
+    path: '/oso/service/1',
+  },
   { name: `${TARGET_VARIANT}, against a no-op guard`, app: 'oso', path: '/oso/route', against: NO_OP_GUARD },
   { name: `${TARGET_VARIANT}, against the skipped route`, app: 'oso', path: '/oso/route', against: SKIPPED },
 ];
@@ -166,7 +179,17 @@ async function benchPlatform(platform: string): Promise<string> {
       (ratios.has(CASL_VARIANT)
         ? `; against "${CASL_VARIANT}" (${fixed(casl, 3)}): ${resource > casl ? 'ahead' : 'NOT ahead'}.`
         : '.');
-  return `### ${platform}\n\n${table(header, rows)}${targetLine}${resourceLine}`;
+  const requireTarget = REQUIRE_TARGETS[platform];
+  const required = median(ratios.get(REQUIRE_VARIANT) ?? []);
+  const requireLine =
+    requireTarget === undefined || !ratios.has(REQUIRE_VARIANT)
+      ? ''
+      : `\n\nTarget: "${REQUIRE_VARIANT}" at or above ${requireTarget} of "${NO_AUTHORIZATION.name}": ` +
+        `${fixed(required, 3)}, ${required >= requireTarget ? 'met' : 'NOT met'}. The floors of other designs: ` +
+        `a no-op global interceptor ${ratio(INTERCEPTOR_FLOOR)}, AsyncLocalStorage entered for each request ` +
+        `${ratio(STORAGE_FLOOR)}; the same route once a request has used AsyncLocalStorage in the process ` +
+        `${ratio(REQUIRE_WITH_STORAGE)}.`;
+  return `### ${platform}\n\n${table(header, rows)}${targetLine}${resourceLine}${requireLine}`;
 }
 
 const sections = [];

@@ -5,11 +5,13 @@
  * - `plain`: no nestjs-oso and no oso in the process (the baseline, and a route with a no-op guard);
  * - `plain-oso-loaded`: the same app in a process that has loaded nestjs-oso, and so oso, without using them;
  * - `interceptor`: no nestjs-oso, a no-op global interceptor (what Nest's interceptor pipeline costs alone);
+ * - `plain-als`: no nestjs-oso, each request in an AsyncLocalStorage store (what that costs alone);
  * - `casl`: no nestjs-oso, the NestJS docs' CASL recipe on a route with a resource (`casl-app.ts`);
  * - the nestjs-oso apps of `oso-apps.ts`, loaded only when asked for.
  * Prints the port on stdout, then serves until stdin closes, answering each line it reads with its CPU time so far.
  */
 import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   Controller,
   Get,
@@ -20,6 +22,7 @@ import {
   type CallHandler,
   type CanActivate,
   type ExecutionContext,
+  type INestApplication,
   type NestInterceptor,
   type Type,
 } from '@nestjs/common';
@@ -68,6 +71,7 @@ class InterceptorModule {}
 const PLAIN_APPS: Record<string, Type> = {
   plain: PlainModule,
   'plain-oso-loaded': PlainModule,
+  'plain-als': PlainModule,
   interceptor: InterceptorModule,
 };
 
@@ -86,4 +90,29 @@ const app =
   platform === 'fastify'
     ? await NestFactory.create(module, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(module, { logger: false });
+if (name === 'plain-als') enterStoragePerRequest(platform, app);
 await serveBenchApp(app);
+// Once any request has entered AsyncLocalStorage, every promise of the process pays for it (Node 20): one request to
+// a route that authorizes in its handler (which the route's interceptor runs in the request's context), before the
+// bench's warm-up.
+if (name === 'oso-require-als') {
+  const { port } = app.getHttpServer().address() as { port: number };
+  const response = await fetch(`http://127.0.0.1:${port}/oso/service/1`);
+  if (!response.ok) throw new Error(`/oso/service/1 answered ${response.status}`);
+}
+
+/**
+ * What an AsyncLocalStorage costs an app on its own: each request runs in a store of its own, entered before
+ * routing (a Fastify onRequest hook, an Express middleware), the cheapest place to enter it.
+ */
+function enterStoragePerRequest(platform: string, app: INestApplication): void {
+  const storage = new AsyncLocalStorage<object>();
+  if (platform === 'fastify') {
+    const fastify = app.getHttpAdapter().getInstance() as {
+      addHook(name: 'onRequest', hook: (request: unknown, reply: unknown, done: () => void) => void): void;
+    };
+    fastify.addHook('onRequest', (_request, _reply, done) => storage.run({}, done));
+  } else {
+    app.use((_request: unknown, _response: unknown, next: () => void) => storage.run({}, next));
+  }
+}

@@ -3,7 +3,9 @@
  * the other apps never load oso:
  * - `oso`: nestjs-oso with default options (the three ways to authorize, and a skipped route);
  * - `oso-engine`: the same without compiled decisions (`compile: false`);
- * - `oso-require`: the same with `requireAuthorization: true` (which installs the global interceptor).
+ * - `oso-require`: the same with `requireAuthorization: true`;
+ * - `oso-require-als`: `oso-require` once a request to a route that authorizes in its handler has run, so that the
+ *   process uses AsyncLocalStorage (http-server.ts sends it).
  */
 import { Controller, Get, Module, Param, type Type } from '@nestjs/common';
 import { Authorize, AuthorizedResource, OsoModule, OsoService, SkipAuthorization } from 'nestjs-oso';
@@ -54,4 +56,5 @@ export const OSO_APPS: Record<string, Type> = {
   oso: OsoAppModule,
   'oso-engine': OsoEngineAppModule,
   'oso-require': OsoRequireAppModule,
+  'oso-require-als': OsoRequireAppModule,
 };

@@ -21,6 +21,11 @@ export class AuthorizationState {
   routeChecked = false;
   /** True when the global guard saw no actor and left the route check to run after every guard of the route. */
   routeCheckDeferred = false;
+  /**
+   * Set by OsoModule's global guard on an HTTP route whose own enhancers enforce `requireAuthorization` (see
+   * `OsoRequestPipeline`): what those enhancers, shared by every app that uses the controller, act on.
+   */
+  enforcedOnRoute = false;
   /** The resource loaded by `@Authorize(action, { resource })`, for `@AuthorizedResource()`. */
   resource: unknown = undefined;
   /** Whether `resource` was set, since a resource may itself be falsy. */
@@ -62,6 +67,11 @@ type StateHolder = { [AUTHORIZATION_STATE]?: AuthorizationState };
 /** The state of a platform request object, created on first use (outside HTTP, see `callStateOf`). */
 export function authorizationStateOf(request: object): AuthorizationState {
   return ((request as StateHolder)[AUTHORIZATION_STATE] ??= new AuthorizationState());
+}
+
+/** The state of a platform request object, if it has one (nothing is created). */
+export function requestStateOf(request: object): AuthorizationState | undefined {
+  return (request as StateHolder)[AUTHORIZATION_STATE];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { authorizationStateOf } from '../authorization/authorization-state.js';
 import { OsoGuard } from './oso.guard.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
@@ -27,6 +28,8 @@ export class OsoGlobalGuard extends OsoGuard {
   }
 
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // Before any check: the route's own enhancers enforce requireAuthorization on the requests marked here.
+    if (this.pipeline.enforcesOnRoute(context)) authorizationStateOf(context.getArgByIndex(0)).enforcedOnRoute = true;
     if (this.options.reload === 'poll') return this.reloader.refresh().then(() => super.canActivate(context));
     return super.canActivate(context);
   }

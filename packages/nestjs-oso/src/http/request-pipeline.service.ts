@@ -1,9 +1,10 @@
-import type { Type } from '@nestjs/common';
+import type { ExecutionContext, Type } from '@nestjs/common';
 import { APP_GUARD, type ModulesContainer } from '@nestjs/core';
 import { OsoGuard } from './oso.guard.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
 import { controllerMethods, isRouteHandler, routeGuards, routeRuleOf } from './route-rules.js';
 import { fieldResolverEnhancersOf, nonHttpHandlerOf } from './non-http-handlers.js';
+import { enforceOnRoute } from './route-enforcement.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
 const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
@@ -13,14 +14,17 @@ const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
  * guards and routes.
  *
  * Any global interceptor puts every route of the app through Nest's rxjs interceptor pipeline, which costs about
- * half of Fastify's throughput on its own (see the "no-op interceptor" row of the HTTP benchmark). So OsoModule
+ * a third of Fastify's throughput on its own (see the "no-op interceptor" row of the HTTP benchmark). So OsoModule
  * installs its interceptor only when something needs it:
- * - `requireAuthorization`, which looks at the request after the handler and carries the request's state into it;
  * - a route whose check may have to wait for a guard that runs after OsoModule's global guard (an authentication
  *   guard on the controller, or a global guard registered after OsoModule's), with no `OsoGuard` of its own after
  *   that guard to check there;
  * - a GraphQL resolver, WebSocket gateway or microservice handler: outside HTTP the interceptor carries each call's
  *   state to `OsoService` (whose errors then take the transport's form) and to `@AuthorizedResource()`.
+ *
+ * When the interceptor is installed, it also enforces `requireAuthorization`. Otherwise (HTTP routes only, none
+ * waiting) the routes whose handler must authorize itself get enhancers of their own for it (`enforceOnRoute`), and
+ * the others nothing: a route checked by a guard, or skipped, cannot reach its handler unauthorized.
  */
 export class OsoRequestPipeline {
   private readonly waitsByHandler = new WeakMap<object, boolean>();
@@ -34,6 +38,8 @@ export class OsoRequestPipeline {
     private readonly laterGlobalGuards: readonly string[],
     /** The app's modules, where the GraphQL module's options are read once the app runs. */
     private readonly modules: ModulesContainer,
+    /** Under `requireAuthorization` without the interceptor: the routes that enforce it themselves, by handler. */
+    private readonly enforcedRoutes?: WeakMap<object, Type[]>,
   ) {}
 
   /** Whether Nest runs interceptors on GraphQL field resolvers (`fieldResolverEnhancers`), once known. */
@@ -45,29 +51,74 @@ export class OsoRequestPipeline {
    */
   static analyze(options: OsoModuleOptions, modules: ModulesContainer, globalGuard: Type): OsoRequestPipeline {
     const laterGlobalGuards = globalGuardsAfter(globalGuard, modules);
-    if (options.requireAuthorization === true) {
-      return new OsoRequestPipeline(true, 'requireAuthorization is on', laterGlobalGuards, modules);
-    }
     const nonHttp = nonHttpHandlerIn(modules);
-    if (nonHttp) return new OsoRequestPipeline(true, `the app has ${nonHttp}`, laterGlobalGuards, modules);
+    if (nonHttp) {
+      const reason =
+        options.requireAuthorization === true ? 'requireAuthorization is on and the app has' : 'the app has';
+      return new OsoRequestPipeline(true, `${reason} ${nonHttp}`, laterGlobalGuards, modules);
+    }
     const probe = new OsoRequestPipeline(false, '', laterGlobalGuards, modules);
     const waiting: string[] = [];
-    const controllers = [...modules.values()].flatMap((module) => [...module.controllers.values()]);
-    for (const { controller, name, handler } of controllerMethods(controllers)) {
+    const routes = [...controllerMethods([...modules.values()].flatMap((module) => [...module.controllers.values()]))];
+    for (const { controller, name, handler } of routes) {
       if (!isRouteHandler(handler)) continue;
       if (probe.mustWaitForInterceptor(options, controller, handler)) waiting.push(`${controller.name}.${name}`);
     }
-    if (waiting.length === 0) return new OsoRequestPipeline(false, 'no route needs it', laterGlobalGuards, modules);
-    const shown = waiting.slice(0, 5).join(', ') + (waiting.length > 5 ? `, and ${waiting.length - 5} more` : '');
-    const after = laterGlobalGuards.length
-      ? `global guards after OsoModule's: ${laterGlobalGuards.join(', ')}`
-      : 'guards on the controller';
-    return new OsoRequestPipeline(
-      true,
-      `the checks of ${shown} wait for later guards (${after})`,
-      laterGlobalGuards,
-      modules,
+    if (waiting.length > 0) {
+      const after = laterGlobalGuards.length
+        ? `global guards after OsoModule's: ${laterGlobalGuards.join(', ')}`
+        : 'guards on the controller';
+      return new OsoRequestPipeline(
+        true,
+        `the checks of ${listed(waiting)} wait for later guards (${after})`,
+        laterGlobalGuards,
+        modules,
+      );
+    }
+    if (options.requireAuthorization !== true) {
+      return new OsoRequestPipeline(false, 'no route needs it', laterGlobalGuards, modules);
+    }
+    // requireAuthorization on HTTP routes alone: a route checked by a guard cannot reach its handler unauthorized, so
+    // only the routes whose handler must authorize itself get enhancers of their own (see route-enforcement.ts).
+    const enforced: string[] = [];
+    const enforcedRoutes = new WeakMap<object, Type[]>();
+    for (const { controller, name, handler } of routes) {
+      if (!isRouteHandler(handler) || probe.authorizedBeforeHandler(options, controller, handler)) continue;
+      enforceOnRoute(handler);
+      enforcedRoutes.set(handler, [...(enforcedRoutes.get(handler) ?? []), controller]);
+      enforced.push(`${controller.name}.${name}`);
+    }
+    const reason =
+      'requireAuthorization is on; ' +
+      (enforced.length
+        ? `enforced by the routes of ${listed(enforced)}, which authorize in their handler`
+        : 'every route authorizes or skips before its handler');
+    return new OsoRequestPipeline(false, reason, laterGlobalGuards, modules, enforcedRoutes);
+  }
+
+  /**
+   * Whether the global guard marks this request for the enhancers of its route that enforce `requireAuthorization`
+   * (see `analyze`).
+   */
+  enforcesOnRoute(context: ExecutionContext): boolean {
+    return (
+      this.enforcedRoutes !== undefined &&
+      this.enforcedRoutes.get(context.getHandler())?.includes(context.getClass()) === true
     );
+  }
+
+  /**
+   * Whether a route's handler can only run once the route was authorized or skipped: `@SkipAuthorization()`, or a
+   * check (`@Authorize()`, `routeAuthorization`) by the global guard, which passes only by authorizing. Not when the
+   * check may be left to an `OsoGuard` of the route (which a subclass may have changed).
+   */
+  private authorizedBeforeHandler(options: OsoModuleOptions, controller: Type, handler: object): boolean {
+    const rule = routeRuleOf(controller, handler);
+    if (rule?.kind === 'skip') return true;
+    const checked = rule?.kind === 'authorize' || (rule === undefined && options.routeAuthorization === true);
+    if (!checked) return false;
+    const guards = routeGuards(controller, handler);
+    return !(this.mayGetActorLater(guards) && guards.some(isOsoGuard));
   }
 
   /**
@@ -114,6 +165,11 @@ export class OsoRequestPipeline {
   private mayGetActorLater(routeGuards: unknown[]): boolean {
     return this.laterGlobalGuards.length > 0 || routeGuards.length > 0;
   }
+}
+
+/** The first five of some routes' names, and how many more. */
+function listed(names: string[]): string {
+  return names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
 }
 
 /** The first GraphQL, WebSocket or microservice handler of the app's controllers and providers, described. */

@@ -42,9 +42,16 @@ import { routeRuleOf } from './route-rules.js';
 export class RequireAuthorizationInterceptor implements NestInterceptor {
   protected readonly logger = new Logger('OsoModule');
 
+  /**
+   * Whether instances read the state of route checks from the request, so that checks must keep it there. Not the
+   * ones OsoModule adds to the routes that authorize in their handler: no route check runs before those.
+   */
+  protected static readonly readsRouteChecks: boolean = true;
+
   constructor() {
     // Route checks keep their state on the request only when something like this interceptor may read it.
-    countRequireAuthorizationInterceptor();
+    if ((this.constructor as typeof RequireAuthorizationInterceptor).readsRouteChecks)
+      countRequireAuthorizationInterceptor();
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

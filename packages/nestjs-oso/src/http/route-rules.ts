@@ -42,13 +42,25 @@ export function routeRuleOf(controller: Type, handler: object): RouteRule | unde
 }
 
 /**
+ * Marks the guard and the interceptor OsoModule adds to a route's own enhancers for `requireAuthorization` (see
+ * `route-enforcement.ts`). A registered symbol, shared by the CommonJS and ES module builds.
+ */
+export const ROUTE_ENFORCER = Symbol.for('nestjs-oso:route-enforcer');
+
+/** Whether an enhancer is one OsoModule added to a route for `requireAuthorization`. */
+export function isRouteEnforcer(enhancer: unknown): boolean {
+  return typeof enhancer === 'object' && enhancer !== null && ROUTE_ENFORCER in enhancer;
+}
+
+/**
  * The guards a route declares with `@UseGuards()`, on its controller and then on its handler (Nest's order), less
- * the one `@Authorize()` attaches (it decides nothing on HTTP routes).
+ * the one `@Authorize()` attaches (it decides nothing on HTTP routes) and the one OsoModule adds for
+ * `requireAuthorization` (it only watches the response).
  */
 export function routeGuards(controller: Type, handler: object): unknown[] {
   return [controller, handler]
     .flatMap((target) => (Reflect.getMetadata(GUARDS_METADATA, target) ?? []) as unknown[])
-    .filter((guard) => !isAuthorizeGuard(guard));
+    .filter((guard) => !isAuthorizeGuard(guard) && !isRouteEnforcer(guard));
 }
 
 /** The methods of a class, its own and inherited, each once. */
