@@ -22,6 +22,7 @@ import {
   PRISMA_DATABASES,
   type OpenPrisma,
   type PrismaClientLike,
+  type PrismaProvider,
 } from './support/prisma-client.js';
 
 /**
@@ -61,7 +62,7 @@ const SEED = [
     (4, 900, 'desk', NULL, 2, 3), (5, 20, 'pens', NULL, 1, 3), (6, 650, 'chair', '2026-01-01 00:00:00', 2, 1)`,
 ];
 
-function tables(provider: 'sqlite' | 'postgresql'): string[] {
+function tables(provider: PrismaProvider): string[] {
   const timestamp = provider === 'sqlite' ? 'DATETIME' : 'TIMESTAMP(3)';
   const role = provider === 'sqlite' ? 'TEXT' : '"Role"';
   return [
@@ -122,7 +123,10 @@ class ExpensesController {
   }
 }
 
-describe.each(PRISMA_DATABASES)('a Nest app listing through Prisma on $kind', (database) => {
+// The app's tables are written for SQLite and PostgreSQL; MariaDB runs the generated differential.
+const APP_DATABASES = PRISMA_DATABASES.filter((database) => database.provider !== 'mysql');
+
+describe.each(APP_DATABASES)('a Nest app listing through Prisma on $kind', (database) => {
   if (database.skip) {
     it.skip(`skipped: ${database.skip}`, () => undefined);
     return;

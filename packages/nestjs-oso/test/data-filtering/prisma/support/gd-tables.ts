@@ -79,11 +79,17 @@ const TABLES: Array<{ table: string; key: keyof GeneratedData; columns: Array<[s
   },
 ];
 
-/** The CREATE TABLE statements (the same SQL on SQLite and PostgreSQL). */
-export function gdTables(): string[] {
+/** A quoted name: backticks on MariaDB, double quotes elsewhere. */
+function quoter(provider: PrismaProvider): (name: string) => string {
+  return provider === 'mysql' ? (name) => `\`${name}\`` : (name) => `"${name}"`;
+}
+
+/** The CREATE TABLE statements (the same SQL on each database, but for quotes). */
+export function gdTables(provider: PrismaProvider): string[] {
+  const quote = quoter(provider);
   return TABLES.map(
     ({ table, columns }) =>
-      `CREATE TABLE "${table}" (${columns.map(([name, type]) => `"${name}" ${type}`).join(', ')})`,
+      `CREATE TABLE ${quote(table)} (${columns.map(([name, type]) => `${quote(name)} ${type}`).join(', ')})`,
   );
 }
 
@@ -95,17 +101,20 @@ export async function seedGd(prisma: PrismaClientLike, provider: PrismaProvider,
     if (typeof value === 'number') return String(value);
     return `'${String(value).replace(/'/g, "''")}'`;
   };
+  const quote = quoter(provider);
   const statements =
     provider === 'postgresql'
-      ? [`TRUNCATE ${TABLES.map(({ table }) => `"${table}"`).join(', ')}`]
-      : TABLES.map(({ table }) => `DELETE FROM "${table}"`);
+      ? [`TRUNCATE ${TABLES.map(({ table }) => quote(table)).join(', ')}`]
+      : TABLES.map(({ table }) => `DELETE FROM ${quote(table)}`);
   for (const { table, key, columns } of TABLES) {
     const rows = (data[key] as unknown[]).map((row) =>
       Array.isArray(row) ? row : columns.map(([name]) => (row as Record<string, unknown>)[name]),
     );
     if (rows.length === 0) continue;
     const values = rows.map((row) => `(${row.map(literal).join(', ')})`).join(', ');
-    statements.push(`INSERT INTO "${table}" (${columns.map(([name]) => `"${name}"`).join(', ')}) VALUES ${values}`);
+    statements.push(
+      `INSERT INTO ${quote(table)} (${columns.map(([name]) => quote(name)).join(', ')}) VALUES ${values}`,
+    );
   }
   for (const statement of statements) await prisma.$executeRawUnsafe(statement);
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { DATABASES, POSTGRES_URL, skipReason, type TestDatabase } from '../../support/databases.js';
+import { DATABASES, MARIADB_URL, POSTGRES_URL, skipReason, type TestDatabase } from '../../support/databases.js';
 
 /**
  * Generated Prisma clients for the tests, one per schema and database provider. The `prisma-client` generator writes
@@ -16,7 +16,7 @@ import { DATABASES, POSTGRES_URL, skipReason, type TestDatabase } from '../../su
  * cannot; generation needs no schema engine, so `PRISMA_SCHEMA_ENGINE_BINARY=/bin/true` stands in for it. Tables are
  * created with SQL (`db push` needs the engine). An app with network access needs none of this.
  */
-export type PrismaProvider = 'sqlite' | 'postgresql';
+export type PrismaProvider = 'sqlite' | 'postgresql' | 'mysql';
 
 /** What the tests use of a generated client module. */
 export interface GeneratedClientModule {
@@ -91,11 +91,11 @@ function transpile(from: string, to: string): void {
   }
 }
 
-/** The databases the Prisma suites run on: SQLite (better-sqlite3) and PostgreSQL. */
+/** The databases the Prisma suites run on: SQLite (better-sqlite3), PostgreSQL and MariaDB. */
 export interface PrismaDatabase {
   provider: PrismaProvider;
   /** The name in test titles and tallies (the TypeORM suites' names). */
-  kind: 'better-sqlite3' | 'postgres';
+  kind: 'better-sqlite3' | 'postgres' | 'mariadb';
   /** Why the suite is skipped here (an unreachable server outside CI, a driver that cannot load on this Node). */
   skip?: string;
   /** Why the suite must fail here (an unreachable server in CI). */
@@ -104,6 +104,7 @@ export interface PrismaDatabase {
 
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 const postgres = DATABASES.find((database) => database.kind === 'postgres') as TestDatabase;
+const mariadb = DATABASES.find((database) => database.kind === 'mariadb') as TestDatabase;
 
 export const PRISMA_DATABASES: PrismaDatabase[] = [
   {
@@ -118,6 +119,7 @@ export const PRISMA_DATABASES: PrismaDatabase[] = [
         : undefined,
   },
   { provider: 'postgresql', kind: 'postgres', skip: skipReason(postgres), unavailable: postgres.unavailable },
+  { provider: 'mysql', kind: 'mariadb', skip: skipReason(mariadb), unavailable: mariadb.unavailable },
 ];
 
 /** An open client on a fresh database (SQLite in memory, or a PostgreSQL schema of its own), and how to drop it. */
@@ -137,6 +139,7 @@ export async function openPrisma(
     for (const statement of ddl(provider)) await prisma.$executeRawUnsafe(statement);
     return { prisma, close: () => prisma.$disconnect() };
   }
+  if (provider === 'mysql') return openMariaDb(module, ddl);
   const { PrismaPg } = await import('@prisma/adapter-pg');
   const name = `oso_prisma_${randomBytes(6).toString('hex')}`;
   const admin = new module.PrismaClient({ adapter: new PrismaPg({ connectionString: POSTGRES_URL }) });
@@ -158,4 +161,30 @@ export async function openPrisma(
       await admin.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).finally(() => admin.$disconnect());
     },
   };
+}
+
+/** A database of its own on the MariaDB server, with a binary collation (as the TypeORM suites'). */
+async function openMariaDb(
+  module: GeneratedClientModule,
+  ddl: (provider: PrismaProvider) => string[],
+): Promise<OpenPrisma> {
+  const { PrismaMariaDb } = await import('@prisma/adapter-mariadb');
+  const name = `oso_prisma_${randomBytes(6).toString('hex')}`;
+  const server = new URL(MARIADB_URL);
+  const credentials = server.password ? `${server.username}:${server.password}` : server.username;
+  const url = (database: string) => `mariadb://${credentials}@${server.hostname}:${server.port || 3306}/${database}`;
+  const admin = new module.PrismaClient({ adapter: new PrismaMariaDb(url(server.pathname.slice(1) || 'test')) });
+  await admin.$executeRawUnsafe(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  const prisma = new module.PrismaClient({ adapter: new PrismaMariaDb(url(name)) });
+  const drop = async () => {
+    await prisma.$disconnect();
+    await admin.$executeRawUnsafe(`DROP DATABASE IF EXISTS \`${name}\``).finally(() => admin.$disconnect());
+  };
+  try {
+    for (const statement of ddl('mysql')) await prisma.$executeRawUnsafe(statement);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { prisma, close: drop };
 }
