@@ -44,22 +44,19 @@ interface Scope {
   primaryKey: Column[];
 }
 
-/** One SQL column of an operand, and how to read the matching value from an object of the other side. */
+/** One SQL column of an operand. */
 interface Part {
   sql: SQL;
   column: Column;
-  /** For key columns: the value of an object (a row of the class) for this column. */
-  pick?: (value: Record<string, unknown>) => unknown;
 }
 
 type Operand =
   | { kind: 'value'; value: unknown }
-  /**
-   * One plain column (`key` undefined), the primary key of a whole row (`key: 'entity'`, compared with objects of
-   * its class only, as Polar does), or a junction's key column (`key: 'relation'`, compared with an object or a key).
-   */
-  | { kind: 'columns'; parts: Part[]; key?: 'entity' | 'relation'; target?: unknown }
-  /** A many-to-many field seen from one row: compared to a value, it means "one of them is". */
+  /** One column. */
+  | { kind: 'columns'; part: Part }
+  /** A whole row (`d` itself): the engine compares it with lodash's `isEqual`, the class and every column. */
+  | { kind: 'row'; scope: Scope }
+  /** A many-to-many field seen from one row: compared to a key, it means "one of them has it". */
   | { kind: 'members'; scope: Scope; junction: DrizzleJunction };
 
 /** The compiled filter: the condition, and the table it is on. @internal */
@@ -115,13 +112,19 @@ export class DrizzleConditionCompiler {
       clauses.push(this.join(relation, scopes.get(relation.fromTypeName)!, to, from));
       scopes.set(relation.toTypeName, to);
     }
+    // Conditions on the resource alone are tested before the subquery, which then runs only for rows that pass them.
+    const model = this.filter.model;
+    const onRoot = (c: FilterCondition) =>
+      !branch.relations.some((r) => r.toTypeName === model) &&
+      [c.lhs, c.rhs].every((datum) => !('typeName' in datum) || datum.typeName === model);
+    const outside = branch.conditions.filter(onRoot).map((c) => this.condition(c, scopes));
     const conditions = this.and([
       ...clauses,
-      ...branch.conditions.map((c) => this.condition(c, scopes)),
+      ...branch.conditions.filter((c) => !onRoot(c)).map((c) => this.condition(c, scopes)),
       ...this.uncached(root),
     ]);
     if (conditions === false) return false;
-    return this.exists(from, conditions);
+    return this.and([...outside, this.exists(from, conditions)]);
   }
 
   private exists(from: SQL[], where: Clause): SQL {
@@ -203,9 +206,9 @@ export class DrizzleConditionCompiler {
     const scope = scopes.get(datum.typeName);
     if (!scope) throw this.unsupported(condition, `it refers to ${datum.typeName}, which the query does not join`);
     const field = datum.fieldName;
-    if (field === undefined) return this.rowKey(scope, condition);
+    if (field === undefined) return { kind: 'row', scope };
     const part = this.columnPart(scope, field);
-    if (part) return { kind: 'columns', parts: [part], target: scope.cls };
+    if (part) return { kind: 'columns', part };
     const junction = junctionsOf(scope.table).get(field);
     if (junction) return { kind: 'members', scope, junction };
     throw this.unsupported(condition, `the table of ${datum.typeName} has no column or many-to-many field "${field}"`);
@@ -217,18 +220,6 @@ export class DrizzleConditionCompiler {
     return column ? { sql: this.ref(scope, field), column } : undefined;
   }
 
-  private rowKey(scope: Scope, condition: FilterCondition): Extract<Operand, { kind: 'columns' }> {
-    if (scope.primaryKey.length === 0) {
-      throw this.unsupported(condition, 'it compares whole rows of a table without a primary key');
-    }
-    const keys = Object.entries(getTableColumns(scope.table));
-    const parts = scope.primaryKey.map((column) => {
-      const key = keys.find(([, own]) => own === column)![0];
-      return { sql: this.ref(scope, key), column, pick: (value: Record<string, unknown>) => value[key] };
-    });
-    return { kind: 'columns', parts, key: 'entity', target: scope.cls };
-  }
-
   /**
    * The engine rewrites a field used as a condition (`if i.flag`) into `true = i.flag`, and raises on a row whose
    * field is not a boolean (nil included) where `i.flag = true` is merely false. The two cannot be told apart, so
@@ -236,8 +227,8 @@ export class DrizzleConditionCompiler {
    */
   private checkCondition(condition: FilterCondition, lhs: Operand, rhs: Operand): void {
     const [value, column] = lhs.kind === 'value' ? [lhs, rhs] : [rhs, lhs];
-    if (value.kind !== 'value' || value.value !== true || column.kind !== 'columns' || column.key) return;
-    const part = column.parts[0]!;
+    if (value.kind !== 'value' || value.value !== true || column.kind !== 'columns') return;
+    const part = column.part;
     const kind = this.kind(part);
     if (kind === 'boolean' && part.column.notNull) return;
     throw this.unsupported(
@@ -249,7 +240,7 @@ export class DrizzleConditionCompiler {
     );
   }
 
-  /** `a = b`, with Polar's meaning of nil (nil = nil), rows compared by key and many-to-many fields by membership. */
+  /** `a = b`, with Polar's meaning of nil (nil = nil), whole rows as the engine compares objects, many-to-many by key. */
   private equal(lhs: Operand, rhs: Operand, condition: FilterCondition): Clause {
     if (lhs.kind === 'value' && rhs.kind === 'value') return defaultEqualityFn(lhs.value, rhs.value);
     if (rhs.kind === 'members') [lhs, rhs] = [rhs, lhs];
@@ -259,17 +250,17 @@ export class DrizzleConditionCompiler {
     }
     if (rhs.kind === 'value') [lhs, rhs] = [rhs, lhs];
     if (lhs.kind === 'value' && rhs.kind === 'columns') {
-      const values = this.valuesFor(rhs, lhs.value);
-      if (values === undefined) return false;
-      return this.and(rhs.parts.map((part, i) => this.same(part, values[i], condition)));
+      return isObject(lhs.value) ? false : this.same(rhs.part, lhs.value, condition);
     }
-    if (
-      lhs.kind === 'columns' &&
-      rhs.kind === 'columns' &&
-      lhs.parts.length === rhs.parts.length &&
-      !lhs.key === !rhs.key
-    ) {
-      return this.and(lhs.parts.map((part, i) => this.sameColumns(part, rhs.parts[i]!, condition)));
+    if (lhs.kind === 'value' && rhs.kind === 'row') return this.sameRow(rhs.scope, lhs.value, condition, false);
+    if (lhs.kind === 'columns' && rhs.kind === 'columns') return this.sameColumns(lhs.part, rhs.part, condition);
+    if (lhs.kind === 'row' && rhs.kind === 'row') {
+      // Rows of one table are equal objects exactly when they are one row: by primary key.
+      if (lhs.scope.table !== rhs.scope.table || lhs.scope.cls !== rhs.scope.cls) return false;
+      const [a, b] = [lhs.scope, rhs.scope];
+      if (a.primaryKey.length === 0)
+        throw this.unsupported(condition, 'it compares rows of a table without a primary key');
+      return this.and(a.primaryKey.map((column) => sql`${this.columnOf(a, column)} = ${this.columnOf(b, column)}`));
     }
     throw this.unsupported(condition, 'SQL cannot compare these two sides faithfully');
   }
@@ -278,22 +269,38 @@ export class DrizzleConditionCompiler {
   private not(equal: Clause, lhs: Operand, rhs: Operand, condition: FilterCondition): Clause {
     if (rhs.kind === 'value') [lhs, rhs] = [rhs, lhs];
     // A plain column and a value: `!=` is checked on its own, since the engine raises where `=` is merely false.
-    if (lhs.kind === 'value' && rhs.kind === 'columns' && !rhs.key && !isObject(lhs.value)) {
-      return this.distinct(rhs.parts[0]!, lhs.value, condition);
+    if (lhs.kind === 'value' && rhs.kind === 'columns' && !isObject(lhs.value)) {
+      return this.distinct(rhs.part, lhs.value, condition);
     }
-    if (lhs.kind === 'columns' && rhs.kind === 'columns' && !lhs.key && !rhs.key) {
-      return this.distinctColumns(lhs.parts[0]!, rhs.parts[0]!, condition);
-    }
-    if (typeof equal === 'boolean') return !equal;
-    if (lhs.kind === 'members' || rhs.kind === 'members') return sql`not ${equal}`;
-    if (lhs.kind === 'value' && rhs.kind === 'columns') {
-      const values = this.valuesFor(rhs, lhs.value)!;
-      return this.or(rhs.parts.map((part, i) => this.distinct(part, values[i], condition)));
-    }
-    if (lhs.kind === 'columns' && rhs.kind === 'columns') {
-      return this.or(lhs.parts.map((part, i) => this.distinctColumns(part, rhs.parts[i]!, condition)));
-    }
-    throw this.unsupported(condition, 'SQL cannot compare these two sides faithfully');
+    if (lhs.kind === 'columns' && rhs.kind === 'columns') return this.distinctColumns(lhs.part, rhs.part, condition);
+    if (lhs.kind === 'value' && rhs.kind === 'row') return this.sameRow(rhs.scope, lhs.value, condition, true);
+    // Whole rows by primary key (never nil), many-to-many by EXISTS: plain negations.
+    return this.negate(equal);
+  }
+
+  /**
+   * A row equal to (or, `negated`, different from) an object as lodash's `isEqual` (the engine's equality of host
+   * objects) finds them: an instance of the table's class with exactly the row's columns as own properties, each
+   * equal to the column's value. (An actor made from a token, without every column, is never equal to a row.)
+   */
+  private sameRow(scope: Scope, value: unknown, condition: FilterCondition, negated: boolean): Clause {
+    const columns = Object.entries(getTableColumns(scope.table));
+    const object = value as Record<string, unknown>;
+    const alike =
+      isObject(value) &&
+      typeof scope.cls === 'function' &&
+      value.constructor === scope.cls &&
+      Object.keys(value).length === columns.length &&
+      columns.every(([key]) => Object.prototype.hasOwnProperty.call(value, key) && object[key] !== undefined);
+    if (!alike) return negated;
+    const each = columns.map(([key, column]) => {
+      const part = { sql: this.ref(scope, key), column };
+      const equal = this.same(part, object[key], condition);
+      if (!negated) return equal;
+      if (object[key] === null || typeof equal === 'boolean') return this.negate(equal);
+      return column.notNull ? this.negate(equal) : this.or([this.negate(equal), sql`${part.sql} is null`]);
+    });
+    return negated ? this.or(each) : this.and(each);
   }
 
   /**
@@ -308,8 +315,7 @@ export class DrizzleConditionCompiler {
       [lhs, rhs] = [rhs, lhs];
       operator = FLIPPED[operator];
     }
-    const plain = (operand: Operand) =>
-      operand.kind === 'columns' && operand.parts.length === 1 && !operand.key ? operand.parts[0]! : undefined;
+    const plain = (operand: Operand) => (operand.kind === 'columns' ? operand.part : undefined);
     const column = plain(lhs);
     const other = rhs.kind === 'value' ? undefined : plain(rhs);
     if (!column || (rhs.kind !== 'value' && !other)) {
@@ -470,9 +476,9 @@ export class DrizzleConditionCompiler {
       // Merged `true = x.flag` branches (see checkCondition).
       this.checkCondition(condition, { kind: 'value', value: true }, element);
     }
-    if (element.kind === 'columns' && !element.key && list.every((item) => !isObject(item))) {
+    if (element.kind === 'columns' && list.every((item) => !isObject(item))) {
       // A plain column and plain values: one IN list of the values the column's kind can unify with, and nil.
-      const part = element.parts[0]!;
+      const part = element.part;
       const kind = this.kind(part);
       if (kind === 'opaque' && list.some((item) => item !== null)) throw this.opaque(condition, part);
       const kept = [...new Set(list.filter((item) => item !== null && holdsKindOf(kind, item)))];
@@ -504,22 +510,15 @@ export class DrizzleConditionCompiler {
     condition: FilterCondition,
   ): Clause {
     const { junction, scope } = members;
+    // The engine following the relation compares the key; an object would be compared as a whole row of the other
+    // table, which this lookup does not read.
+    if (isObject(value)) throw this.unsupported(condition, 'a many-to-many field can only be compared with a key');
     const link = this.aliasedScope(junction.table, undefined, []);
-    const farColumn = getTableColumns(junction.table)[junction.far.junction]!;
-    // The compared value is the other side's key (from the engine following a relation) or a row of it.
-    const key: Operand = {
-      kind: 'columns',
-      key: 'relation',
-      target: [...this.filter.types.values()].find((type) => tableOfClass(type.cls)?.table === junction.other)?.cls,
-      parts: [
-        {
-          sql: this.ref(link, junction.far.junction),
-          column: farColumn,
-          pick: (row) => row[junction.far.key],
-        },
-      ],
+    const far = {
+      sql: this.ref(link, junction.far.junction),
+      column: getTableColumns(junction.table)[junction.far.junction]!,
     };
-    const match = this.equal(key, { kind: 'value', value }, condition);
+    const match = this.same(far, value, condition);
     if (match === false) return false;
     return this.exists(
       [this.fromItem(link)],
@@ -527,23 +526,10 @@ export class DrizzleConditionCompiler {
     );
   }
 
-  /**
-   * The value of each column for a compared value, or `undefined` when Polar would never find them equal: a row
-   * object gives its keys (if it is of the table's class), a junction's key column also takes a plain key value, and
-   * a plain column takes a plain value.
-   */
-  private valuesFor(operand: Extract<Operand, { kind: 'columns' }>, value: unknown): unknown[] | undefined {
-    if (value === null || value === undefined) return operand.parts.map(() => null);
-    if (!operand.key) return isObject(value) ? undefined : [value];
-    if (!isObject(value)) return operand.key === 'relation' && operand.parts.length === 1 ? [value] : undefined;
-    if (typeof operand.target !== 'function' || !(value instanceof operand.target)) return undefined;
-    const keys = operand.parts.map((part) => part.pick!(value as Record<string, unknown>));
-    return keys.some((key) => key === undefined || key === null) ? undefined : keys;
-  }
-
   /** `column = value` as Polar unifies: a value of another kind (`"2"` for an integer column) is never equal. */
   private same(part: Part, value: unknown, condition: FilterCondition): Clause {
-    if (value === null || value === undefined) return part.column.notNull ? false : sql`${part.sql} is null`;
+    if (value === null) return part.column.notNull ? false : sql`${part.sql} is null`;
+    if (isObject(value)) return false;
     const kind = this.kind(part);
     if (kind === 'opaque') throw this.opaque(condition, part);
     if (!holdsKindOf(kind, value)) return false;

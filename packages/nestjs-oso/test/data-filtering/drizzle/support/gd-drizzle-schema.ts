@@ -1,62 +1,14 @@
 import { relations, type Table } from 'drizzle-orm';
-import * as mysql from 'drizzle-orm/mysql-core';
-import * as pg from 'drizzle-orm/pg-core';
-import * as sqlite from 'drizzle-orm/sqlite-core';
 import { drizzlePolarClasses } from '../../../../src/data-filtering/drizzle/index.js';
 import { GdComment, GdDoc, GdMembership, GdOrg, GdTag, GdUser } from '../../generated/support/gd-entities.js';
 import type { DrizzleKind } from './drizzle-databases.js';
+import { createTable, drizzleTable } from './drizzle-tables.js';
 
 /**
  * The generated differential's schema (generated/support/gd-entities.ts) in Drizzle, for each dialect, with its
- * `relations()`, the same column names (so that `seed` fills both) and the DDL that creates it.
+ * `relations()`, the same column names (so that `seed` fills both) and the DDL that creates it. Column types of each
+ * table, in order (`?` marks a nullable column):
  */
-interface Dialect {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  table: (name: string, columns: any, extra?: any) => Table;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  int: (name: string) => any;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  double: (name: string) => any;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  text: (name: string) => any;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  bool: (name: string) => any;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  primaryKey: (config: { columns: any[] }) => any;
-  sql: { int: string; double: string; text: string; bool: string; quote: string };
-}
-
-const DIALECTS: Record<DrizzleKind, Dialect> = {
-  'better-sqlite3': {
-    table: sqlite.sqliteTable,
-    int: (name) => sqlite.integer(name),
-    double: (name) => sqlite.real(name),
-    text: (name) => sqlite.text(name),
-    bool: (name) => sqlite.integer(name, { mode: 'boolean' }),
-    primaryKey: sqlite.primaryKey,
-    sql: { int: 'integer', double: 'real', text: 'text', bool: 'integer', quote: '"' },
-  },
-  postgres: {
-    table: pg.pgTable,
-    int: (name) => pg.integer(name),
-    double: (name) => pg.doublePrecision(name),
-    text: (name) => pg.varchar(name, { length: 16 }),
-    bool: (name) => pg.boolean(name),
-    primaryKey: pg.primaryKey,
-    sql: { int: 'integer', double: 'double precision', text: 'varchar(16)', bool: 'boolean', quote: '"' },
-  },
-  mariadb: {
-    table: mysql.mysqlTable,
-    int: (name) => mysql.int(name),
-    double: (name) => mysql.double(name),
-    text: (name) => mysql.varchar(name, { length: 16 }),
-    bool: (name) => mysql.boolean(name),
-    primaryKey: mysql.primaryKey,
-    sql: { int: 'int', double: 'double', text: 'varchar(16)', bool: 'boolean', quote: '`' },
-  },
-};
-
-/** Column types of each table, in order: `?` marks a nullable column. */
 const TABLES: Record<string, Record<string, string>> = {
   gd_user: { id: 'int', level: 'int?', name: 'text?', isAdmin: 'bool' },
   gd_org: { id: 'int', tier: 'int?', name: 'text?' },
@@ -66,39 +18,20 @@ const TABLES: Record<string, Record<string, string>> = {
   gd_tag: { id: 'int', label: 'text?', weight: 'int?' },
 };
 
+const JUNCTION = { docId: 'int', tagId: 'int' };
+const JUNCTION_KEY = ['docId', 'tagId'];
+
 export function gdDdl(kind: DrizzleKind): string[] {
-  const { sql, primaryKey: _ } = DIALECTS[kind];
-  const q = (name: string) => `${sql.quote}${name}${sql.quote}`;
-  const column = (name: string, type: string) =>
-    `${q(name)} ${sql[type.replace('?', '') as 'int']}${type.endsWith('?') ? '' : ' NOT NULL'}${name === 'id' ? ' PRIMARY KEY' : ''}`;
   return [
-    ...Object.entries(TABLES).map(
-      ([table, columns]) =>
-        `CREATE TABLE ${q(table)} (${Object.entries(columns)
-          .map(([name, type]) => column(name, type))
-          .join(', ')})`,
-    ),
-    `CREATE TABLE ${q('gd_doc_tag')} (${q('docId')} ${sql.int} NOT NULL, ${q('tagId')} ${sql.int} NOT NULL, PRIMARY KEY (${q('docId')}, ${q('tagId')}))`,
+    ...Object.entries(TABLES).map(([table, columns]) => createTable(kind, table, columns)),
+    createTable(kind, 'gd_doc_tag', JUNCTION, JUNCTION_KEY),
   ];
 }
 
 /** The Drizzle tables and relations of the schema, keyed as an app's schema module would export them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function gdSchema(kind: DrizzleKind): Record<string, any> {
-  const dialect = DIALECTS[kind];
-  const table = (name: string) =>
-    dialect.table(
-      name,
-      Object.fromEntries(
-        Object.entries(TABLES[name]!).map(([column, type]) => {
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any
-          let builder: any = dialect[type.replace('?', '') as 'int'](column);
-          if (!type.endsWith('?')) builder = builder.notNull();
-          if (column === 'id') builder = builder.primaryKey();
-          return [column, builder];
-        }),
-      ),
-    );
+  const table = (name: string) => drizzleTable(kind, name, TABLES[name]!);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const t: Record<string, any> = {
     gdUser: table('gd_user'),
@@ -108,12 +41,7 @@ export function gdSchema(kind: DrizzleKind): Record<string, any> {
     gdComment: table('gd_comment'),
     gdTag: table('gd_tag'),
   };
-  t.gdDocTag = dialect.table(
-    'gd_doc_tag',
-    { docId: dialect.int('docId').notNull(), tagId: dialect.int('tagId').notNull() },
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    (own: any) => [dialect.primaryKey({ columns: [own.docId, own.tagId] })],
-  );
+  t.gdDocTag = drizzleTable(kind, 'gd_doc_tag', JUNCTION, JUNCTION_KEY);
   return {
     ...t,
     gdDocRelations: relations(t.gdDoc, ({ one, many }) => ({
