@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { jest } from '@jest/globals';
 import { OsoService } from 'nestjs-oso';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
 import { createSampleApp, TOKENS, type DemoUser } from './create-sample-app.js';
 
 /**
@@ -72,6 +73,31 @@ describe('engine queries of the common requests', () => {
       expect(res.body).toMatchObject({ id: 2, status: 'approved' });
     });
     expect(queries).toBe(0);
+  });
+
+  it('a list fetches the organization of its rows and the memberships of its reader once, not once per row', async () => {
+    await as('bob', 'get', '/organizations/1/expenses').expect(200);
+    const runner = app.get(DataSource).createQueryRunner();
+    const query = jest.spyOn(Object.getPrototypeOf(runner) as { query(sql: string): unknown }, 'query');
+    await runner.release();
+    try {
+      const res = await as('bob', 'get', '/organizations/1/expenses').expect(200);
+      expect(res.body.items.length).toBe(3);
+      // A relation fetch selects the rows of one key, without LIMIT (the route's own look-up has one).
+      const fetched = (table: string) =>
+        query.mock.calls.filter(
+          ([sql]) => sql.startsWith(`SELECT "${table}"."id" AS "${table}_id"`) && !sql.includes('LIMIT'),
+        ).length;
+      // Every row's view asks `authorizedFields` and `authorizedActions`, each reading both relations: 12 fetches of
+      // each without sharing. The memberships: once for every check of the request, and three times to recall the
+      // remembered filter (the engine read them three times while building it, and replay reads what it read).
+      expect({ organizations: fetched('Organization'), memberships: fetched('Membership') }).toEqual({
+        organizations: 1,
+        memberships: 4,
+      });
+    } finally {
+      query.mockRestore();
+    }
   });
 
   it('another user gets a filter of his own: the engine builds it once, then it is remembered for him too', async () => {

@@ -4,6 +4,7 @@ import { Oso } from '../engine/oso-library.js';
 import { currentAuthorizationState, type AuthorizationState } from './authorization-state.js';
 import type { DecisionMemo } from './decision-memo.js';
 import { CompiledDecisions, type CompiledDecisionInfo } from '../compiled-decisions/compiled-decisions.js';
+import { RelationFetches } from '../compiled-decisions/relation-fetch.js';
 import { engineFailureException, unauthorizedException } from './authorization-failure.js';
 import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from '../data-filtering/index.js';
 import { engineErrorLog, type EngineCallSubjects } from '../engine/engine-error-log.js';
@@ -191,7 +192,15 @@ export class OsoService implements OnApplicationBootstrap {
     if (known && (options.allowWildcard || !known.has('*'))) return new Set(known);
     // The compiled listing and the engine ask the same engine, even if a reload swaps it in between.
     const engine = this.oso;
-    const listed = this.compiled.list('allow', engine, polarActor, undefined, resource, Boolean(options.allowWildcard));
+    const listed = this.compiled.list(
+      'allow',
+      engine,
+      polarActor,
+      undefined,
+      resource,
+      Boolean(options.allowWildcard),
+      relationFetchesOf(currentAuthorizationState()),
+    );
     const actions =
       (listed instanceof Promise ? await listed : listed) ??
       (await this.ask('authorizedActions', () => engine.authorizedActions(polarActor, resource, options), {
@@ -227,7 +236,14 @@ export class OsoService implements OnApplicationBootstrap {
     // The compiled check and the engine ask the same engine, even if a reload swaps it in between.
     const engine = this.oso;
     const polarActor = toPolarActor(actor);
-    const compiled = this.compiled.decideField(engine, polarActor, action, resource, field);
+    const compiled = this.compiled.decideField(
+      engine,
+      polarActor,
+      action,
+      resource,
+      field,
+      relationFetchesOf(currentAuthorizationState()),
+    );
     if (compiled === true || compiled === false) return compiled;
     return this.fieldByEngine(engine, polarActor, action, resource, field, compiled);
   }
@@ -267,6 +283,7 @@ export class OsoService implements OnApplicationBootstrap {
       action,
       resource,
       Boolean(options.allowWildcard),
+      relationFetchesOf(currentAuthorizationState()),
     );
     const fields = listed instanceof Promise ? await listed : listed;
     if (fields) return fields;
@@ -367,7 +384,7 @@ export class OsoService implements OnApplicationBootstrap {
     const memo = state?.decisions;
     const known = memo?.recall(polarActor, action, resource);
     if (known !== undefined) return known;
-    const compiled = this.compiled.decide(engine, polarActor, action, resource);
+    const compiled = this.compiled.decide(engine, polarActor, action, resource, relationFetchesOf(state));
     if (compiled === undefined || compiled instanceof Promise) {
       return this.decideLater(engine, memo, polarActor, action, resource, compiled);
     }
@@ -426,6 +443,16 @@ export class OsoService implements OnApplicationBootstrap {
       throw engineFailureException();
     }
   }
+}
+
+const relationFetches = new WeakMap<AuthorizationState, RelationFetches>();
+
+/** The data filtering relations fetched so far in the call whose state is given (none outside a call). */
+function relationFetchesOf(state: AuthorizationState | undefined): RelationFetches | undefined {
+  if (!state) return undefined;
+  let fetches = relationFetches.get(state);
+  if (!fetches) relationFetches.set(state, (fetches = new RelationFetches()));
+  return fetches;
 }
 
 /** Polar has no `undefined`: a missing actor is `nil`, which policies can match (`allow(nil, ...)`). */

@@ -15,7 +15,7 @@ import {
   type PartialArgument,
 } from './partial-evaluation.js';
 import { AskEngine, FetchRelation, PolarClasses, type FetchedRelations } from './polar-values.js';
-import { fetchRelation } from './relation-fetch.js';
+import { fetchRelation, RelationFetches } from './relation-fetch.js';
 import { policyFeaturesOf } from './policy-sources.js';
 
 /**
@@ -155,8 +155,9 @@ export class CompiledDecisions {
     actor: unknown,
     action: unknown,
     resource: unknown,
+    shared?: RelationFetches,
   ): boolean | undefined | Promise<boolean | undefined> {
-    return this.decideRule('allow', engine, actor, action, resource, NO_FIELD);
+    return this.decideRule('allow', engine, actor, action, resource, NO_FIELD, shared);
   }
 
   /**
@@ -169,9 +170,10 @@ export class CompiledDecisions {
     action: unknown,
     resource: unknown,
     field: unknown,
+    shared?: RelationFetches,
   ): boolean | undefined | Promise<boolean | undefined> {
     if (!isFixed(field)) return undefined;
-    return this.decideRule('allow_field', engine, actor, action, resource, field);
+    return this.decideRule('allow_field', engine, actor, action, resource, field, shared);
   }
 
   /**
@@ -187,6 +189,7 @@ export class CompiledDecisions {
     action: unknown,
     resource: unknown,
     allowWildcard: boolean,
+    shared?: RelationFetches,
   ): Set<unknown> | undefined | Promise<Set<unknown> | undefined> {
     if (!this.enabled) return undefined;
     if (rule === 'allow_field' && !isFixed(action)) return undefined;
@@ -210,12 +213,13 @@ export class CompiledDecisions {
       byAction.set(actionKey, (listing = started));
       state.count++;
     }
-    if (listing.status === 'compiled') return this.runListing(engine, state, listing, actor, resource, allowWildcard);
+    if (listing.status === 'compiled')
+      return this.runListing(engine, state, listing, actor, resource, allowWildcard, shared);
     if (listing.status === 'engine') return undefined;
     const waiting = listing;
     return waiting.pending!.then(() =>
       waiting.status === 'compiled'
-        ? this.runListing(engine, state, waiting, actor, resource, allowWildcard)
+        ? this.runListing(engine, state, waiting, actor, resource, allowWildcard, shared)
         : undefined,
     );
   }
@@ -234,6 +238,7 @@ export class CompiledDecisions {
     actor: unknown,
     resource: unknown,
     allowWildcard: boolean,
+    shared: RelationFetches | undefined,
     fetched?: FetchedRelations,
     fetches = 0,
   ): Set<unknown> | undefined | Promise<Set<unknown> | undefined> {
@@ -251,8 +256,9 @@ export class CompiledDecisions {
       // A failed lookup, an application error, a relation only the engine can fetch, too many relations: the engine
       // answers the whole call.
       if (!(error instanceof FetchRelation) || fetches >= LIMITS.maxRelationFetches) return undefined;
-      return withRelation(engine, error, fetched).then(
-        (relations) => this.runListing(engine, state, listing, actor, resource, allowWildcard, relations, fetches + 1),
+      return withRelation(engine, error, fetched, shared).then(
+        (relations) =>
+          this.runListing(engine, state, listing, actor, resource, allowWildcard, shared, relations, fetches + 1),
         () => undefined,
       );
     } finally {
@@ -319,6 +325,7 @@ export class CompiledDecisions {
     action: unknown,
     resource: unknown,
     field: Fixed | typeof NO_FIELD,
+    shared: RelationFetches | undefined,
   ): boolean | undefined | Promise<boolean | undefined> {
     if (!this.enabled || !isFixed(action)) return undefined;
     const state = this.stateOf(engine);
@@ -338,12 +345,12 @@ export class CompiledDecisions {
       byField.set(field, triple);
       state.count++;
     }
-    if (triple.status === 'compiled') return this.run(engine, state, triple, actor, resource, triple.field);
+    if (triple.status === 'compiled') return this.run(engine, state, triple, actor, resource, triple.field, shared);
     if (triple.status === 'compiling') {
       const waiting = triple;
       return waiting.pending!.then(() =>
         waiting.status === 'compiled'
-          ? this.run(engine, state, waiting, actor, resource, waiting.field)
+          ? this.run(engine, state, waiting, actor, resource, waiting.field, shared)
           : this.toEngine(waiting),
       );
     }
@@ -392,6 +399,7 @@ export class CompiledDecisions {
     actor: unknown,
     resource: unknown,
     field: unknown,
+    shared: RelationFetches | undefined,
     fetched?: FetchedRelations,
     fetches = 0,
   ): boolean | undefined | Promise<boolean | undefined> {
@@ -406,8 +414,8 @@ export class CompiledDecisions {
     } catch (error) {
       if (error instanceof FetchRelation) {
         if (fetches >= LIMITS.maxRelationFetches) return this.handOver(triple, ASK_TOO_MANY_RELATIONS);
-        return withRelation(engine, error, fetched).then(
-          (relations) => this.run(engine, state, triple, actor, resource, field, relations, fetches + 1),
+        return withRelation(engine, error, fetched, shared).then(
+          (relations) => this.run(engine, state, triple, actor, resource, field, shared, relations, fetches + 1),
           (failure: unknown) => this.handOver(triple, failure),
         );
       }
@@ -635,8 +643,13 @@ async function usesDefaultEquality(engine: Oso): Promise<boolean> {
 }
 
 /** The relations fetched so far in a decision, with the one `need` asks for fetched as the engine fetches it. */
-async function withRelation(engine: Oso, need: FetchRelation, fetched?: FetchedRelations): Promise<FetchedRelations> {
-  const value = await fetchRelation(engine, need);
+async function withRelation(
+  engine: Oso,
+  need: FetchRelation,
+  fetched: FetchedRelations | undefined,
+  shared: RelationFetches | undefined,
+): Promise<FetchedRelations> {
+  const value = await (shared ? shared.fetch(engine, need) : fetchRelation(engine, need));
   const relations = fetched ?? new Map<object, Map<string, unknown>>();
   let byAttribute = relations.get(need.receiver);
   if (!byAttribute) relations.set(need.receiver, (byAttribute = new Map()));

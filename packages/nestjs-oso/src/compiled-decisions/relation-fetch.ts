@@ -41,3 +41,27 @@ export async function fetchRelation(engine: Oso, need: FetchRelation): Promise<u
   }
   return results;
 }
+
+/**
+ * The relations one call (an HTTP request, a GraphQL operation, a message) has fetched for its compiled decisions, so
+ * that each (relation, key value) is fetched once per call: the 100 rows of a page that all belong to one
+ * organization, and the actor's memberships that every row's check reads, cost one query each instead of one per
+ * check. Within the call this is a snapshot, as the decisions it remembers are (`DecisionMemo`): a handler that
+ * changes those rows and checks again in the same call sees them as first fetched. A fetch in flight is shared, so
+ * the checks of a page made together (`Promise.all`) wait for one query.
+ */
+export class RelationFetches {
+  private readonly byRelation = new Map<object, Map<unknown, Promise<unknown>>>();
+
+  /** `fetchRelation(engine, need)`, or its answer (or failure) for the same relation and key value in this call. */
+  fetch(engine: Oso, need: FetchRelation): Promise<unknown> {
+    const key = (need.receiver as Record<string, unknown>)[need.relation.myField];
+    // Only keys that compare by value: an object key is fetched each time, as without sharing.
+    if (key !== null && (typeof key === 'object' || typeof key === 'function')) return fetchRelation(engine, need);
+    let byKey = this.byRelation.get(need.relation);
+    if (!byKey) this.byRelation.set(need.relation, (byKey = new Map()));
+    let fetched = byKey.get(key);
+    if (!fetched) byKey.set(key, (fetched = fetchRelation(engine, need)));
+    return fetched;
+  }
+}
