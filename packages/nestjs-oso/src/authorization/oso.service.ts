@@ -4,7 +4,6 @@ import { Oso } from '../engine/oso-library.js';
 import { currentAuthorizationState, type AuthorizationState } from './authorization-state.js';
 import type { DecisionMemo } from './decision-memo.js';
 import { CompiledDecisions, type CompiledDecisionInfo } from '../compiled-decisions/compiled-decisions.js';
-import { RelationFetches } from '../compiled-decisions/relation-fetch.js';
 import { engineFailureException, unauthorizedException } from './authorization-failure.js';
 import { buildAuthorizedQuery, fetchAuthorizedResources, filterAuthorizedItems } from '../data-filtering/index.js';
 import { engineErrorLog, type EngineCallSubjects } from '../engine/engine-error-log.js';
@@ -199,7 +198,7 @@ export class OsoService implements OnApplicationBootstrap {
       undefined,
       resource,
       Boolean(options.allowWildcard),
-      relationFetchesOf(currentAuthorizationState()),
+      currentAuthorizationState(),
     );
     const actions =
       (listed instanceof Promise ? await listed : listed) ??
@@ -242,7 +241,7 @@ export class OsoService implements OnApplicationBootstrap {
       action,
       resource,
       field,
-      relationFetchesOf(currentAuthorizationState()),
+      currentAuthorizationState(),
     );
     if (compiled === true || compiled === false) return compiled;
     return this.fieldByEngine(engine, polarActor, action, resource, field, compiled);
@@ -283,7 +282,7 @@ export class OsoService implements OnApplicationBootstrap {
       action,
       resource,
       Boolean(options.allowWildcard),
-      relationFetchesOf(currentAuthorizationState()),
+      currentAuthorizationState(),
     );
     const fields = listed instanceof Promise ? await listed : listed;
     if (fields) return fields;
@@ -384,7 +383,7 @@ export class OsoService implements OnApplicationBootstrap {
     const memo = state?.decisions;
     const known = memo?.recall(polarActor, action, resource);
     if (known !== undefined) return known;
-    const compiled = this.compiled.decide(engine, polarActor, action, resource, relationFetchesOf(state));
+    const compiled = this.compiled.decide(engine, polarActor, action, resource, state);
     if (compiled === undefined || compiled instanceof Promise) {
       return this.decideLater(engine, memo, polarActor, action, resource, compiled);
     }
@@ -443,16 +442,6 @@ export class OsoService implements OnApplicationBootstrap {
       throw engineFailureException();
     }
   }
-}
-
-const relationFetches = new WeakMap<AuthorizationState, RelationFetches>();
-
-/** The data filtering relations fetched so far in the call whose state is given (none outside a call). */
-function relationFetchesOf(state: AuthorizationState | undefined): RelationFetches | undefined {
-  if (!state) return undefined;
-  let fetches = relationFetches.get(state);
-  if (!fetches) relationFetches.set(state, (fetches = new RelationFetches()));
-  return fetches;
 }
 
 /** Polar has no `undefined`: a missing actor is `nil`, which policies can match (`allow(nil, ...)`). */

@@ -15,7 +15,7 @@ import {
   type PartialArgument,
 } from './partial-evaluation.js';
 import { AskEngine, FetchRelation, PolarClasses, type FetchedRelations } from './polar-values.js';
-import { fetchRelation, RelationFetches } from './relation-fetch.js';
+import { fetchRelation, relationFetchesOf } from './relation-fetch.js';
 import { policyFeaturesOf } from './policy-sources.js';
 
 /**
@@ -148,16 +148,17 @@ export class CompiledDecisions {
 
   /**
    * The compiled answer to `allow(actor, action, resource)`, or `undefined` when the engine must answer. The first
-   * decision of a triple waits for its compilation.
+   * decision of a triple waits for its compilation. `call` is the state of the call (request) the decision is made
+   * in: the data filtering relations fetched for it are shared by the call's decisions (`RelationFetches`).
    */
   decide(
     engine: Oso,
     actor: unknown,
     action: unknown,
     resource: unknown,
-    shared?: RelationFetches,
+    call?: object,
   ): boolean | undefined | Promise<boolean | undefined> {
-    return this.decideRule('allow', engine, actor, action, resource, NO_FIELD, shared);
+    return this.decideRule('allow', engine, actor, action, resource, NO_FIELD, call);
   }
 
   /**
@@ -170,10 +171,10 @@ export class CompiledDecisions {
     action: unknown,
     resource: unknown,
     field: unknown,
-    shared?: RelationFetches,
+    call?: object,
   ): boolean | undefined | Promise<boolean | undefined> {
     if (!isFixed(field)) return undefined;
-    return this.decideRule('allow_field', engine, actor, action, resource, field, shared);
+    return this.decideRule('allow_field', engine, actor, action, resource, field, call);
   }
 
   /**
@@ -189,7 +190,7 @@ export class CompiledDecisions {
     action: unknown,
     resource: unknown,
     allowWildcard: boolean,
-    shared?: RelationFetches,
+    call?: object,
   ): Set<unknown> | undefined | Promise<Set<unknown> | undefined> {
     if (!this.enabled) return undefined;
     if (rule === 'allow_field' && !isFixed(action)) return undefined;
@@ -214,12 +215,12 @@ export class CompiledDecisions {
       state.count++;
     }
     if (listing.status === 'compiled')
-      return this.runListing(engine, state, listing, actor, resource, allowWildcard, shared);
+      return this.runListing(engine, state, listing, actor, resource, allowWildcard, call);
     if (listing.status === 'engine') return undefined;
     const waiting = listing;
     return waiting.pending!.then(() =>
       waiting.status === 'compiled'
-        ? this.runListing(engine, state, waiting, actor, resource, allowWildcard, shared)
+        ? this.runListing(engine, state, waiting, actor, resource, allowWildcard, call)
         : undefined,
     );
   }
@@ -238,7 +239,7 @@ export class CompiledDecisions {
     actor: unknown,
     resource: unknown,
     allowWildcard: boolean,
-    shared: RelationFetches | undefined,
+    call: object | undefined,
     fetched?: FetchedRelations,
     fetches = 0,
   ): Set<unknown> | undefined | Promise<Set<unknown> | undefined> {
@@ -256,9 +257,9 @@ export class CompiledDecisions {
       // A failed lookup, an application error, a relation only the engine can fetch, too many relations: the engine
       // answers the whole call.
       if (!(error instanceof FetchRelation) || fetches >= LIMITS.maxRelationFetches) return undefined;
-      return withRelation(engine, error, fetched, shared).then(
+      return withRelation(engine, error, fetched, call).then(
         (relations) =>
-          this.runListing(engine, state, listing, actor, resource, allowWildcard, shared, relations, fetches + 1),
+          this.runListing(engine, state, listing, actor, resource, allowWildcard, call, relations, fetches + 1),
         () => undefined,
       );
     } finally {
@@ -325,7 +326,7 @@ export class CompiledDecisions {
     action: unknown,
     resource: unknown,
     field: Fixed | typeof NO_FIELD,
-    shared: RelationFetches | undefined,
+    call: object | undefined,
   ): boolean | undefined | Promise<boolean | undefined> {
     if (!this.enabled || !isFixed(action)) return undefined;
     const state = this.stateOf(engine);
@@ -345,12 +346,12 @@ export class CompiledDecisions {
       byField.set(field, triple);
       state.count++;
     }
-    if (triple.status === 'compiled') return this.run(engine, state, triple, actor, resource, triple.field, shared);
+    if (triple.status === 'compiled') return this.run(engine, state, triple, actor, resource, triple.field, call);
     if (triple.status === 'compiling') {
       const waiting = triple;
       return waiting.pending!.then(() =>
         waiting.status === 'compiled'
-          ? this.run(engine, state, waiting, actor, resource, waiting.field, shared)
+          ? this.run(engine, state, waiting, actor, resource, waiting.field, call)
           : this.toEngine(waiting),
       );
     }
@@ -399,7 +400,7 @@ export class CompiledDecisions {
     actor: unknown,
     resource: unknown,
     field: unknown,
-    shared: RelationFetches | undefined,
+    call: object | undefined,
     fetched?: FetchedRelations,
     fetches = 0,
   ): boolean | undefined | Promise<boolean | undefined> {
@@ -414,8 +415,8 @@ export class CompiledDecisions {
     } catch (error) {
       if (error instanceof FetchRelation) {
         if (fetches >= LIMITS.maxRelationFetches) return this.handOver(triple, ASK_TOO_MANY_RELATIONS);
-        return withRelation(engine, error, fetched, shared).then(
-          (relations) => this.run(engine, state, triple, actor, resource, field, shared, relations, fetches + 1),
+        return withRelation(engine, error, fetched, call).then(
+          (relations) => this.run(engine, state, triple, actor, resource, field, call, relations, fetches + 1),
           (failure: unknown) => this.handOver(triple, failure),
         );
       }
@@ -647,9 +648,9 @@ async function withRelation(
   engine: Oso,
   need: FetchRelation,
   fetched: FetchedRelations | undefined,
-  shared: RelationFetches | undefined,
+  call: object | undefined,
 ): Promise<FetchedRelations> {
-  const value = await (shared ? shared.fetch(engine, need) : fetchRelation(engine, need));
+  const value = await (call ? relationFetchesOf(call).fetch(engine, need) : fetchRelation(engine, need));
   const relations = fetched ?? new Map<object, Map<string, unknown>>();
   let byAttribute = relations.get(need.receiver);
   if (!byAttribute) relations.set(need.receiver, (byAttribute = new Map()));

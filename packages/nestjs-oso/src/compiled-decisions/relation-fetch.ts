@@ -65,3 +65,12 @@ export class RelationFetches {
     return fetched;
   }
 }
+
+const fetchesOfCalls = new WeakMap<object, RelationFetches>();
+
+/** The relations fetched so far in a call, by the call's state object (created on the call's first fetch). */
+export function relationFetchesOf(call: object): RelationFetches {
+  let fetches = fetchesOfCalls.get(call);
+  if (!fetches) fetchesOfCalls.set(call, (fetches = new RelationFetches()));
+  return fetches;
+}

@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import * as fc from 'fast-check';
 import type { Oso } from 'oso';
 import { CompiledDecisions } from '../../src/compiled-decisions/compiled-decisions.js';
-import { RelationFetches } from '../../src/compiled-decisions/relation-fetch.js';
 import { createOsoEngine } from '../../src/policy/policy-loader.js';
 import { describeOnEachDatabase } from '../data-filtering/support/databases.js';
 import { instance } from './support/arbitraries.js';
@@ -64,10 +63,10 @@ describeOnEachDatabase(
       let decided = 0;
       const disagreements: unknown[] = [];
       for (const { actor, items } of fc.sample(page, { seed: 4242, numRuns: CASES })) {
-        const shared = new RelationFetches();
-        // Made together, as a page's checks are (`Promise.all`): a fetch in flight is shared too.
+        const call = {};
+        // Made together, as a page's checks are (`Promise.all`) in one call: a fetch in flight is shared too.
         const answers = await Promise.all(
-          items.map(([resource, action]) => compiled.decide(engine, actor, action, resource, shared)),
+          items.map(([resource, action]) => compiled.decide(engine, actor, action, resource, call)),
         );
         for (const [i, answer] of answers.entries()) {
           if (answer === undefined) continue;
@@ -92,10 +91,8 @@ describeOnEachDatabase(
       // Warm-up: the compilation makes its own queries.
       await compiled.decide(engine, reader, 'read', page[0]);
       const queries = countAdapterQueries(engine);
-      const shared = new RelationFetches();
-      const answers = await Promise.all(
-        page.map((expense) => compiled.decide(engine, reader, 'read', expense, shared)),
-      );
+      const call = {};
+      const answers = await Promise.all(page.map((expense) => compiled.decide(engine, reader, 'read', expense, call)));
       expect({ answers: new Set(answers), queries: queries.count }).toEqual({ answers: new Set([true]), queries: 2 });
       // Without sharing, as outside a call: two queries per check.
       queries.count = 0;
