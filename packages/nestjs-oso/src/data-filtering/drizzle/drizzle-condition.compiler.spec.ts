@@ -10,6 +10,7 @@ import { DataFilteringError } from '../../errors/data-filtering.error.js';
 import { buildAuthorizedFilter } from '../authorized-filter.js';
 import { DrizzleConditionCompiler } from './drizzle-condition.compiler.js';
 import { drizzlePolarClasses } from './drizzle-polar-classes.js';
+import { drizzleAdapter } from './drizzle.adapter.js';
 
 const owners = sqliteTable('dc_owner', { id: integer('id').primaryKey(), name: text('name').notNull() });
 const docs = sqliteTable('dc_doc', {
@@ -26,6 +27,11 @@ const schema = {
     owner: one(owners, { fields: [docs.ownerId], references: [owners.id] }),
   })),
 };
+
+class Owner {
+  id!: number;
+  name!: string;
+}
 
 // better-sqlite3 12 on Node 20, 13 on Node 22+ (see test/data-filtering/support/databases.ts).
 const Database = createRequire(import.meta.url)(
@@ -46,7 +52,8 @@ afterAll(() => client.close());
 /** The ids the compiled condition selects for `actor` and `action` under `policy`. */
 async function compiled(policy: string, actor: unknown, action: string): Promise<number[]> {
   const oso = new Oso();
-  for (const { class: cls, name, fields } of drizzlePolarClasses(schema)) oso.registerClass(cls, { name, fields });
+  const registrations = drizzlePolarClasses(schema, { classes: { owners: Owner } });
+  for (const { class: cls, name, fields } of registrations) oso.registerClass(cls, { name, fields });
   oso.loadStr(policy);
   const filter = await buildAuthorizedFilter(oso, actor, action, 'Docs');
   const { table, where } = new DrizzleConditionCompiler(filter).compile();
@@ -69,6 +76,37 @@ describe('the Drizzle condition compiler', () => {
 
   it('follows a relation from relations() with an exists subquery', async () => {
     expect(await compiled('allow(_, "read", d: Docs) if d.owner.name = "ann";', 0, 'read')).toEqual([1, 3]);
+  });
+
+  it('compares a related row with an object as the engine does (lodash isEqual): the class and every column', async () => {
+    const policy =
+      'allow(o: Owner, "read", d: Docs) if d.owner = o; allow(o: Owner, "other", d: Docs) if d.owner != o;';
+    const ann = Object.assign(new Owner(), { id: 1, name: 'ann' });
+    expect(await compiled(policy, ann, 'read')).toEqual([1, 3]);
+    expect(await compiled(policy, ann, 'other')).toEqual([2, 4]);
+    // The same key with another name, a missing column, an extra property: no row is that object.
+    for (const other of [
+      Object.assign(new Owner(), { id: 1, name: 'Ann' }),
+      Object.assign(new Owner(), { id: 1 }),
+      Object.assign(new Owner(), { id: 1, name: 'ann', extra: true }),
+      Object.assign(new Owner(), { id: 1, name: 'ann', [Symbol('tag')]: 1 }),
+    ]) {
+      expect(await compiled(policy, other, 'read')).toEqual([]);
+      expect(await compiled(policy, other, 'other')).toEqual([1, 2, 3, 4]);
+    }
+  });
+
+  it('runs the select through the adapter (any Drizzle database type-checks), rows as instances of the class', async () => {
+    const oso = new Oso();
+    for (const { class: cls, name, fields } of drizzlePolarClasses(schema, { classes: { owners: Owner } })) {
+      oso.registerClass(cls, { name, fields });
+    }
+    oso.loadStr('allow(_, "read", o: Owner) if o.name = "bo";');
+    const adapter = drizzleAdapter(db);
+    const rows = await adapter.executeQuery(adapter.buildQuery(await buildAuthorizedFilter(oso, 0, 'read', Owner)));
+    expect(rows).toEqual([Object.assign(new Owner(), { id: 2, name: 'bo' })]);
+    expect(rows[0]).toBeInstanceOf(Owner);
+    await expect(adapter.executeQuery({})).rejects.toThrow(DataFilteringError);
   });
 
   it('selects no row when nothing is allowed, and every row when a rule has no condition', async () => {

@@ -291,8 +291,16 @@ export class DrizzleConditionCompiler {
       typeof scope.cls === 'function' &&
       value.constructor === scope.cls &&
       Object.keys(value).length === columns.length &&
+      // isEqual compares enumerable symbol properties too; a row has none.
+      !Object.getOwnPropertySymbols(value).some((symbol) =>
+        Object.prototype.propertyIsEnumerable.call(value, symbol),
+      ) &&
       columns.every(([key]) => Object.prototype.hasOwnProperty.call(value, key) && object[key] !== undefined);
     if (!alike) return negated;
+    if (columns.some(([key]) => Number.isNaN(object[key]))) {
+      // isEqual finds NaN equal to NaN, which SQL (and Polar's unification) does not.
+      throw this.unsupported(condition, 'the compared object holds NaN');
+    }
     const each = columns.map(([key, column]) => {
       const part = { sql: this.ref(scope, key), column };
       const equal = this.same(part, object[key], condition);

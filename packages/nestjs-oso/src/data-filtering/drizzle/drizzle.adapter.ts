@@ -32,7 +32,8 @@ export interface DrizzleQuery<T extends Table = Table> {
  * @publicApi
  */
 export interface DrizzleDatabase {
-  select(): { from(table: Table): { where(where: SQL): PromiseLike<unknown[]> } };
+  // `never` parameters: each dialect's builder takes its own table and condition types, which all fit here.
+  select(): { from(table: never): { where(where: never): PromiseLike<unknown[]> } };
 }
 
 /**
@@ -89,7 +90,10 @@ export class DrizzleAdapter implements Adapter<DrizzleQuery, object> {
     if (table === undefined || where === undefined) {
       throw new DataFilteringError('DrizzleAdapter.executeQuery: expected a query built by buildQuery');
     }
-    const rows = (await this.db.select().from(table).where(where)) as object[];
+    const rows = (await this.db
+      .select()
+      .from(table as never)
+      .where(where as never)) as object[];
     if (typeof polarClass !== 'function') return rows;
     return rows.map((row) => Object.assign(Object.create(polarClass.prototype as object) as object, row));
   }

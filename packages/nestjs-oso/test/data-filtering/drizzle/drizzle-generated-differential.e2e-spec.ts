@@ -29,6 +29,7 @@ const GENERATED: GeneratedCase[] = fc.sample(caseArb(SETS_PER_POLICY), {
 });
 /** Milliseconds allowed per database: PostgreSQL takes about a minute for 2,000 cases, two on a loaded machine. */
 const TIMEOUT = Math.max(240_000, CASES * 240);
+const LOOKUP_EVERY = 5;
 /** The schema the engine's classes are registered from (each database registers its own dialect's too). */
 const ENGINE_SCHEMA = gdSchema('better-sqlite3');
 
@@ -37,14 +38,20 @@ interface Expected {
   filter: AuthorizedFilter | { error: string; refused: boolean };
 }
 
+/** An engine for a case's policy, the classes registered from `schema`, relations followed by `adapter`. */
+async function engineFor(generated: GeneratedCase, schema: Record<string, unknown>, adapter: unknown): Promise<Oso> {
+  const oso = new Oso();
+  recordPolicySources(oso);
+  oso.setDataFilteringAdapter(adapter as Adapter<unknown, unknown>);
+  for (const { class: cls, name, fields } of gdPolarClasses(schema)) oso.registerClass(cls, { name, fields });
+  await oso.loadStr(renderPolicy(generated.policy));
+  return oso;
+}
+
 /** The engine's answers on each data set of a case, and the filter of its policy for its actor. */
 async function expectedOf(generated: GeneratedCase): Promise<Expected> {
   const reference = new ReferenceAdapter();
-  const oso = new Oso();
-  recordPolicySources(oso);
-  oso.setDataFilteringAdapter(reference as Adapter<unknown, unknown>);
-  for (const { class: cls, name, fields } of gdPolarClasses(ENGINE_SCHEMA)) oso.registerClass(cls, { name, fields });
-  await oso.loadStr(renderPolicy(generated.policy));
+  const oso = await engineFor(generated, ENGINE_SCHEMA, reference);
   const actor = buildActor(generated.actor);
   let filter: Expected['filter'];
   try {
@@ -117,9 +124,14 @@ describe('the generated differential suite against the Drizzle adapter', () => {
         const db = { query: (statement: string) => open!.run(statement) } as unknown as DataSource;
         const tally = newTally();
         let withRows = 0;
+        // The engine itself following relations through the adapter (executeQuery: junction lookups, rows as
+        // instances) on the seeded rows, against the reference lookups on the same data: one case in LOOKUP_EVERY,
+        // since every answer queries the database once per relation it follows.
+        const lookups = newTally();
         const start = Date.now();
         for (const [i, generated] of GENERATED.entries()) {
           const built = expected[i]!.filter;
+          let engine: Oso | undefined;
           for (const [j, set] of generated.sets.entries()) {
             let got: Outcome;
             if ('error' in built) {
@@ -140,10 +152,19 @@ describe('the generated differential suite against the Drizzle adapter', () => {
             }
             const c = { policy: generated.policy, data: set.data, actor: generated.actor, perturbations: [] };
             record(tally, database.kind, c, expected[i]!.outcomes[j]!, got);
+            if (!('error' in built) && i % LOOKUP_EVERY === 0) {
+              engine ??= await engineFor(generated, schema, adapter);
+              const actor = buildActor(generated.actor);
+              const outcome = await engineOutcome(engine, actor, buildWorld(set.data).docs);
+              record(lookups, database.kind, c, expected[i]!.outcomes[j]!, outcome);
+            }
           }
         }
         console.info(`${summary(database.kind, tally, Date.now() - start)}\n  ${withRows} lists with rows`);
+        console.info(`  ${lookups.cases} engine answers with relations followed through the adapter`);
         expect(report(tally)).toBe('');
+        expect(report(lookups)).toBe('');
+        expect(lookups.cases).toBeGreaterThan(CASES / LOOKUP_EVERY / 2);
         expect(tally.cases).toBeGreaterThanOrEqual(CASES);
         // Most lists hold rows: the filters are tested on more than empty answers.
         expect(withRows).toBeGreaterThan(CASES / 5);
