@@ -9,7 +9,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { catchError, defer, map, mergeMap, Observable } from 'rxjs';
+import { catchError, defer, mergeMap, Observable } from 'rxjs';
 import {
   AuthorizationState,
   callStateOf,
@@ -58,11 +58,7 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     const transport = transportOf(context);
     // The request's state, or outside HTTP the call's (kept on its arguments, shared with its guards).
     const state = callStateOf(context);
-    // The handler runs inside the request's async context, so OsoService finds the state at any depth.
-    let handled = new Observable<unknown>((subscriber) =>
-      runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)),
-    );
-    if (this.isRequired(context)) handled = this.enforce(context, state, handled, transport);
+    let handled = this.isRequired(context) ? this.enforce(context, state, next, transport) : inContextOf(state, next);
     // GraphQL clients tell failures apart by code: nestjs-oso's own 500s get INTERNAL_SERVER_ERROR.
     if (transport === 'graphql') {
       handled = handled.pipe(
@@ -97,21 +93,26 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
     throw ownError(new InternalServerErrorException());
   }
 
-  /** `handled`, failing with 500 on every path where the request would answer below 400 without authorizing. */
+  /**
+   * The handler's answer in the request's context, failing with 500 on every path where the request would answer
+   * below 400 without authorizing. One Observable rather than operators: this runs on every request of the routes
+   * it guards.
+   */
   private enforce(
     context: ExecutionContext,
     state: AuthorizationState,
-    handled: Observable<unknown>,
+    next: CallHandler,
     transport: CallTransport,
   ): Observable<unknown> {
     const http = transport === 'http';
     const owesAuthorization = () => !state.satisfied && !isSkippedRoute(context);
     const kind = http ? routeResponseKind(context.getClass(), context.getHandler()) : 'value';
     if (kind === 'stream') {
-      // Checked when the stream is subscribed, after the route's own check and before the handler runs.
-      return defer(() => {
+      // Checked when the stream is subscribed, after the route's own check and before the handler runs (a throw here
+      // is the subscriber's error).
+      return new Observable<unknown>((subscriber) => {
         if (owesAuthorization()) this.failUnauthorized(context);
-        return handled;
+        return runWithAuthorizationState(state, () => next.handle().subscribe(subscriber));
       });
     }
     if (kind === 'handler') {
@@ -122,23 +123,27 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
         () => this.logRefused(context),
       );
     }
-    return handled.pipe(
-      map((value) => {
-        if (owesAuthorization()) {
-          // A GraphQL subscription's resolver returned its event stream already: end it, so that a refused
-          // subscription leaves no listener behind.
-          closeAsyncIterator(value);
-          this.failUnauthorized(context);
-        }
-        return value;
-      }),
-      catchError((error: unknown) => {
-        // An error response (400 or more) reveals nothing the policy guards; anything else might answer 2xx on HTTP.
-        // Other transports answer any error as an error (a GraphQL error, a WebSocket `exception`, an RPC error).
-        if (http && owesAuthorization() && !(error instanceof HttpException && error.getStatus() >= 400))
-          this.failUnauthorized(context);
-        throw error;
-      }),
+    // An error response (400 or more) reveals nothing the policy guards; anything else might answer 2xx on HTTP.
+    // Other transports answer any error as an error (a GraphQL error, a WebSocket `exception`, an RPC error).
+    const failureFor = (error: unknown): unknown => {
+      if (!http || !owesAuthorization() || (error instanceof HttpException && error.getStatus() >= 400)) return error;
+      return failureOf(() => this.failUnauthorized(context));
+    };
+    return new Observable<unknown>((subscriber) =>
+      // The handler runs inside the request's async context, so OsoService finds the state at any depth.
+      runWithAuthorizationState(state, () =>
+        next.handle().subscribe({
+          next: (value) => {
+            if (!owesAuthorization()) return subscriber.next(value);
+            // A GraphQL subscription's resolver returned its event stream already: end it, so that a refused
+            // subscription leaves no listener behind.
+            closeAsyncIterator(value);
+            subscriber.error(failureFor(failureOf(() => this.failUnauthorized(context))));
+          },
+          error: (error: unknown) => subscriber.error(failureFor(error)),
+          complete: () => subscriber.complete(),
+        }),
+      ),
     );
   }
 
@@ -147,6 +152,22 @@ export class RequireAuthorizationInterceptor implements NestInterceptor {
       `${context.getClass().name}.${context.getHandler().name} wrote its response without authorizing: call ` +
         'OsoService.authorize() before writing, use @Authorize(), or mark it with @SkipAuthorization()',
     );
+  }
+}
+
+/** The handler's answer, run inside the request's async context, so OsoService finds the state at any depth. */
+function inContextOf(state: AuthorizationState, next: CallHandler): Observable<unknown> {
+  return new Observable<unknown>((subscriber) =>
+    runWithAuthorizationState(state, () => next.handle().subscribe(subscriber)),
+  );
+}
+
+/** What `fail` throws (it always does). */
+function failureOf(fail: () => never): unknown {
+  try {
+    fail();
+  } catch (error: unknown) {
+    return error;
   }
 }
 
