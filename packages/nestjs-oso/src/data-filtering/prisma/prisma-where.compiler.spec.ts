@@ -108,6 +108,27 @@ describe('PrismaWhereCompiler', () => {
     expect(where).toEqual({ AND: [{ score: { gt: 1 } }, { org: { is: { name: { equals: 'acme' } } } }] });
   });
 
+  it('rules that differ only in the value one field equals are one rule with `in`, whatever the order of conditions', () => {
+    const rule = (tier: number) => [
+      condition(field('Doc', 'score'), 'Gt', value(1)),
+      condition(field('Org', 'tier'), 'Eq', value(tier)),
+    ];
+    const where = compile(filterOf([rule(1), [...rule(2)].reverse(), rule(3)], [toOrg]));
+    expect(where).toEqual({ AND: [{ score: { gt: 1 } }, { org: { is: { tier: { in: [1, 2, 3] } } } }] });
+    // `true = x.flag` keeps its own checks: not merged with `false = x.flag`.
+    const flags = filterOf([
+      [condition(field('Doc', 'flag'), 'Eq', value(false))],
+      [condition(field('Doc', 'flag'), 'Eq', value(true))],
+    ]);
+    expect(() => compile(flags)).toThrow(/may hold nil/);
+  });
+
+  it('`in` on a Boolean field is one equality per value (Prisma has no `in` for booleans)', () => {
+    expect(compile(filterOf([[condition(field('Doc', 'flag'), 'In', value([false, null]))]]))).toEqual({
+      OR: [{ flag: { equals: false } }, { flag: null }],
+    });
+  });
+
   it('!= on a nullable field keeps the rows holding nil, as Polar says nil != 2', () => {
     expect(compile(filterOf([[condition(field('Doc', 'rank'), 'Neq', value(2))]]))).toEqual({
       OR: [{ rank: { not: 2 } }, { rank: null }],

@@ -66,7 +66,7 @@ export class PrismaWhereCompiler {
 
   compile(): PrismaWhere {
     const branches: PrismaWhere[] = [];
-    for (const branch of mergeBranches(filterBranches(this.filter))) {
+    for (const branch of mergeByOneValue(mergeBranches(filterBranches(this.filter)))) {
       const where = this.branch(branch);
       // An unconditional rule: every row.
       if (where === TRUE) return {};
@@ -416,20 +416,33 @@ export class PrismaWhereCompiler {
     if (list.some((item) => typeof item === 'object' && item !== null)) {
       throw this.unsupported(condition, 'only plain values can be looked up in a list');
     }
-    // Merged `true = x.flag` branches (see checkCondition).
-    if (!negated && list.length > 0 && list.every((item) => item === true)) this.checkCondition(field, condition);
+    // A `true = x.flag` branch merged with others (`x.flag = false` too, by mergeBranches) keeps its check (see
+    // checkCondition): the engine raises on nil there, whatever the other rules say.
+    if (!negated && list.includes(true)) this.checkCondition(field, condition);
     const kind = this.kind(field);
     if (kind === 'opaque' && list.some((item) => item !== null)) throw this.opaque(condition, field);
     const kept = [...new Set(list.filter((item) => item !== null && this.holds(field, kind, item)))];
     if (kept.length > 0 && (kind === 'string' || kind === 'enum')) this.exactStrings(condition);
     const nil = list.includes(null);
     const nullable = !field.isRequired;
+    // Prisma's Boolean filter has no `in`: one `equals` (or `not`, false on NULL as NOT IN is) per value.
+    const boolean = kind === 'boolean';
     if (!negated) {
-      const found = kept.length > 0 ? { [field.name]: { in: kept } } : FALSE;
+      const found =
+        kept.length === 0
+          ? FALSE
+          : boolean
+            ? or(kept.map((item) => ({ [field.name]: { equals: item } })))
+            : { [field.name]: { in: kept } };
       return or([found, nil && nullable ? { [field.name]: null } : FALSE]);
     }
     // `x not in list`: none of the values (SQL's NOT IN leaves out NULL), and nil rows unless nil is in the list.
-    const notFound = kept.length > 0 ? { [field.name]: { notIn: kept } } : TRUE;
+    const notFound =
+      kept.length === 0
+        ? TRUE
+        : boolean
+          ? and(kept.map((item) => ({ [field.name]: { not: item } })))
+          : { [field.name]: { notIn: kept } };
     if (!nullable) return notFound;
     return nil ? and([notFound, { [field.name]: { not: null } }]) : or([notFound, { [field.name]: null }]);
   }
@@ -593,6 +606,87 @@ export class PrismaWhereCompiler {
       `PrismaAdapter: cannot filter ${this.filter.model} on the condition ${printFilterCondition(condition).replace(/~\d+\b/g, '')}: ${reason}`,
     );
   }
+}
+
+/**
+ * Rules that differ only in the value one field equals (`m.role in ["member", "admin"]` reaches us as two rules, one
+ * per value) merged into one rule with `field in [values]`: the same rows, with one relation filter instead of one
+ * per value. Only plain values other than `true` are merged (`true = x.flag` has checks of its own), and only rules
+ * whose other conditions compare plain values, which can be told equal by their text.
+ */
+function mergeByOneValue(branches: FilterBranch[]): FilterBranch[] {
+  interface Entry {
+    branch: FilterBranch;
+    /** For each condition that could take the values of other rules: its key, position and value. */
+    keys: Map<string, { index: number; value: unknown }>;
+    chosen?: { key: string; index: number; values: unknown[] };
+  }
+  const text = (condition: FilterCondition) => JSON.stringify([condition.lhs, condition.cmp, condition.rhs]);
+  const entries: Entry[] = [];
+  for (const branch of branches) {
+    const keys = new Map<string, { index: number; value: unknown }>();
+    const plain = branch.conditions.every((condition) =>
+      [condition.lhs, condition.rhs].every((datum) => !('value' in datum) || isPlain(datum.value)),
+    );
+    if (plain) {
+      const relations = branch.relations.map(describeRelation).sort();
+      for (const [index, condition] of branch.conditions.entries()) {
+        const equality = fieldEquals(condition);
+        if (!equality) continue;
+        const others = branch.conditions
+          .filter((_, j) => j !== index)
+          .map(text)
+          .sort();
+        keys.set(JSON.stringify([relations, equality.field, others]), { index, value: equality.value });
+      }
+    }
+    const match = entries
+      .flatMap((entry) => [...keys.keys()].map((key) => ({ entry, key })))
+      .find(({ entry, key }) => entry.keys.has(key) && (entry.chosen === undefined || entry.chosen.key === key));
+    if (!match) {
+      entries.push({ branch, keys });
+      continue;
+    }
+    const { entry, key } = match;
+    if (!entry.chosen) {
+      const own = entry.keys.get(key)!;
+      entry.chosen = { key, index: own.index, values: [own.value] };
+    }
+    entry.chosen.values.push(keys.get(key)!.value);
+  }
+  return entries.map(({ branch, chosen }) => {
+    if (!chosen) return branch;
+    const field = fieldEquals(branch.conditions[chosen.index]!)!.field;
+    const merged = { lhs: field, cmp: 'In', rhs: { value: chosen.values } } as unknown as FilterCondition;
+    return {
+      relations: branch.relations,
+      conditions: branch.conditions.map((condition, i) => (i === chosen.index ? merged : condition)),
+    };
+  });
+}
+
+/** `field = value` (either way round) with a plain value other than `true`. */
+function fieldEquals(condition: FilterCondition): { field: FilterCondition['lhs']; value: unknown } | undefined {
+  if (condition.cmp !== 'Eq') return undefined;
+  for (const [a, b] of [
+    [condition.lhs, condition.rhs],
+    [condition.rhs, condition.lhs],
+  ] as const) {
+    if ('typeName' in a && a.fieldName !== undefined && 'value' in b && isPlain(b.value) && b.value !== true) {
+      return { field: a, value: b.value };
+    }
+  }
+  return undefined;
+}
+
+/** A value whose JSON text tells it apart from every other (not NaN or Infinity, which JSON spells `null`). */
+function isPlain(value: unknown): boolean {
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
 }
 
 /** The family of a plain value for `!=`: numbers, strings, booleans. */
