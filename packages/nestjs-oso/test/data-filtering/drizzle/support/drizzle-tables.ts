@@ -6,8 +6,9 @@ import type { DrizzleKind } from './drizzle-databases.js';
 
 /**
  * Drizzle tables for the suites, written once for the three dialects: columns by type (`int`, `double`, `text`,
- * `bool`, `decimal`; `?` for a nullable column; `id` is the primary key), with the DDL that creates them (tests
- * create tables with SQL) and a composite primary key for junction tables.
+ * `bool`, `decimal`, and `uuid`, native on PostgreSQL and text elsewhere; `?` for a nullable column; `id` is the
+ * primary key), with the DDL that creates them (tests create tables with SQL) and a composite primary key for
+ * junction tables.
  */
 export type ColumnSpec = Record<string, string>;
 
@@ -30,9 +31,10 @@ const DIALECTS: Record<DrizzleKind, Dialect> = {
       text: (name) => sqlite.text(name),
       bool: (name) => sqlite.integer(name, { mode: 'boolean' }),
       decimal: (name) => sqlite.numeric(name),
+      uuid: (name) => sqlite.text(name),
     },
     primaryKey: sqlite.primaryKey,
-    types: { int: 'integer', double: 'real', text: 'text', bool: 'integer', decimal: 'numeric' },
+    types: { int: 'integer', double: 'real', text: 'text', bool: 'integer', decimal: 'numeric', uuid: 'text' },
     quote: '"',
   },
   postgres: {
@@ -43,6 +45,7 @@ const DIALECTS: Record<DrizzleKind, Dialect> = {
       text: (name) => pg.varchar(name, { length: 16 }),
       bool: (name) => pg.boolean(name),
       decimal: (name) => pg.numeric(name, { precision: 10, scale: 2 }),
+      uuid: (name) => pg.uuid(name),
     },
     primaryKey: pg.primaryKey,
     types: {
@@ -51,6 +54,7 @@ const DIALECTS: Record<DrizzleKind, Dialect> = {
       text: 'varchar(16)',
       bool: 'boolean',
       decimal: 'numeric(10,2)',
+      uuid: 'uuid',
     },
     quote: '"',
   },
@@ -62,9 +66,17 @@ const DIALECTS: Record<DrizzleKind, Dialect> = {
       text: (name) => mysql.varchar(name, { length: 16 }),
       bool: (name) => mysql.boolean(name),
       decimal: (name) => mysql.decimal(name, { precision: 10, scale: 2 }),
+      uuid: (name) => mysql.varchar(name, { length: 36 }),
     },
     primaryKey: mysql.primaryKey,
-    types: { int: 'int', double: 'double', text: 'varchar(16)', bool: 'boolean', decimal: 'decimal(10,2)' },
+    types: {
+      int: 'int',
+      double: 'double',
+      text: 'varchar(16)',
+      bool: 'boolean',
+      decimal: 'decimal(10,2)',
+      uuid: 'varchar(36)',
+    },
     quote: '`',
   },
 };
