@@ -110,13 +110,6 @@ export const PRISMA_DATABASES: PrismaDatabase[] = [
   {
     provider: 'sqlite',
     kind: 'better-sqlite3',
-    // @prisma/adapter-better-sqlite3 7.10 imports `better-sqlite3` (12), which aborts the process on Node 24 when its
-    // statements are collected (`RemoveEnvironmentCleanupHook`); 13, which the TypeORM suites load there, is not what
-    // the adapter imports.
-    skip:
-      NODE_MAJOR >= 24
-        ? '@prisma/adapter-better-sqlite3 7.10 loads better-sqlite3 12, which aborts the process on Node 24'
-        : undefined,
   },
   { provider: 'postgresql', kind: 'postgres', skip: skipReason(postgres), unavailable: postgres.unavailable },
   { provider: 'mysql', kind: 'mariadb', skip: skipReason(mariadb), unavailable: mariadb.unavailable },
@@ -134,6 +127,13 @@ export async function openPrisma(
   ddl: (provider: PrismaProvider) => string[],
 ): Promise<OpenPrisma> {
   if (provider === 'sqlite') {
+    if (NODE_MAJOR >= 22) {
+      // @prisma/adapter-better-sqlite3 7.10 imports `better-sqlite3`, which resolves to 12 here, and 12 aborts the
+      // process on Node 24 when its statements are collected. An app on Node 22+ installs 13 (`overrides` in its
+      // package.json); this suite loads 13 from its npm alias in its place, as the TypeORM suites do.
+      const { jest } = await import('@jest/globals');
+      jest.unstable_mockModule('better-sqlite3', () => ({ default: require('better-sqlite3-13') }));
+    }
     const { PrismaBetterSqlite3 } = await import('@prisma/adapter-better-sqlite3');
     const prisma = new module.PrismaClient({ adapter: new PrismaBetterSqlite3({ url: ':memory:' }) });
     for (const statement of ddl(provider)) await prisma.$executeRawUnsafe(statement);
