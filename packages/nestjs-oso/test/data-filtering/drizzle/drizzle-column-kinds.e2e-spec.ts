@@ -2,8 +2,7 @@ import { Oso } from 'oso';
 import { buildAuthorizedQuery, DataFilteringError } from '../../../src/data-filtering/index.js';
 import { recordPolicySources } from '../../../src/compiled-decisions/policy-sources.js';
 import { drizzleAdapter, drizzlePolarClasses, type DrizzleQuery } from '../../../src/data-filtering/drizzle/index.js';
-import { skipReason } from '../support/databases.js';
-import { DRIZZLE_DATABASES, openDrizzle, type OpenDrizzle } from './support/drizzle-databases.js';
+import { describeOnEachDrizzle, type DrizzleKind } from './support/drizzle-databases.js';
 import { createTable, drizzleTable } from './support/drizzle-tables.js';
 
 /**
@@ -53,43 +52,40 @@ const POLICY = Object.entries(RULES)
   .map(([action, { rule }]) => `allow(_, "${action}", k: Kind) if ${rule};`)
   .join('\n');
 
-describe.each(DRIZZLE_DATABASES)('the Drizzle adapter compares each column kind exactly on $kind', (database) => {
-  const skip = skipReason(database);
-  if (skip) {
-    it.skip(`skipped: ${skip}`, () => undefined);
-    return;
-  }
-  let open: OpenDrizzle | undefined;
-  let oso: Oso;
-  const kinds = drizzleTable(database.kind, 'kinds', COLUMNS);
-  beforeAll(async () => {
-    if (database.unavailable) throw new Error(`CI requires ${database.kind}: ${database.unavailable}`);
-    const literal = (value: unknown) =>
-      value === null
-        ? 'NULL'
-        : typeof value === 'string'
-          ? `'${value}'`
-          : typeof value === 'boolean'
-            ? database.kind === 'postgres'
-              ? String(value)
-              : value
-                ? '1'
-                : '0'
-            : String(value);
-    open = await openDrizzle(database.kind, { kinds }, [
-      createTable(database.kind, 'kinds', COLUMNS),
+/** The table of every kind, with its rows, in `kind`'s dialect. */
+function kindsTable(kind: DrizzleKind) {
+  const literal = (value: unknown) =>
+    value === null
+      ? 'NULL'
+      : typeof value === 'string'
+        ? `'${value}'`
+        : typeof value === 'boolean'
+          ? kind === 'postgres'
+            ? String(value)
+            : value
+              ? '1'
+              : '0'
+          : String(value);
+  return {
+    schema: { kinds: drizzleTable(kind, 'kinds', COLUMNS) },
+    ddl: [
+      createTable(kind, 'kinds', COLUMNS),
       `INSERT INTO kinds VALUES ${ROWS.map((row) => `(${row.map(literal).join(', ')})`).join(', ')}`,
-    ]);
+    ],
+  };
+}
+
+describeOnEachDrizzle('the Drizzle adapter compares each column kind exactly', kindsTable, (database, schema) => {
+  let oso: Oso;
+  const { kinds } = schema;
+  beforeAll(async () => {
     oso = new Oso();
     recordPolicySources(oso);
-    oso.setDataFilteringAdapter(drizzleAdapter(open.db));
-    for (const { class: cls, name, fields } of drizzlePolarClasses({ kinds }, { classes: { kinds: Kind } })) {
+    oso.setDataFilteringAdapter(drizzleAdapter(database().db));
+    for (const { class: cls, name, fields } of drizzlePolarClasses(schema, { classes: { kinds: Kind } })) {
       oso.registerClass(cls, { name, fields });
     }
     await oso.loadStr(POLICY);
-  });
-  afterAll(async () => {
-    await open?.close();
   });
 
   it.each(Object.entries(RULES))('%s: %o', async (action, { refused }) => {
@@ -99,13 +95,13 @@ describe.each(DRIZZLE_DATABASES)('the Drizzle adapter compares each column kind 
       await expect(attempt).rejects.toThrow(refused);
       return;
     }
-    const rows = (await open!.db.select().from(kinds)) as Array<Record<string, unknown>>;
+    const rows = (await database().db.select().from(kinds)) as Array<Record<string, unknown>>;
     const engine: number[] = [];
     for (const row of rows) {
       if (await oso.isAllowed('x', action, Object.assign(new Kind(), row))) engine.push(row['id'] as number);
     }
     const { table, where } = await attempt;
-    const listed = ((await open!.db.select().from(table).where(where)) as Array<{ id: number }>).map((r) => r.id);
+    const listed = ((await database().db.select().from(table).where(where)) as Array<{ id: number }>).map((r) => r.id);
     expect(listed.sort()).toEqual(engine.sort());
   });
 });

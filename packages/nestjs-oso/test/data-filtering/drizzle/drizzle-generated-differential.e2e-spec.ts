@@ -4,11 +4,10 @@ import type { DataSource } from 'typeorm';
 import { buildAuthorizedFilter, DataFilteringError, type AuthorizedFilter } from '../../../src/data-filtering/index.js';
 import { recordPolicySources } from '../../../src/compiled-decisions/policy-sources.js';
 import { drizzleAdapter } from '../../../src/data-filtering/drizzle/index.js';
-import { skipReason } from '../support/databases.js';
 import { caseArb, renderPolicy, type GeneratedCase } from '../generated/support/policy-grammar.js';
 import { engineOutcome, newTally, record, type Outcome, type Tally } from '../generated/support/differential.js';
 import { buildActor, buildWorld, ReferenceAdapter, seed } from '../generated/support/world.js';
-import { countOf, DRIZZLE_DATABASES, openDrizzle, type OpenDrizzle } from './support/drizzle-databases.js';
+import { countOf, describeOnEachDrizzle } from './support/drizzle-databases.js';
 import { gdDdl, gdPolarClasses, gdSchema, gdTables } from './support/gd-drizzle-schema.js';
 
 /**
@@ -98,78 +97,67 @@ describe('the generated differential suite against the Drizzle adapter', () => {
     TIMEOUT,
   );
 
-  describe.each(DRIZZLE_DATABASES)('on $kind', (database) => {
-    const skip = skipReason(database);
-    if (skip) {
-      it.skip(`skipped: ${skip}`, () => undefined);
-      return;
-    }
-    let open: OpenDrizzle | undefined;
-    const schema = gdSchema(database.kind);
-    beforeAll(async () => {
-      if (database.unavailable) throw new Error(`CI requires ${database.kind}: ${database.unavailable}`);
-      open = await openDrizzle(database.kind, schema, gdDdl(database.kind));
-    });
-    afterAll(async () => {
-      await open?.close();
-    });
-
-    it(
-      `${CASES} cases agree with isAllowed`,
-      async () => {
-        if (expected.length !== GENERATED.length) throw new Error('the first test computes the expected outcomes');
-        // This dialect's junctions, and its tables by Polar name (the engine's classes are registered from SQLite's).
-        const tables = gdTables(schema);
-        const adapter = drizzleAdapter(open!.db, { tables });
-        const db = { query: (statement: string) => open!.run(statement) } as unknown as DataSource;
-        const tally = newTally();
-        let withRows = 0;
-        // The engine itself following relations through the adapter (executeQuery: junction lookups, rows as
-        // instances) on the seeded rows, against the reference lookups on the same data: one case in LOOKUP_EVERY,
-        // since every answer queries the database once per relation it follows.
-        const lookups = newTally();
-        const start = Date.now();
-        for (const [i, generated] of GENERATED.entries()) {
-          const built = expected[i]!.filter;
-          let engine: Oso | undefined;
-          for (const [j, set] of generated.sets.entries()) {
-            let got: Outcome;
-            if ('error' in built) {
-              got = built;
-            } else {
-              await seed(db, database.kind, set.data);
-              try {
-                const query = adapter.buildQuery(built);
-                const [rows, count] = await Promise.all([
-                  open!.db.select().from(query.table).where(query.where),
-                  countOf(open!, query.table, query.where),
-                ]);
-                got = { ids: (rows as Array<{ id: number }>).map((row) => row.id), count };
-                if (count > 0) withRows++;
-              } catch (error) {
-                got = { error: (error as Error).message, refused: error instanceof DataFilteringError };
+  describeOnEachDrizzle(
+    'the lists',
+    (kind) => ({ schema: gdSchema(kind), ddl: gdDdl(kind) }),
+    (current, schema, database) => {
+      it(
+        `${CASES} cases agree with isAllowed`,
+        async () => {
+          if (expected.length !== GENERATED.length) throw new Error('the first test computes the expected outcomes');
+          // This dialect's junctions, and its tables by Polar name (the engine's classes are registered from SQLite's).
+          const tables = gdTables(schema);
+          const adapter = drizzleAdapter(current().db, { tables });
+          const db = { query: (statement: string) => current().run(statement) } as unknown as DataSource;
+          const tally = newTally();
+          let withRows = 0;
+          // The engine itself following relations through the adapter (executeQuery: junction lookups, rows as
+          // instances) on the seeded rows, against the reference lookups on the same data: one case in LOOKUP_EVERY,
+          // since every answer queries the database once per relation it follows.
+          const lookups = newTally();
+          const start = Date.now();
+          for (const [i, generated] of GENERATED.entries()) {
+            const built = expected[i]!.filter;
+            let engine: Oso | undefined;
+            for (const [j, set] of generated.sets.entries()) {
+              let got: Outcome;
+              if ('error' in built) {
+                got = built;
+              } else {
+                await seed(db, database.kind, set.data);
+                try {
+                  const query = adapter.buildQuery(built);
+                  const [rows, count] = await Promise.all([
+                    current().db.select().from(query.table).where(query.where),
+                    countOf(current(), query.table, query.where),
+                  ]);
+                  got = { ids: (rows as Array<{ id: number }>).map((row) => row.id), count };
+                  if (count > 0) withRows++;
+                } catch (error) {
+                  got = { error: (error as Error).message, refused: error instanceof DataFilteringError };
+                }
+              }
+              const c = { policy: generated.policy, data: set.data, actor: generated.actor, perturbations: [] };
+              record(tally, database.kind, c, expected[i]!.outcomes[j]!, got);
+              if (!('error' in built) && i % LOOKUP_EVERY === 0) {
+                engine ??= await engineFor(generated, schema, adapter);
+                const actor = buildActor(generated.actor);
+                const outcome = await engineOutcome(engine, actor, buildWorld(set.data).docs);
+                record(lookups, database.kind, c, expected[i]!.outcomes[j]!, outcome);
               }
             }
-            const c = { policy: generated.policy, data: set.data, actor: generated.actor, perturbations: [] };
-            record(tally, database.kind, c, expected[i]!.outcomes[j]!, got);
-            if (!('error' in built) && i % LOOKUP_EVERY === 0) {
-              engine ??= await engineFor(generated, schema, adapter);
-              const actor = buildActor(generated.actor);
-              const outcome = await engineOutcome(engine, actor, buildWorld(set.data).docs);
-              record(lookups, database.kind, c, expected[i]!.outcomes[j]!, outcome);
-            }
           }
-        }
-        console.info(`${summary(database.kind, tally, Date.now() - start)}\n  ${withRows} lists with rows`);
-        console.info(`  ${lookups.cases} engine answers with relations followed through the adapter`);
-        expect(report(tally)).toBe('');
-        expect(report(lookups)).toBe('');
-        expect(lookups.cases).toBeGreaterThan(CASES / LOOKUP_EVERY / 2);
-        expect(tally.cases).toBeGreaterThanOrEqual(CASES);
-        // Most lists hold rows: the filters are tested on more than empty answers.
-        expect(withRows).toBeGreaterThan(CASES / 5);
-      },
-      TIMEOUT,
-    );
-  });
+          console.info(`${summary(database.kind, tally, Date.now() - start)}\n  ${withRows} lists with rows`);
+          console.info(`  ${lookups.cases} engine answers with relations followed through the adapter`);
+          expect(report(tally)).toBe('');
+          expect(report(lookups)).toBe('');
+          expect(lookups.cases).toBeGreaterThan(CASES / LOOKUP_EVERY / 2);
+          expect(tally.cases).toBeGreaterThanOrEqual(CASES);
+          // Most lists hold rows: the filters are tested on more than empty answers.
+          expect(withRows).toBeGreaterThan(CASES / 5);
+        },
+        TIMEOUT,
+      );
+    },
+  );
 });

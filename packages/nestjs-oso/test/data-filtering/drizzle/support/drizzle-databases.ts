@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { sql } from 'drizzle-orm';
-import { DATABASES, MARIADB_URL, POSTGRES_URL, type TestDatabase } from '../../support/databases.js';
+import { DATABASES, MARIADB_URL, POSTGRES_URL, skipReason, type TestDatabase } from '../../support/databases.js';
 
 /**
  * The databases of the Drizzle suites: SQLite through better-sqlite3 (12 on Node 20, 13 on Node 22+, as
@@ -101,4 +101,48 @@ export async function countOf(open: OpenDrizzle, table: object, where: unknown):
     .from(table)
     .where(where);
   return Number(row.n);
+}
+
+/** The tables of a suite in one dialect: the schema module, and the SQL that creates (and fills) them. */
+export interface DrizzleTables {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  schema: Record<string, any>;
+  ddl: string[];
+}
+
+/**
+ * `describe.each` over the Drizzle databases: the body gets a getter for the open database (opened with `tables` in
+ * `beforeAll`, dropped in `afterAll`) and the dialect's schema. An unreachable server skips the suite with a message
+ * locally and fails it in CI.
+ */
+export function describeOnEachDrizzle(
+  title: string,
+  tables: (kind: DrizzleKind) => DrizzleTables,
+  body: (
+    open: () => OpenDrizzle,
+    schema: DrizzleTables['schema'],
+    database: TestDatabase & { kind: DrizzleKind },
+  ) => void,
+): void {
+  describe.each(DRIZZLE_DATABASES)(`${title} on $kind`, (database) => {
+    const skip = skipReason(database);
+    if (skip) {
+      it.skip(`skipped: ${skip}`, () => undefined);
+      return;
+    }
+    const { schema, ddl } = tables(database.kind);
+    let open: OpenDrizzle | undefined;
+    beforeAll(async () => {
+      if (database.unavailable) throw new Error(`CI requires ${database.kind}: ${database.unavailable}`);
+      open = await openDrizzle(database.kind, schema, ddl);
+    });
+    afterAll(async () => {
+      await open?.close();
+    });
+    const current = () => {
+      if (!open) throw new Error(`${database.kind} is not open`);
+      return open;
+    };
+    body(current, schema, database);
+  });
 }
