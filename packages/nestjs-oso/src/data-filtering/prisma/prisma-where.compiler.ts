@@ -65,13 +65,12 @@ export class PrismaWhereCompiler {
   ) {}
 
   compile(): PrismaWhere {
-    const branches: PrismaWhere[] = [];
-    for (const branch of mergeByOneValue(mergeBranches(filterBranches(this.filter)))) {
-      const where = this.branch(branch);
-      // An unconditional rule: every row.
-      if (where === TRUE) return {};
-      if (where !== FALSE) branches.push(where);
-    }
+    // Every rule is compiled, so that one the engine may raise on raises here too, whatever the other rules say (the
+    // engine tries them in an order the filter does not keep).
+    const all = mergeByOneValue(mergeBranches(filterBranches(this.filter))).map((branch) => this.branch(branch));
+    // An unconditional rule: every row.
+    if (all.includes(TRUE)) return {};
+    const branches = all.filter((where) => where !== FALSE);
     if (branches.length === 0) return { OR: [] };
     return branches.length === 1 ? branches[0]! : { OR: branches };
   }
@@ -113,11 +112,10 @@ export class PrismaWhereCompiler {
       from.children.push({ field, node });
       nodes.set(relation.toTypeName, node);
     }
-    for (const condition of branch.conditions) {
-      const { node, where } = this.condition(condition, nodes);
-      if (where === FALSE) return FALSE;
-      if (where !== TRUE) node.conditions.push(where);
-    }
+    // Every condition is compiled before any is found false: one the engine may raise on raises here too.
+    const compiled = branch.conditions.map((condition) => this.condition(condition, nodes));
+    if (compiled.some(({ where }) => where === FALSE)) return FALSE;
+    for (const { node, where } of compiled) if (where !== TRUE) node.conditions.push(where);
     return this.nodeWhere(root);
   }
 
