@@ -14,7 +14,7 @@ import { fixed, median, table } from './support/report.js';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 10_000);
 const ORGANIZATIONS = 20;
-const RUNS = Number(process.env.BENCH_PRISMA_RUNS ?? 30);
+const RUNS = Number(process.env.BENCH_PRISMA_RUNS ?? 60);
 const TARGET = 0.8;
 
 const SCHEMA = `
