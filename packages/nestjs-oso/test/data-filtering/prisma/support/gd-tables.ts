@@ -116,5 +116,7 @@ export async function seedGd(prisma: PrismaClientLike, provider: PrismaProvider,
       `INSERT INTO ${quote(table)} (${columns.map(([name]) => quote(name)).join(', ')}) VALUES ${values}`,
     );
   }
-  for (const statement of statements) await prisma.$executeRawUnsafe(statement);
+  // PostgreSQL takes them in one round trip (a query without parameters may hold several statements).
+  if (provider === 'postgresql') await prisma.$executeRawUnsafe(statements.join(';\n'));
+  else for (const statement of statements) await prisma.$executeRawUnsafe(statement);
 }
