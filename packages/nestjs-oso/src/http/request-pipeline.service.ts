@@ -5,6 +5,7 @@ import type { OsoModuleOptions } from '../module/oso-module-options.interface.js
 import { controllerMethods, isRouteHandler, routeGuards, routeRuleOf } from './route-rules.js';
 import { fieldResolverEnhancersOf, nonHttpHandlerOf } from './non-http-handlers.js';
 import { enforceOnRoute } from './route-enforcement.js';
+import { countRequireAuthorizationInterceptor } from '../authorization/authorization-state.js';
 
 /** How Nest names the provider of each `APP_GUARD` it registers (`APP_GUARD (UUID: ...)`). */
 const GLOBAL_GUARD_KEY_PREFIX = `${APP_GUARD} (UUID:`;
@@ -80,19 +81,26 @@ export class OsoRequestPipeline {
     }
     // requireAuthorization on HTTP routes alone: a route checked by a guard cannot reach its handler unauthorized, so
     // only the routes whose handler must authorize itself get enhancers of their own (see route-enforcement.ts).
+    // Without compiled decisions every check asks the engine, which a request remembers only where its context
+    // reaches the handler: there the checked routes carry it too, their checks keeping their state on the request.
+    const engineOnly = options.compile === false;
+    if (engineOnly) countRequireAuthorizationInterceptor();
     const enforced: string[] = [];
     const enforcedRoutes = new WeakMap<object, Type[]>();
     for (const { controller, name, handler } of routes) {
-      if (!isRouteHandler(handler) || probe.authorizedBeforeHandler(options, controller, handler)) continue;
-      enforceOnRoute(handler);
+      if (!isRouteHandler(handler)) continue;
+      const before = probe.beforeHandler(options, controller, handler);
+      if (before === 'skipped' || (before === 'authorized' && !engineOnly)) continue;
+      enforceOnRoute(handler, before === undefined);
       enforcedRoutes.set(handler, [...(enforcedRoutes.get(handler) ?? []), controller]);
-      enforced.push(`${controller.name}.${name}`);
+      if (before === undefined) enforced.push(`${controller.name}.${name}`);
     }
     const reason =
       'requireAuthorization is on; ' +
       (enforced.length
         ? `enforced by the routes of ${listed(enforced)}, which authorize in their handler`
-        : 'every route authorizes or skips before its handler');
+        : 'every route authorizes or skips before its handler') +
+      (engineOnly ? "; checked routes carry the request's context into their handler (compile: false)" : '');
     return new OsoRequestPipeline(false, reason, laterGlobalGuards, modules, enforcedRoutes);
   }
 
@@ -108,17 +116,22 @@ export class OsoRequestPipeline {
   }
 
   /**
-   * Whether a route's handler can only run once the route was authorized or skipped: `@SkipAuthorization()`, or a
-   * check (`@Authorize()`, `routeAuthorization`) by the global guard, which passes only by authorizing. Not when the
-   * check may be left to an `OsoGuard` of the route (which a subclass may have changed).
+   * What has happened by the time a route's handler runs: `'skipped'` (`@SkipAuthorization()`), `'authorized'` (a
+   * check by the global guard, `@Authorize()` or `routeAuthorization`, which passes only by authorizing), or nothing
+   * known (undefined): the handler must authorize, or the check may be left to an `OsoGuard` of the route, which a
+   * subclass may have changed.
    */
-  private authorizedBeforeHandler(options: OsoModuleOptions, controller: Type, handler: object): boolean {
+  private beforeHandler(
+    options: OsoModuleOptions,
+    controller: Type,
+    handler: object,
+  ): 'skipped' | 'authorized' | undefined {
     const rule = routeRuleOf(controller, handler);
-    if (rule?.kind === 'skip') return true;
+    if (rule?.kind === 'skip') return 'skipped';
     const checked = rule?.kind === 'authorize' || (rule === undefined && options.routeAuthorization === true);
-    if (!checked) return false;
+    if (!checked) return undefined;
     const guards = routeGuards(controller, handler);
-    return !(this.mayGetActorLater(guards) && guards.some(isOsoGuard));
+    return this.mayGetActorLater(guards) && guards.some(isOsoGuard) ? undefined : 'authorized';
   }
 
   /**
