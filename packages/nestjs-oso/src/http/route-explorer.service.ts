@@ -4,6 +4,7 @@ import { ApplicationConfig, DiscoveryService, HttpAdapterHost, ModuleRef, Module
 import type { AuthorizeMetadata } from '../decorators/authorize.decorator.js';
 import { OSO_MODULE_OPTIONS } from '../module/oso.module-definition.js';
 import type { OsoModuleOptions } from '../module/oso-module-options.interface.js';
+import { restoreHttpAuthorizeGuards, withoutHttpAuthorizeGuards } from './http-authorize-guards.js';
 import {
   fieldResolverEnhancersOf,
   nonHttpHandlerOf,
@@ -45,15 +46,17 @@ export class OsoRouteExplorer implements OnModuleInit {
     // Checked first while the app is being created: a hybrid app's microservices start answering (on
     // `startAllMicroservices()`) before the app's init hooks run. What is not known yet counts as reached here; the
     // check at init, with the whole app known, is the one that decides.
-    this.checkNonHttpHandlers(
-      this.handlerClasses().map(({ metatype }) => metatype),
-      true,
-    );
+    const classes = this.handlerClasses().map(({ metatype }) => metatype);
+    this.checkNonHttpHandlers(classes, true);
+    // Until the router has registered this app's routes (see http-authorize-guards.ts).
+    withoutHttpAuthorizeGuards(classes);
   }
 
   private readonly logger = new Logger('OsoModule');
 
   onModuleInit(): void {
+    // The router has registered the app's routes before the modules' init hooks run.
+    restoreHttpAuthorizeGuards();
     const rows: RouteRow[] = [];
     const classes = this.handlerClasses();
     for (const { metatype } of classes) this.checkTarget(metatype, metatype.name);
