@@ -55,6 +55,8 @@ describe('the nestjs-oso package', () => {
       '.',
       './data-filtering',
       './typeorm',
+      './prisma',
+      './drizzle',
       './testing',
       './package.json',
     ]);
@@ -62,6 +64,8 @@ describe('the nestjs-oso package', () => {
       root: Object.keys(await import('nestjs-oso')),
       dataFiltering: Object.keys(await import('nestjs-oso/data-filtering')),
       typeorm: Object.keys(await import('nestjs-oso/typeorm')),
+      prisma: Object.keys(await import('nestjs-oso/prisma')),
+      drizzle: Object.keys(await import('nestjs-oso/drizzle')),
       testing: Object.keys(await import('nestjs-oso/testing')),
     };
     expect(entries.root).toEqual(
