@@ -1,7 +1,7 @@
 import type { Adapter, Class, Filter, Oso } from 'oso';
 import { DataFilteringError } from '../../errors/data-filtering.error.js';
 import { buildAuthorizedQuery } from '../authorized-resources.js';
-import { prismaDatamodel, type PrismaDatamodel } from './prisma-datamodel.js';
+import { primaryKeyOf, prismaDatamodel, type PrismaDatamodel } from './prisma-datamodel.js';
 import { PrismaWhereCompiler, type PrismaWhere } from './prisma-where.compiler.js';
 
 /**
@@ -26,12 +26,14 @@ const MODEL = Symbol('nestjs-oso:prisma-model');
 interface Target {
   model: string;
   cls?: new () => object;
+  /** The primary key fields, which `executeQuery` orders the rows by. */
+  key: string[];
 }
 
 /** The delegates of a Prisma client (`prisma.expense`), as far as the adapter uses them. */
 type PrismaClientLike = object;
 interface Delegate {
-  findMany(args: { where: PrismaWhere }): Promise<object[]>;
+  findMany(args: { where: PrismaWhere; orderBy?: object[] }): Promise<object[]>;
 }
 
 /**
@@ -73,13 +75,14 @@ export class PrismaAdapter implements Adapter<PrismaWhere, object> {
     });
     const where = compiler.compile();
     const cls = filter.types.get(filter.model)?.cls as Target['cls'];
-    const target: Target = { model: compiler.modelOf(filter.model).name, cls };
+    const model = compiler.modelOf(filter.model);
+    const target: Target = { model: model.name, cls, key: primaryKeyOf(model) };
     Object.defineProperty(where, MODEL, { value: target, enumerable: false });
     return where;
   }
 
   /**
-   * Runs `findMany` with a `where` built by `buildQuery`, on its model's delegate. The rows become instances of the
+   * Runs `findMany` with a `where` built by `buildQuery`, on its model's delegate, in primary key order. The rows become instances of the
    * model's registered class (without calling its constructor), so that the engine, which gets them when it follows
    * a relation in `isAllowed`, matches them on the class (`m: Membership`) and finds them equal to the app's
    * instances of the same row.
@@ -97,7 +100,10 @@ export class PrismaAdapter implements Adapter<PrismaWhere, object> {
     if (typeof delegate?.findMany !== 'function') {
       throw new DataFilteringError('PrismaAdapter.executeQuery: expected a where object built by buildQuery');
     }
-    const rows = await delegate.findMany({ where: query as PrismaWhere });
+    // In key order: the engine follows a relation through the rows in the order it gets them, and stops at the first
+    // that passes, so an order of the database's choosing could make it raise on one database and not on another.
+    const orderBy = target!.key.map((field) => ({ [field]: 'asc' }));
+    const rows = await delegate.findMany({ where: query as PrismaWhere, ...(orderBy.length > 0 && { orderBy }) });
     const cls = target!.cls;
     return cls ? rows.map((row) => Object.assign(Object.create(cls.prototype) as object, row)) : rows;
   }
