@@ -4,6 +4,7 @@ import {
   ForbiddenException,
   Get,
   Injectable,
+  Scope,
   UseGuards,
   UseInterceptors,
   type ArgumentsHost,
@@ -79,6 +80,16 @@ class CachedController {
   @Get('checked/:id')
   @Authorize('read', { resource: (req: { params: { id: string } }) => EXPENSES.get(Number(req.params.id)) })
   checked() {
+    return { fresh: true };
+  }
+}
+
+/** The same, request-scoped: Nest reads its enhancers again for every request, once the app is up. */
+@Controller({ path: 'scoped-cache', scope: Scope.REQUEST })
+@UseInterceptors(CachedAnswerInterceptor)
+class ScopedCachedController {
+  @Get('forgotten')
+  forgotten() {
     return { fresh: true };
   }
 }
@@ -166,6 +177,14 @@ describe.each(PLATFORMS)('requireAuthorization enforced by the routes themselves
     const res = await request(server).get('/cached/forgotten').set('x-user', 'bob').expect(500);
     expect(res.text).not.toContain(SECRET);
     expect(logs.errors().join('\n')).toContain('CachedController.forgotten answered without authorizing');
+  });
+
+  it('so does a request-scoped controller, whose enhancers Nest reads for each request', async () => {
+    const { server } = await start({ controllers: [ScopedCachedController] });
+    for (let i = 0; i < 2; i++) {
+      const res = await request(server).get('/scoped-cache/forgotten').set('x-user', 'bob').expect(500);
+      expect(res.text).not.toContain(SECRET);
+    }
   });
 
   it('the same interceptor on a route checked before it answers as it likes', async () => {
