@@ -480,8 +480,8 @@ export class DrizzleConditionCompiler {
     if (element.kind === 'value') {
       return list.some((item) => defaultEqualityFn(item, element.value)) !== negated;
     }
-    if (!negated && list.length > 0 && list.every((item) => item === true)) {
-      // Merged `true = x.flag` branches (see checkCondition).
+    if (!negated && list.includes(true)) {
+      // Merged `true = x.flag` branches (see checkCondition), alone or with other values (`x.flag = false`).
       this.checkCondition(condition, { kind: 'value', value: true }, element);
     }
     if (element.kind === 'columns' && list.every((item) => !isObject(item))) {

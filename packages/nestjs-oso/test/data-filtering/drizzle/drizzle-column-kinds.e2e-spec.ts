@@ -41,6 +41,11 @@ const RULES: Record<string, { rule: string; refused?: string }> = {
   'boolean-order': { rule: 'k.b > false' },
   'nullable-boolean-condition': { rule: 'k.nb', refused: 'Kind.nb = true' },
   'nullable-boolean-false': { rule: 'k.nb = false' },
+  // Two rules, merged into `Kind.nb in [false, true]`: the second raises on nil, so the list must too.
+  'nullable-boolean-false-or-condition': {
+    rule: 'k.nb = false;\nallow(_, "nullable-boolean-false-or-condition", k: Kind) if k.nb',
+    refused: 'Kind.nb',
+  },
   'decimal-equal': { rule: 'k.dec = "1.50"', refused: 'Kind.dec = "1.50"' },
   'decimal-nil': { rule: 'k.dec = nil' },
   'uuid-equal': { rule: `k.u = "${U1}"` },
