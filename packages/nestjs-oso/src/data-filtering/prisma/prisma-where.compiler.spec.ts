@@ -162,17 +162,26 @@ describe('PrismaWhereCompiler', () => {
     expect(() => compile(date)).toThrow(DataFilteringError);
   });
 
-  it('compares a relation with an instance of its class by primary key, and with another object never', () => {
+  it('compares a relation with an object as the engine does (isEqual: the class and every field, not the key only)', () => {
     const types = new Map([
       ['Org', { name: 'Org', cls: Org }],
       ['Doc', { name: 'Doc', cls: Doc }],
     ]) as unknown as Filter['types'];
-    const org = Object.assign(new Org(), { id: 7 });
-    expect(compile(filterOf([[condition(field('Doc', 'org'), 'Eq', value(org))]], [], types))).toEqual({
-      org: { is: { id: { equals: 7 } } },
+    const compare = (object: unknown) =>
+      compile(filterOf([[condition(field('Doc', 'org'), 'Eq', value(object))]], [], types));
+    const org = Object.assign(new Org(), { id: 7, name: 'acme', tier: null });
+    expect(compare(org)).toEqual({
+      org: { is: { AND: [{ id: { equals: 7 } }, { name: { equals: 'acme' } }, { tier: null }] } },
     });
-    expect(compile(filterOf([[condition(field('Doc', 'org'), 'Eq', value({ id: 7 }))]], [], types))).toEqual({
-      OR: [],
-    });
+    // The key only, another class, a plain object, an extra property, a field of another type: never the row.
+    expect(compare(Object.assign(new Org(), { id: 7 }))).toEqual({ OR: [] });
+    expect(compare({ id: 7, name: 'acme', tier: null })).toEqual({ OR: [] });
+    expect(compare(Object.assign(new Org(), { id: 7, name: 'acme', tier: null, docs: [] }))).toEqual({ OR: [] });
+    expect(compare(Object.assign(new Org(), { id: 7, name: 'acme', tier: '1' }))).toEqual({ OR: [] });
+    // What a `where` cannot say exactly raises: NaN (isEqual finds it equal to itself), an object in a field.
+    expect(() => compare(Object.assign(new Org(), { id: NaN, name: 'acme', tier: null }))).toThrow(DataFilteringError);
+    expect(() => compare(Object.assign(new Org(), { id: 7, name: new String('acme'), tier: null }))).toThrow(
+      DataFilteringError,
+    );
   });
 });

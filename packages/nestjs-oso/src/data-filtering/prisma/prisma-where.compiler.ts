@@ -103,6 +103,7 @@ export class PrismaWhereCompiler {
             `"${relation.fromFieldName}" to ${to.name}`,
         );
       }
+      if (!field.isList && !field.isRequired) throw optionalRelation(describeRelation(relation), field);
       if (nodes.has(relation.toTypeName)) {
         throw new DataFilteringError(
           `PrismaAdapter: cannot join ${describeRelation(relation)}: the rule reaches ${relation.toTypeName} twice`,
@@ -446,12 +447,13 @@ export class PrismaWhereCompiler {
   }
 
   /**
-   * `relation = value` (`in` for a to-many relation). An instance of the related model's class is compared by its
-   * primary key (the same row), any other object is never equal. A plain key is the engine following a relation on an
+   * `relation = value` (`in` for a to-many relation). An object is compared with each related row as the engine
+   * compares them (see `sameRow`). A plain key is the engine following a relation on an
    * instance (`Tag.posts = 3` for `t in post.tags`), the only place it reaches a to-many relation; elsewhere a relation
    * is an object to the engine and never equal to a plain value, which a filter cannot say apart, so it raises.
    */
   private related(field: PrismaField, value: unknown, condition: FilterCondition, negated: boolean): PrismaWhere {
+    if (!field.isList && !field.isRequired) throw optionalRelation(printFilterCondition(condition), field);
     const other = this.datamodel.models.find((model) => model.name === field.type)!;
     const match = isObject(value)
       ? this.sameRow(other, value, condition)
@@ -459,10 +461,7 @@ export class PrismaWhereCompiler {
         ? this.keyMatch(other, value, condition)
         : undefined;
     if (match === undefined) {
-      throw this.unsupported(
-        condition,
-        "a relation can only be compared with an instance of its model's class (by primary key)",
-      );
+      throw this.unsupported(condition, "a relation can only be compared with an instance of its model's class");
     }
     if (!field.isList) {
       if (negated) throw this.unsupported(condition, '"not in" needs a to-many relation');
@@ -472,13 +471,70 @@ export class PrismaWhereCompiler {
     return { [field.name]: negated ? { none: match } : { some: match } };
   }
 
-  /** The row that is `value`: an instance of the model's registered class, by its primary key; else no row. */
+  /**
+   * The rows equal to `value` as the engine finds them: lodash's `isEqual` (the same constructor, exactly the same own
+   * enumerable properties, each deeply equal), against the rows the engine loads (`executeQuery`'s instances of the
+   * registered class, holding every scalar field and nothing else). A row is never equal to an object that shares its
+   * key only, so every scalar field is compared, not the primary key; what cannot be compared exactly raises.
+   */
   private sameRow(model: PrismaModel, value: object, condition: FilterCondition): PrismaWhere {
     const cls = this.classOf(model);
-    if (cls === undefined || !(value instanceof cls)) return FALSE;
-    const key = primaryKeyOf(model);
-    if (key.length === 0) throw this.unsupported(condition, `${model.name} has no primary key to compare rows by`);
-    return and(key.map((name) => this.keyMatch(model, (value as Record<string, unknown>)[name], condition, name)));
+    if (cls === undefined) {
+      throw this.unsupported(
+        condition,
+        `${model.name} has no registered class, so the rows the engine loads are not known`,
+      );
+    }
+    // isEqual skips the constructor check when one side has none (`Object.create(null)`), and unwraps lodash wrappers.
+    if (!('constructor' in value) || Object.prototype.hasOwnProperty.call(value, '__wrapped__')) {
+      throw this.unsupported(condition, 'the compared object has no constructor, or is a lodash wrapper');
+    }
+    const scalars = model.fields.filter((field) => field.kind !== 'object');
+    const own = (key: string) => Object.prototype.hasOwnProperty.call(value, key);
+    if (!scalars.every((field) => own(field.name))) return FALSE;
+    // A stand-in for the row: an instance of the class holding the object's own values. Its fields are the object's
+    // (the same references), so the engine's own equality tells whether the structure (class, properties, symbols)
+    // matches; a loaded row differs from it only in the fields' values, compared below.
+    const probe = Object.create((cls as { prototype: object }).prototype) as Record<string, unknown>;
+    for (const field of scalars) probe[field.name] = (value as Record<string, unknown>)[field.name];
+    let alike: boolean;
+    try {
+      alike = defaultEqualityFn(probe, value);
+    } catch (error) {
+      throw this.unsupported(
+        condition,
+        `the engine cannot compare the object with a row (${(error as Error).message})`,
+      );
+    }
+    if (!alike) return FALSE;
+    return and(scalars.map((field) => this.fieldIs(field, probe[field.name], condition)));
+  }
+
+  /** `field = value` as `isEqual` compares a field of a loaded row (a primitive, or null) with `value`. */
+  private fieldIs(field: PrismaField, value: unknown, condition: FilterCondition): PrismaWhere {
+    const name = field.name;
+    if (value === undefined) return FALSE;
+    const kind = this.kind(field);
+    if (value === null) {
+      // Prisma reads a Json field's null as JSON null and database NULL alike, which `{ field: null }` does not say.
+      if (field.type === 'Json') throw this.opaque(condition, field);
+      return field.isRequired ? FALSE : { [name]: null };
+    }
+    if (typeof value === 'object' || typeof value === 'function') {
+      // isEqual finds `new Number(1)` equal to 1, and compares a Date or Decimal by its own rules.
+      throw this.unsupported(
+        condition,
+        `the compared object's ${name} is an object, which the engine compares by its own rules`,
+      );
+    }
+    if (kind === 'opaque') throw this.opaque(condition, field);
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      // isEqual finds NaN equal to NaN, which SQL does not; a Float column may hold NaN and infinities (PostgreSQL).
+      throw this.unsupported(condition, `the compared object's ${name} is ${String(value)}`);
+    }
+    if (!this.holds(field, kind, value)) return FALSE;
+    if (kind === 'string' || kind === 'enum') this.exactStrings(condition);
+    return { [name]: { equals: value } };
   }
 
   /** `key = value` on a model's (single) primary key field. */
@@ -696,6 +752,17 @@ function valueFamily(value: unknown): string {
       : typeof value === 'boolean'
         ? 'boolean'
         : 'other';
+}
+
+/**
+ * An optional to-one relation (`reviewer Member?`): the engine following it on a row where it is nil raises ("Wrong
+ * number of parents: 0"), which a `where` cannot do, so a rule that follows one is refused.
+ */
+function optionalRelation(what: string, field: PrismaField): DataFilteringError {
+  return new DataFilteringError(
+    `PrismaAdapter: cannot filter on ${what.replace(/~\d+\b/g, '')}: the relation field "${field.name}" is optional, ` +
+      'and the engine raises on a row where it is nil ("Wrong number of parents"); compare its foreign key field instead',
+  );
 }
 
 function isObject(value: unknown): value is object {
