@@ -1,8 +1,9 @@
 /**
  * The TypeORM adapter's query compiler: oso's filter as ONE `SelectQueryBuilder` on the resource's entity, each rule
  * that follows relations an `EXISTS` subquery, each comparison as Polar makes it (by column kind, nil as the engine's
- * JavaScript, entities by key, to-many relations by membership), and a `DataFilteringError` naming the condition SQL
- * cannot express faithfully. Values are compared with the engine's own equality.
+ * JavaScript, a whole row and an object as the engine's lodash `isEqual` compares them: the class and every column,
+ * to-many relations by membership), and a `DataFilteringError` naming the condition SQL cannot express faithfully.
+ * Values are compared with the engine's own equality.
  */
 import type { Datum, Filter, FilterCondition } from 'oso';
 import type {
@@ -61,7 +62,16 @@ type Operand =
    * of its class only, as Polar does), or the join columns of a to-one relation (`key: 'relation'`, compared with an
    * entity or with a key value). `target` is the entity of the columns.
    */
-  | { kind: 'columns'; parts: Part[]; key?: 'entity' | 'relation'; target?: EntityTarget<ObjectLiteral> }
+  | {
+      kind: 'columns';
+      parts: Part[];
+      key?: 'entity' | 'relation';
+      target?: EntityTarget<ObjectLiteral>;
+      /** For a whole entity: the row's scope, whose every column a comparison with an object reads. */
+      scope?: Scope;
+      /** A relation property itself, which holds the related objects on an instance (not a `@RelationId`). */
+      loaded?: boolean;
+    }
   /** A PostgreSQL array column, which `in` can look into. */
   | { kind: 'array'; sql: string; column: ColumnMetadata }
   /** A to-many relation seen from one row (`Tag.posts`): compared to a value, it means "one of them is". */
@@ -224,8 +234,9 @@ export class QueryCompiler {
     const relation = relationOf(scope.metadata, field);
     if (relation) {
       const parts = this.keyParts(scope, field);
+      const loaded = scope.metadata.findRelationWithPropertyPath(field) !== undefined;
       return parts
-        ? { kind: 'columns', parts, key: 'relation' }
+        ? { kind: 'columns', parts, key: 'relation', loaded }
         : { kind: 'members', scope, relation, reversed: false };
     }
     const column = scope.metadata.findColumnWithPropertyPath(field);
@@ -267,7 +278,7 @@ export class QueryCompiler {
       column,
       pick: (value: ObjectLiteral) => column.getEntityValue(value),
     }));
-    return { kind: 'columns', parts, key: 'entity', target: scope.metadata.target };
+    return { kind: 'columns', parts, key: 'entity', target: scope.metadata.target, scope };
   }
 
   /**
@@ -300,8 +311,11 @@ export class QueryCompiler {
       throw this.unsupported(condition, 'a to-many relation can only be compared with a value');
     }
     if (rhs.kind === 'value') [lhs, rhs] = [rhs, lhs];
+    if (lhs.kind === 'value' && rhs.kind === 'columns' && rhs.key === 'entity') {
+      return this.sameRow(rhs, lhs.value, condition, false);
+    }
     if (lhs.kind === 'value' && rhs.kind === 'columns') {
-      const values = this.valuesFor(rhs, lhs.value);
+      const values = this.valuesFor(rhs, lhs.value, condition);
       if (values === undefined) return FALSE;
       return this.and(rhs.parts.map((part, i) => this.same(part, values[i], condition)));
     }
@@ -311,6 +325,8 @@ export class QueryCompiler {
       lhs.parts.length === rhs.parts.length &&
       !lhs.key === !rhs.key
     ) {
+      // Rows of two classes are never equal objects; rows of one are exactly when they are one row (one key).
+      if (lhs.key === 'entity' && rhs.key === 'entity' && lhs.target !== rhs.target) return FALSE;
       return this.and(lhs.parts.map((part, i) => this.sameColumns(part, rhs.parts[i]!, condition)));
     }
     throw this.unsupported(condition, 'SQL cannot compare these two sides faithfully');
@@ -319,6 +335,9 @@ export class QueryCompiler {
   /** `a != b`: the negation of `a = b`, where nullable columns make plain SQL `<>` miss the rows holding nil. */
   private not(equal: string, lhs: Operand, rhs: Operand, condition: FilterCondition): string {
     if (rhs.kind === 'value') [lhs, rhs] = [rhs, lhs];
+    if (lhs.kind === 'value' && rhs.kind === 'columns' && rhs.key === 'entity') {
+      return this.sameRow(rhs, lhs.value, condition, true);
+    }
     // A plain column and a value: `!=` is checked on its own, since the engine raises where `=` is merely false.
     if (lhs.kind === 'value' && rhs.kind === 'columns' && !rhs.key && !isObject(lhs.value)) {
       return this.distinct(rhs.parts[0]!, lhs.value, condition);
@@ -337,13 +356,122 @@ export class QueryCompiler {
     if (equal === FALSE) return TRUE;
     if (lhs.kind === 'members' || rhs.kind === 'members') return `NOT ${equal}`;
     if (lhs.kind === 'value' && rhs.kind === 'columns') {
-      const values = this.valuesFor(rhs, lhs.value)!;
+      const values = this.valuesFor(rhs, lhs.value, condition)!;
       return this.or(rhs.parts.map((part, i) => this.distinct(part, values[i], condition)));
     }
     if (lhs.kind === 'columns' && rhs.kind === 'columns') {
       return this.or(lhs.parts.map((part, i) => this.distinctColumns(part, rhs.parts[i]!, condition)));
     }
     throw this.unsupported(condition, 'SQL cannot compare these two sides faithfully');
+  }
+
+  /**
+   * A row equal to (or, `negated`, different from) an object as lodash's `isEqual` (the engine's equality of host
+   * objects) finds them, the row being what this adapter's own query loads (`getMany`: the entity's class, every
+   * selected column, its to-one `@RelationId`s, no relation): an instance of the entity's class with
+   * exactly those own properties, each equal to the row's value. Comparing the key alone would let an object that
+   * only shares the key (an actor made from a token, a stale copy) stand for the row. Columns whose loaded value SQL
+   * cannot match exactly (dates, JSON, decimals, transformed columns) raise, unless the object holds nil there.
+   */
+  private sameRow(
+    operand: Extract<Operand, { kind: 'columns' }>,
+    value: unknown,
+    condition: FilterCondition,
+    negated: boolean,
+  ): string {
+    const scope = operand.scope!;
+    const { metadata } = scope;
+    const verdict = negated ? TRUE : FALSE;
+    if (!isObject(value) || Array.isArray(value)) return verdict;
+    const columns = metadata.columns.filter((column) => !column.isVirtual && column.isSelect);
+    if (metadata.discriminatorColumn || metadata.childEntityMetadatas.length > 0 || metadata.embeddeds.length > 0) {
+      throw this.unsupported(
+        condition,
+        `it compares a whole ${metadata.name} with an object, and rows of an entity with table inheritance or ` +
+          'embedded columns load in shapes SQL cannot compare; compare keys (x.id = y.id)',
+      );
+    }
+    if (typeof metadata.target !== 'function' || columns.some((column) => column.isVirtualProperty)) {
+      throw this.unsupported(
+        condition,
+        `it compares a whole ${metadata.name} with an object, and rows of an entity schema without a class or with ` +
+          'virtual columns load in shapes SQL cannot compare; compare keys (x.id = y.id)',
+      );
+    }
+    // isEqual wants one constructor, and skips the check for an object without any (a null prototype).
+    if ('constructor' in value && value.constructor !== metadata.target) return verdict;
+    // isEqual compares enumerable symbol properties too; a loaded row has none.
+    if (Object.getOwnPropertySymbols(value).some((s) => Object.prototype.propertyIsEnumerable.call(value, s))) {
+      return verdict;
+    }
+    const object = value as Record<string, unknown>;
+    const typename = this.dataSource.options.typename;
+    const expected = new Set([...columns.map((c) => c.propertyName), ...(typename ? [typename] : [])]);
+    const clauses: string[] = [];
+    for (const relationId of metadata.relationIds) {
+      const relation = relationId.relation;
+      if (!(relation.isManyToOne || relation.isOneToOneOwner) || relation.joinColumns.length !== 1) {
+        throw this.unsupported(
+          condition,
+          `it compares a whole ${metadata.name} with an object, and its @RelationId "${relationId.propertyName}" ` +
+            'loads a list or a composite key SQL cannot compare; compare keys (x.id = y.id)',
+        );
+      }
+      // A to-one @RelationId is loaded as the foreign key's value, nil included.
+      const column = relation.joinColumns[0]!;
+      expected.add(relationId.propertyName);
+      const id = object[relationId.propertyName];
+      const part: Part = { sql: this.column(scope, column), column };
+      clauses.push(id === null ? `${part.sql} IS NULL` : this.sameLoaded(part, id, condition));
+    }
+    if (typename && object[typename] !== metadata.targetName) return verdict;
+    const keys = Object.keys(object);
+    if (keys.length !== expected.size || !keys.every((key) => expected.has(key))) return verdict;
+    for (const column of columns) {
+      const part: Part = { sql: this.column(scope, column), column };
+      clauses.push(this.sameLoaded(part, object[column.propertyName], condition));
+    }
+    const equal = this.and(clauses);
+    if (!negated) return equal;
+    if (equal === TRUE || equal === FALSE) return equal === TRUE ? FALSE : TRUE;
+    // NOT over a nil column would be unknown, not true: the CASE makes unknown a plain "not equal".
+    return `(CASE WHEN (${equal}) THEN 1 ELSE 0 END) = 0`;
+  }
+
+  /** `column = value` as a loaded row's property is isEqual to it. */
+  private sameLoaded(part: Part, value: unknown, condition: FilterCondition): string {
+    const column = part.column;
+    if (value === undefined) return FALSE;
+    if (column.transformer !== undefined) {
+      throw this.unsupported(
+        condition,
+        `it compares a whole ${column.entityMetadata.name} with an object, and its column "${column.propertyName}" ` +
+          'has a transformer, whose loaded value SQL cannot compare; compare keys (x.id = y.id)',
+      );
+    }
+    if (value === null) return column.isNullable ? `${part.sql} IS NULL` : FALSE;
+    if (typeof value === 'number' && Number.isNaN(value)) {
+      // isEqual finds NaN equal to NaN, which SQL does not.
+      throw this.unsupported(condition, 'the compared object holds NaN');
+    }
+    if (column.type === 'simple-array') {
+      // Loaded as the text split at commas ('' is []): a list of strings without commas, the text joined again.
+      if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return FALSE;
+      const items = value as unknown[];
+      if (!items.every((item) => typeof item === 'string' && !item.includes(','))) return FALSE;
+      if (items.length === 1 && items[0] === '') return FALSE;
+      return this.stringEqual(part.sql, this.parameter(items.join(',')));
+    }
+    const kind = this.kind(part);
+    if (kind === 'opaque' || kind === 'other') {
+      throw this.unsupported(
+        condition,
+        `it compares a whole ${column.entityMetadata.name} with an object, and its column "${column.propertyName}" ` +
+          `(${String(column.type)}) loads as a value SQL cannot match exactly; compare keys (x.id = y.id)`,
+      );
+    }
+    if (isObject(value) || value instanceof Date || Buffer.isBuffer(value)) return FALSE;
+    return this.same(part, value, condition);
   }
 
   /**
@@ -646,22 +774,48 @@ export class QueryCompiler {
       ? this.relationJoin(relation, other, scope, subquery)
       : this.relationJoin(relation, scope, other, subquery);
     // The compared value is the other side's key (from the engine following a relation) or an entity of it.
-    const key: Operand = { ...this.entityKey(other), key: 'relation' };
+    const key: Operand = { ...this.entityKey(other), key: 'relation', loaded: true };
     const match = this.equal(key, { kind: 'value', value }, condition);
     if (match === FALSE) return FALSE;
     return `EXISTS ${subquery.where(this.and([join, match])).getQuery()}`;
   }
 
   /**
-   * The value of each column for a compared value, or `undefined` when Polar would never find them equal: an entity
-   * gives its keys (if it is of the entity's class), a relation's key columns also take a plain key value, and a
-   * plain column takes a plain value (or anything, for a JSON column).
+   * The value of each column for a compared value, or `undefined` when Polar would never find them equal. In the
+   * engine's relation lookups, an entity gives its keys (if it is of the entity's class) and a relation's key columns
+   * also take a plain key value; in a policy's filter, objects are compared whole (`sameRow`), so a key column never
+   * equals one, and a relation property (an object to the engine) raises. A plain column takes a plain value (or
+   * anything, for a JSON column).
    */
-  private valuesFor(operand: Extract<Operand, { kind: 'columns' }>, value: unknown): unknown[] | undefined {
+  private valuesFor(
+    operand: Extract<Operand, { kind: 'columns' }>,
+    value: unknown,
+    condition: FilterCondition,
+  ): unknown[] | undefined {
     if (value === null || value === undefined) return operand.parts.map(() => null);
+    // The rest reads objects as keys, which only the engine following a relation means (its lookups are plain
+    // filters, without the branches of a policy's); a policy compares objects with the engine's isEqual.
+    const policy = 'branches' in this.filter;
+    if (policy && operand.key === 'relation') {
+      if (operand.loaded) {
+        throw this.unsupported(
+          condition,
+          'it compares a TypeORM relation that is not a registered Relation, which the engine reads as the objects ' +
+            'loaded on the instance (compared whole, never equal to a key); register it as a Relation ' +
+            '(typeOrmPolarClasses does), or compare keys (x.relationId = y.id)',
+        );
+      }
+      // A @RelationId holds a key, never equal to an object.
+      if (isObject(value)) return undefined;
+    }
     if (!operand.key) {
       const column = operand.parts[0]!.column;
       if (!isObject(value) || isJsonColumn(column)) return [value];
+      if (policy) {
+        // A column's loaded value is never an instance of a class, unless a transformer makes it one.
+        if (column.transformer === undefined) return undefined;
+        throw this.unsupported(condition, 'it compares a column with a transformer with an object');
+      }
       // `Organization.id = <an Organization>`: the engine following a relation whose key property is the relation
       // itself, loaded on the instance.
       return typeof operand.target === 'function' && value instanceof operand.target
