@@ -49,6 +49,8 @@ describe('the module systems', () => {
       ['.', true],
       ['./data-filtering', true],
       ['./typeorm', true],
+      ['./prisma', true],
+      ['./drizzle', true],
       ['./testing', true],
     ]);
   });
