@@ -147,10 +147,13 @@ describeOnEachDatabase(
         allow(_, "notNull", i: Item) if i.isPublic;
         allow(_, "text", i: Item) if i.code;
         allow(_, "twoRules", i: Item) if i.flag;
-        allow(_, "twoRules", i: Item) if i.id = 3 and i.flag;`);
+        allow(_, "twoRules", i: Item) if i.id = 3 and i.flag;
+        allow(_, "falseOrBare", i: Item) if i.flag = false;
+        allow(_, "falseOrBare", i: Item) if i.flag;`);
       const rows = await dataSource().getRepository(SxItem).find();
       const outcomes: Outcome[] = [];
-      for (const action of ['bare', 'explicit', 'lateGuard', 'text', 'twoRules'])
+      // falseOrBare: the two rules reach the adapter merged into `flag in [false, true]`, the bare one's nil check kept.
+      for (const action of ['bare', 'explicit', 'lateGuard', 'text', 'twoRules', 'falseOrBare'])
         outcomes.push(await outcome(engine, rows, action, 'x'));
       // Refused, though the engine answers it: `i.flag = true` reaches data filtering as a bare `i.flag` does.
       expect(outcomes.find((o) => o.action === 'explicit')).toMatchObject({ engine: [1, 4], sql: 'raised' });

@@ -705,8 +705,8 @@ export class QueryCompiler {
         return found !== negated ? TRUE : FALSE;
       }
       const list = collection.value;
-      if (!negated && list.length > 0 && list.every((item) => item === true)) {
-        // Merged `true = x.flag` branches (see checkCondition).
+      if (!negated && list.includes(true)) {
+        // Merged `true = x.flag` branches (see checkCondition), alone or with other values (`x.flag = false`).
         this.checkCondition(condition, { kind: 'value', value: true }, element);
       }
       if (element.kind === 'columns' && !element.key && list.every((item) => !isObject(item))) {
