@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import * as fc from 'fast-check';
 import { Oso } from 'oso';
 import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn, RelationId, type DataSource } from 'typeorm';
 import {
@@ -13,7 +12,13 @@ import { prismaAdapter, prismaPolarClasses } from '../../src/data-filtering/pris
 import { describeOnEachDatabase } from './support/databases.js';
 import { osoFor } from './support/parity.js';
 import { generatedClient, openPrisma, type OpenPrisma } from './prisma/support/prisma-client.js';
-import { copy, hasNaN, make, variants, type Variant, type VariantClasses } from './support/whole-row-variants.js';
+import {
+  copy,
+  expectSomeAllowedSomeDenied,
+  generatedObjectCases,
+  hasNaN,
+  type VariantClasses,
+} from './support/whole-row-variants.js';
 
 /**
  * Whole rows compared with objects (`e = x`, `e.submitter = m`, `e in xs`): the engine compares the row it loads with
@@ -205,32 +210,12 @@ describeOnEachDatabase(
       expect(await check(50, 'amount')).toEqual(['E1', 'E6']);
     });
 
-    const property = (action: string, arbitrary: (rows: () => object[]) => fc.Arbitrary<Variant[]>, seed: number) =>
-      it(`generated objects, "${action}": the list is isAllowed's, row by row`, async () => {
-        const rowsOf = () => (['read', 'by-any', 'not-mine'].includes(action) ? members : expenses);
-        await fc.assert(
-          fc.asyncProperty(arbitrary(rowsOf), async (chosen) => {
-            const objects = chosen.map((variant) => make(rowsOf(), variant, CLASSES));
-            await differential(['among', 'by-any'].includes(action) ? objects : objects[0], action);
-          }),
-          { seed, numRuns: 40 },
-        );
-      });
-    const one = () => fc.tuple(variants());
-    const many = () => fc.array(variants(), { minLength: 0, maxLength: 3 });
-    property('read', one, 2026);
-    property('same', one, 2027);
-    property('among', many, 2029);
-    property('by-any', many, 2030);
-    property('other', one, 2031);
-    property('not-mine', one, 2032);
+    generatedObjectCases({ members: () => members, expenses: () => expenses, classes: CLASSES, differential });
 
     afterAll(() => {
       // Refusals are the exception: NaN only (checked in each case).
       expect(refusals.every((message) => message.includes('NaN'))).toBe(true);
-      // The generated objects are equal to rows often enough to allow some, and different often enough to deny.
-      expect(outcomes.someAllowed).toBeGreaterThan(outcomes.calls / 5);
-      expect(outcomes.someAllowed).toBeLessThan(outcomes.calls);
+      expectSomeAllowedSomeDenied(outcomes);
     });
   },
   seed,

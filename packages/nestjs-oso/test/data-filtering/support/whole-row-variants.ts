@@ -106,6 +106,57 @@ export function make(rows: object[], variant: Variant, classes: VariantClasses):
   }
 }
 
+/** What a suite's `differential` counted: its calls, and those where `isAllowed` allowed some row. */
+export interface Outcomes {
+  calls: number;
+  someAllowed: number;
+}
+
+/**
+ * Registers the generated-objects cases both adapters' suites run, one per action of their shared policy rules
+ * (`read`, `same`, `among`, `by-any`, `other`, `not-mine`), each with its fixed seed: the objects made of the loaded
+ * members (for the actions on the submitter) or expenses go to the suite's `differential` as one actor or a list.
+ */
+export function generatedObjectCases(options: {
+  members: () => object[];
+  expenses: () => object[];
+  classes: VariantClasses;
+  differential: (actor: unknown, action: string) => Promise<unknown>;
+  value?: fc.Arbitrary<unknown>;
+  timeout?: number;
+}): void {
+  const variant = variants(options.value);
+  const one = () => fc.tuple(variant);
+  const many = () => fc.array(variant, { minLength: 0, maxLength: 3 });
+  const property = (action: string, arbitrary: () => fc.Arbitrary<Variant[]>, seed: number) =>
+    it(
+      `generated objects, "${action}": the list is isAllowed's, row by row`,
+      async () => {
+        const rowsOf = () => (['read', 'by-any', 'not-mine'].includes(action) ? options.members() : options.expenses());
+        await fc.assert(
+          fc.asyncProperty(arbitrary(), async (chosen) => {
+            const objects = chosen.map((each) => make(rowsOf(), each, options.classes));
+            await options.differential(['among', 'by-any'].includes(action) ? objects : objects[0], action);
+          }),
+          { seed, numRuns: 40 },
+        );
+      },
+      options.timeout,
+    );
+  property('read', one, 2026);
+  property('same', one, 2027);
+  property('among', many, 2029);
+  property('by-any', many, 2030);
+  property('other', one, 2031);
+  property('not-mine', one, 2032);
+}
+
+/** The generated objects are equal to rows often enough to allow some, and different often enough to deny. */
+export function expectSomeAllowedSomeDenied(outcomes: Outcomes): void {
+  expect(outcomes.someAllowed).toBeGreaterThan(outcomes.calls / 5);
+  expect(outcomes.someAllowed).toBeLessThan(outcomes.calls);
+}
+
 /** Whether a value holds NaN anywhere (isEqual finds NaN equal to NaN; SQL cannot, so adapters refuse it). */
 export function hasNaN(value: unknown): boolean {
   if (typeof value === 'number') return Number.isNaN(value);
