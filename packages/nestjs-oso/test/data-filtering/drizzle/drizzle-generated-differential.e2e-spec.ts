@@ -5,7 +5,7 @@ import { buildAuthorizedFilter, DataFilteringError, type AuthorizedFilter } from
 import { recordPolicySources } from '../../../src/compiled-decisions/policy-sources.js';
 import { drizzleAdapter } from '../../../src/data-filtering/drizzle/index.js';
 import { caseArb, renderPolicy, type GeneratedCase } from '../generated/support/policy-grammar.js';
-import { engineOutcome, newTally, record, type Outcome, type Tally } from '../generated/support/differential.js';
+import { engineOutcome, newTally, record, report, summary, type Outcome } from '../generated/support/differential.js';
 import { buildActor, buildWorld, ReferenceAdapter, seed } from '../generated/support/world.js';
 import { countOf, describeOnEachDrizzle } from './support/drizzle-databases.js';
 import { gdDdl, gdPolarClasses, gdSchema, gdTables } from './support/gd-drizzle-schema.js';
@@ -65,19 +65,6 @@ async function expectedOf(generated: GeneratedCase): Promise<Expected> {
     outcomes.push(await engineOutcome(oso, actor, world.docs));
   }
   return { outcomes, filter };
-}
-
-function summary(name: string, tally: Tally, ms: number): string {
-  const refused = [...tally.refused].map(([message, count]) => `    ${count} × ${message}`).join('\n');
-  return (
-    `drizzle on ${name}: ${tally.cases} cases in ${(ms / 1000).toFixed(1)} s, ${tally.engineErrors} where the engine ` +
-    `raised (and so did the filter), ${[...tally.refused.values()].reduce((a, b) => a + b, 0)} refused:\n${refused}`
-  );
-}
-
-function report(tally: Tally): string {
-  const first = tally.disagreements.slice(0, 3).map((d) => JSON.stringify(d, null, 1));
-  return [...new Set(tally.disagreements.map((d) => d.why)), ...first].join('\n');
 }
 
 describe('the generated differential suite against the Drizzle adapter', () => {
@@ -147,7 +134,9 @@ describe('the generated differential suite against the Drizzle adapter', () => {
               }
             }
           }
-          console.info(`${summary(database.kind, tally, Date.now() - start)}\n  ${withRows} lists with rows`);
+          console.info(
+            `${summary(`drizzle on ${database.kind}`, tally, Date.now() - start)}\n  ${withRows} lists with rows`,
+          );
           console.info(`  ${lookups.cases} engine answers with relations followed through the adapter`);
           expect(report(tally)).toBe('');
           expect(report(lookups)).toBe('');

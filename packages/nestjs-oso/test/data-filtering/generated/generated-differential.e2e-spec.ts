@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { DATABASES, openDatabase, skipReason, type OpenDatabase } from '../support/databases.js';
 import { GD_ENTITIES } from './support/gd-entities.js';
 import { caseArb, type GeneratedCase } from './support/policy-grammar.js';
-import { newTally, runInMemory, runOnDatabase, type Expected, type Tally } from './support/differential.js';
+import { newTally, report, runInMemory, runOnDatabase, summary, type Expected } from './support/differential.js';
 
 /**
  * The generated differential suite (issue 15): policies from a grammar, data to match, and every filtered list
@@ -20,27 +20,6 @@ const GENERATED: GeneratedCase[] = fc.sample(caseArb(SETS_PER_POLICY), { seed: S
 
 /** Milliseconds per 1,000 cases allowed for each backend, generously above what a loaded 2-core machine takes. */
 const TIMEOUT = Math.max(120_000, CASES * 120);
-
-function summary(name: string, tally: Tally, ms: number): string {
-  const refused = [...tally.refused].map(([message, count]) => `    ${count} × ${message}`).join('\n');
-  return (
-    `${name}: ${tally.cases} cases in ${(ms / 1000).toFixed(1)} s, ` +
-    `${tally.engineErrors} where the engine raised (and so did the filter), ` +
-    `${[...tally.refused.values()].reduce((a, b) => a + b, 0)} refused:\n${refused}`
-  );
-}
-
-/** Every disagreement, counted by reason, then the first three in full (empty when there is none). */
-function report(tally: Tally): string {
-  if (tally.disagreements.length === 0) return '';
-  const reasons = new Map<string, number>();
-  for (const d of tally.disagreements) reasons.set(d.why, (reasons.get(d.why) ?? 0) + 1);
-  const counted = [...reasons].map(([why, count]) => `${count} × ${why}`).join('\n');
-  const first = tally.disagreements
-    .slice(0, 3)
-    .map((d) => JSON.stringify(d, (_, v) => (v === undefined ? '<undefined>' : v), 1));
-  return [counted, ...first].join('\n');
-}
 
 describe('the generated differential suite', () => {
   const metadata: { open?: OpenDatabase } = {};

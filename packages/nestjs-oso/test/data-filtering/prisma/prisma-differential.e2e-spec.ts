@@ -5,7 +5,7 @@ import { recordPolicySources } from '../../../src/compiled-decisions/policy-sour
 import { PrismaAdapter, prismaPolarClasses } from '../../../src/data-filtering/prisma/index.js';
 import { GdComment, GdDoc, GdMembership, GdOrg, GdTag, GdUser } from '../generated/support/gd-entities.js';
 import { caseArb, renderPolicy, type GeneratedCase } from '../generated/support/policy-grammar.js';
-import { engineOutcome, newTally, record, type Outcome, type Tally } from '../generated/support/differential.js';
+import { engineOutcome, newTally, record, report, summary, type Outcome } from '../generated/support/differential.js';
 import { buildActor, buildWorld, ReferenceAdapter } from '../generated/support/world.js';
 import { gdTables, seedGd } from './support/gd-tables.js';
 import { generatedClient, openPrisma, PRISMA_DATABASES, type OpenPrisma } from './support/prisma-client.js';
@@ -40,25 +40,6 @@ async function outcomeOf(run: () => Promise<{ ids: number[]; count?: number }>):
   } catch (error) {
     return { error: (error as Error).message, refused: error instanceof DataFilteringError };
   }
-}
-
-function summary(name: string, tally: Tally, ms: number): string {
-  const refused = [...tally.refused].map(([message, count]) => `    ${count} × ${message}`).join('\n');
-  return (
-    `prisma on ${name}: ${tally.cases} cases in ${(ms / 1000).toFixed(1)} s, ${tally.engineErrors} where the engine ` +
-    `raised (and so did the filter), ${[...tally.refused.values()].reduce((a, b) => a + b, 0)} refused:\n${refused}`
-  );
-}
-
-function report(tally: Tally): string {
-  if (tally.disagreements.length === 0) return '';
-  const reasons = new Map<string, number>();
-  for (const d of tally.disagreements) reasons.set(d.why, (reasons.get(d.why) ?? 0) + 1);
-  const counted = [...reasons].map(([why, count]) => `${count} × ${why}`).join('\n');
-  const first = tally.disagreements
-    .slice(0, 3)
-    .map((d) => JSON.stringify(d, (_, v) => (v === undefined ? '<undefined>' : v), 1));
-  return [counted, ...first].join('\n');
 }
 
 describe.each(PRISMA_DATABASES)('the generated differential suite through Prisma on $kind', (database) => {
@@ -152,7 +133,7 @@ describe.each(PRISMA_DATABASES)('the generated differential suite through Prisma
         }
         oso.clearRules();
       }
-      console.info(summary(database.kind, tally, Date.now() - start));
+      console.info(summary(`prisma on ${database.kind}`, tally, Date.now() - start));
       expect(report(tally)).toBe('');
       expect(tally.cases).toBeGreaterThanOrEqual(CASES);
     },

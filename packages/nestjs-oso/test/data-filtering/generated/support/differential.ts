@@ -52,6 +52,31 @@ export function newTally(): Tally {
   return { cases: 0, engineErrors: 0, refused: new Map(), disagreements: [] };
 }
 
+/**
+ * One backend's tally in a line: cases, time, the cases where the engine raised, then the refusals by message.
+ * `name` says which backend (`memory`, `postgres`, `prisma on sqlite`, ...).
+ */
+export function summary(name: string, tally: Tally, ms: number): string {
+  const refused = [...tally.refused].map(([message, count]) => `    ${count} × ${message}`).join('\n');
+  return (
+    `${name}: ${tally.cases} cases in ${(ms / 1000).toFixed(1)} s, ` +
+    `${tally.engineErrors} where the engine raised (and so did the filter), ` +
+    `${[...tally.refused.values()].reduce((a, b) => a + b, 0)} refused:\n${refused}`
+  );
+}
+
+/** Every disagreement, counted by reason, then the first three in full (empty when there is none). */
+export function report(tally: Tally): string {
+  if (tally.disagreements.length === 0) return '';
+  const reasons = new Map<string, number>();
+  for (const d of tally.disagreements) reasons.set(d.why, (reasons.get(d.why) ?? 0) + 1);
+  const counted = [...reasons].map(([why, count]) => `${count} × ${why}`).join('\n');
+  const first = tally.disagreements
+    .slice(0, 3)
+    .map((d) => JSON.stringify(d, (_, v) => (v === undefined ? '<undefined>' : v), 1));
+  return [counted, ...first].join('\n');
+}
+
 /** An engine for one generated policy: the entities registered from TypeORM metadata, relations followed by `adapter`. */
 export async function engineFor(
   metadataSource: DataSource,
