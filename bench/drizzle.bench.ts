@@ -14,7 +14,7 @@ import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createOsoEngine } from 'nestjs-oso';
 import { buildAuthorizedQuery } from 'nestjs-oso/data-filtering';
 import { drizzleAdapter, drizzlePolarClasses, type DrizzleQuery } from 'nestjs-oso/drizzle';
-import { fixed, median, table } from './support/report.js';
+import { fixed, median, timingTable } from './support/report.js';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 10_000);
 const RUNS = Number(process.env.BENCH_DRIZZLE_RUNS ?? 30);
@@ -187,23 +187,13 @@ for (let i = 0; i < RUNS; i++) {
   shortcutMs.push(c.ms);
 }
 const ratio = median(exactMs) / median(adapterMs);
-const row = (way: string, ms: number[]) => [
-  way,
-  RUNS,
-  fixed(median(ms), 2),
-  fixed(Math.min(...ms), 2),
-  fixed(Math.max(...ms), 2),
-];
 console.log(
   `## Data filtering through Drizzle: ${ITEMS.toLocaleString('en')} expenses in SQLite (median ms)\n\n` +
-    table(
-      ['way', 'runs', 'median ms', 'min ms', 'max ms'],
-      [
-        row('drizzleAdapter: authorizedQuery (policy condition) + select', adapterMs),
-        row('hand-written where, exists through organizations (as the policy says) + select', exactMs),
-        row('hand-written shortcut, exists on memberships only (needs a foreign key) + select', shortcutMs),
-      ],
-    ) +
+    timingTable([
+      ['drizzleAdapter: authorizedQuery (policy condition) + select', adapterMs],
+      ['hand-written where, exists through organizations (as the policy says) + select', exactMs],
+      ['hand-written shortcut, exists on memberships only (needs a foreign key) + select', shortcutMs],
+    ]) +
     `\n\nAll select the same ${selected.toLocaleString('en')} expenses. Ratio in one run (hand-written / adapter, ` +
     `higher is better for the adapter): ${fixed(ratio, 2)}; target at least ${TARGET}: ` +
     `${ratio >= TARGET ? 'met' : 'NOT met'}. Against the shortcut, which skips the organization the policy goes ` +

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchPrismaClient } from './support/prisma-client.js';
-import { fixed, median, table } from './support/report.js';
+import { fixed, median, timingTable } from './support/report.js';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 10_000);
 const ORGANIZATIONS = 20;
@@ -156,23 +156,13 @@ for (let i = 0; i < RUNS; i++) {
 await prisma.$disconnect();
 
 const ratio = median(handMs) / median(adapterMs);
-const row = (way: string, ms: number[]) => [
-  way,
-  RUNS,
-  fixed(median(ms), 2),
-  fixed(Math.min(...ms), 2),
-  fixed(Math.max(...ms), 2),
-];
 console.log(
   `## Data filtering through Prisma: ${ITEMS.toLocaleString('en')} expenses in SQLite, a list of ` +
     `${byHand.length.toLocaleString('en')} (median ms)\n\n` +
-    table(
-      ['way', 'runs', 'median ms', 'min ms', 'max ms'],
-      [
-        row('prismaAdapter: the policy’s where (authorizedWhere) + findMany', adapterMs),
-        row('a hand-written equivalent where + findMany', handMs),
-      ],
-    ) +
+    timingTable([
+      ['prismaAdapter: the policy’s where (authorizedWhere) + findMany', adapterMs],
+      ['a hand-written equivalent where + findMany', handMs],
+    ]) +
     `\n\nBoth return the same ${byHand.length.toLocaleString('en')} rows. Hand-written ÷ adapter: ` +
     `${fixed(ratio, 2)} (target: at least ${TARGET}): ${ratio >= TARGET ? 'met' : 'NOT met'}.`,
 );

@@ -24,3 +24,21 @@ export function machine(): string {
 
 /** Formats a number with a fixed count of decimals. */
 export const fixed = (value: number, digits = 1) => value.toFixed(digits);
+
+/**
+ * A markdown table of timings, one row per way: the runs, then the median, fastest and slowest run in ms.
+ *
+ * @example timingTable([['through the adapter', adapterMs], ['by hand', handMs]])
+ */
+export function timingTable(ways: Array<[way: string, ms: number[]]>): string {
+  return table(
+    ['way', 'runs', 'median ms', 'min ms', 'max ms'],
+    ways.map(([way, ms]) => [
+      way,
+      ms.length,
+      fixed(median(ms), 2),
+      fixed(Math.min(...ms), 2),
+      fixed(Math.max(...ms), 2),
+    ]),
+  );
+}
