@@ -1,11 +1,13 @@
 /**
  * The guard `@Authorize()` attaches (`AuthorizeGuard`) decides nothing on HTTP routes, where OsoModule's global
  * guard always runs and checks the route, yet Nest calls it on every request: about 5% of the instructions of a
- * minimal Fastify route (bench/instructions-per-request.sh). So while an app with OsoModule registers its routes, its
- * HTTP route handlers do not carry it: OsoModule takes it out of their guards metadata when the app is created and
- * puts it back once the app has registered its routes (`onModuleInit` follows the router's registration), so that
- * another app built later from the same classes without OsoModule still fails at startup. Handlers of other
- * transports (and classes that have any) keep it: there it is the check.
+ * minimal Fastify route (bench/instructions-per-request.sh). So while an HTTP application with OsoModule registers
+ * its routes, its HTTP route handlers do not carry it: OsoModule takes it out of their guards metadata when
+ * `NestFactory.create` builds the app and puts it back once the app has registered its routes (`onModuleInit`
+ * follows the router's registration), so that another app built later from the same classes without OsoModule
+ * still fails at startup. A testing module (which gets its HTTP adapter only when it becomes an app, and may never
+ * become one) changes nothing: its routes keep the guard. Handlers of other transports (and classes that have any)
+ * keep it too: there it is the check.
  */
 import { GUARDS_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
 import type { Type } from '@nestjs/common';

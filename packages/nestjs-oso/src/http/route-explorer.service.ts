@@ -48,15 +48,23 @@ export class OsoRouteExplorer implements OnModuleInit {
     // check at init, with the whole app known, is the one that decides.
     const classes = this.handlerClasses().map(({ metatype }) => metatype);
     this.checkNonHttpHandlers(classes, true);
-    // Until the router has registered this app's routes (see http-authorize-guards.ts).
-    withoutHttpAuthorizeGuards(classes);
+    // Until the router has registered this app's routes (see http-authorize-guards.ts). Only in an HTTP application
+    // being created (`NestFactory.create`): a testing module gets its adapter later, and may never become an app.
+    if (this.adapterHost?.httpAdapter) {
+      withoutHttpAuthorizeGuards(classes);
+      this.restoresGuards = true;
+    }
   }
+
+  /** Whether this app took the `@Authorize()` guards off its HTTP routes, to put back at init. */
+  private restoresGuards = false;
 
   private readonly logger = new Logger('OsoModule');
 
   onModuleInit(): void {
     // The router has registered the app's routes before the modules' init hooks run.
-    restoreHttpAuthorizeGuards();
+    if (this.restoresGuards) restoreHttpAuthorizeGuards();
+    this.restoresGuards = false;
     const rows: RouteRow[] = [];
     const classes = this.handlerClasses();
     for (const { metatype } of classes) this.checkTarget(metatype, metatype.name);
