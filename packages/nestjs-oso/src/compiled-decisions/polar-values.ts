@@ -219,6 +219,11 @@ export function lookup(receiver: unknown, attribute: string, classes: PolarClass
   return value;
 }
 
+/** Throws what `lookup` throws for a missing attribute (generated predicates read attributes themselves). */
+export function missingAttribute(): never {
+  throw ASK_MISSING;
+}
+
 /** `left = right` (unification) of two values, as the engine unifies them. */
 export function unify(left: unknown, right: unknown, negated: boolean): boolean {
   const l = kindOf(left);

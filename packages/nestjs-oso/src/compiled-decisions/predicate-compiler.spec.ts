@@ -70,4 +70,39 @@ describe('the predicate compiler', () => {
       false,
     );
   });
+
+  it('reads names and constants of any text as data: none becomes code', () => {
+    const odd = ['a"b', "c'd", 'e\\', 'f\n${g}', '*/ h /*', '\u2028', 'constructor', '__proto__'];
+    for (const name of odd) {
+      const record = Object.create(Doc.prototype) as Record<string, unknown>;
+      Object.defineProperty(record, name, { value: name, enumerable: true });
+      const sameText: Constraint = { c: 'unify', left: dot(v('resource'), name), right: { t: 'const', value: name } };
+      for (const mode of ['ordered', 'exhaustive'] as const) {
+        const predicate = compileConjunctions([[isDoc, sameText]], context, mode);
+        expect(predicate.evaluate(new User(1), record)).toBe(true);
+        // Missing from a Doc (`constructor` and `__proto__` are inherited by every object).
+        if (!(name in new Doc(1, []))) expect(() => predicate.evaluate(new User(1), new Doc(1, []))).toThrow(AskEngine);
+      }
+    }
+  });
+
+  it('answers as the value helpers do on the cases its generated code reads directly', () => {
+    const idIs = (value: unknown): Constraint => ({
+      c: 'unify',
+      left: dot(v('actor'), 'id'),
+      right: { t: 'const', value },
+    });
+    const predicate = (value: unknown) => compileConjunctions([[idIs(value)]], context, 'ordered');
+    expect(predicate(1).evaluate(new User(1), undefined)).toBe(true);
+    expect(predicate(2).evaluate(new User(1), undefined)).toBe(false);
+    // A Promise, a thenable, an unsafe integer, a lone surrogate: only the engine knows what it makes of them.
+    for (const id of [Promise.resolve(1), { then: () => undefined }, 2 ** 53 + 2, 'x\ud800'])
+      expect(() => predicate(1).evaluate(new User(id as number), undefined)).toThrow(AskEngine);
+    // A subclass instance matches through its ancestors, an object of no registered class through `instanceof`.
+    class SubDoc extends Doc {}
+    const isDocOnly = compileConjunctions([[isDoc]], context, 'ordered');
+    expect(isDocOnly.evaluate(undefined, new SubDoc(1, []))).toBe(true);
+    expect(isDocOnly.evaluate(undefined, { ownerId: 1 })).toBe(false);
+    expect(isDocOnly.evaluate(undefined, [new Doc(1, [])])).toBe(false);
+  });
 });

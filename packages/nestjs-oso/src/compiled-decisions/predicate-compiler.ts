@@ -1,7 +1,9 @@
 /**
  * The predicate compiler: turns conjunctions of constraints into a JavaScript predicate over the actor, the
- * resource and (for `allow_field`) the field, made of closures (no `eval`). Each conjunction is one way to be allowed (one result of the partial
- * evaluation, with local variables); the predicate is their disjunction.
+ * resource and (for `allow_field`) the field: one function generated from the compiler's own templates (see
+ * `Compiler.link`), so that V8 optimises each decision's code on its own, with the policy's attribute names as known
+ * properties. Each conjunction is one way to be allowed (one result of the partial evaluation, with local
+ * variables); the predicate is their disjunction.
  *
  * The constraints come from the `separate` form of the partial query, which gets them right (see `PartialForm`).
  * Any lookup or comparison that fails makes the engine decide (`AskEngine`): the engine fails the same check with an
@@ -15,7 +17,8 @@
  * - `exhaustive`: otherwise, every constraint is evaluated for every binding of the local variables, so that any
  *   lookup the engine could make, in whatever order, has been made without error before the compiled check answers.
  */
-import { Dict } from '../engine/oso-internals.js';
+import { Dict, Expression, Pattern, Predicate } from '../engine/oso-internals.js';
+import { Variable } from '../engine/oso-library.js';
 import {
   ACTOR,
   FIELD,
@@ -33,6 +36,7 @@ import {
 import {
   AskEngine,
   checkValue,
+  missingAttribute,
   compare,
   isa,
   itemsOf,
@@ -65,8 +69,32 @@ export interface CompiledPredicate {
   mode: 'ordered' | 'exhaustive';
 }
 
-type Evaluator = (env: unknown[]) => boolean;
-type Getter = (env: unknown[]) => unknown;
+/** Code that leaves a boolean in `result` (a variable it declares), with what it needs run first. */
+interface Block {
+  code: string;
+  result: string;
+}
+
+/** What the generated source reads besides the decision's arguments. */
+interface Helpers {
+  UNSET: typeof UNSET;
+  classes: PolarClasses;
+  checkValue: typeof checkValue;
+  compare: typeof compare;
+  isa: typeof isa;
+  itemsOf: typeof itemsOf;
+  lookup: typeof lookup;
+  member: typeof member;
+  unify: typeof unify;
+  bareCondition: typeof bareCondition;
+  missingAttribute: typeof missingAttribute;
+  dictOf: typeof dictOf;
+  Dict: typeof Dict;
+  Expression: typeof Expression;
+  Variable: typeof Variable;
+  Pattern: typeof Pattern;
+  Predicate: typeof Predicate;
+}
 
 /** The predicate of the conjunctions, evaluated in order or exhaustively (see the file comment). */
 export function compileConjunctions(
@@ -74,42 +102,90 @@ export function compileConjunctions(
   context: CompileContext,
   mode: CompiledPredicate['mode'],
 ): CompiledPredicate {
-  const compiler = new Compiler(context, mode === 'exhaustive');
-  const disjuncts = conjunctions.map((conjunction) => compiler.disjunct(conjunction));
-  const size = compiler.size;
   const rules = conjunctions.map((conjunction) =>
     conjunction.length ? conjunction.map(showConstraint).join(' and ') : 'true',
   );
-  if (disjuncts.length === 0) return { evaluate: () => false, rules, mode };
-  const evaluate = (actor: unknown, resource: unknown, field?: unknown): boolean => {
-    // The engine receives them as it receives any value (a Promise is awaited, a huge integer rejected...).
-    checkValue(actor);
-    checkValue(resource);
-    checkValue(field);
-    const env: unknown[] = new Array(size).fill(UNSET);
-    env[0] = actor;
-    env[1] = resource;
-    env[2] = field;
-    // Every way is tried, so that a lookup the engine could fail on is never skipped (see the file comment).
-    let allowed = false;
-    for (const disjunct of disjuncts) if (disjunct(env)) allowed = true;
-    return allowed;
-  };
-  return { evaluate, rules, mode };
+  if (conjunctions.length === 0) return { evaluate: () => false, rules, mode };
+  const compiler = new Compiler(context, mode === 'exhaustive');
+  const disjuncts = conjunctions.map((conjunction) => compiler.disjunct(conjunction));
+  return { evaluate: compiler.link(disjuncts), rules, mode };
 }
 
 class Compiler {
-  /** Slots: 0 actor, 1 resource, 2 field, then local variables and remembered lookups. */
+  /** Slots: 0 actor, 1 resource, 2 field, then local variables and remembered lookups; each is a variable `s<n>`. */
   size = 3;
   private readonly memo = new Map<string, number>();
+  /** Values the source reads by index (`K[i]`): constants that are not strings or booleans, classes. */
+  private readonly values: unknown[] = [];
+  /** Temporaries of the source (`t<n>`), declared once at its top. */
+  private temporaries = 0;
+  /** Labels and block results of the source. */
+  private names = 0;
+  /** Attribute names some registered class has a data filtering relation under: always looked up by `lookup`. */
+  private readonly relationNames: ReadonlySet<string>;
 
   constructor(
     private readonly context: CompileContext,
     /** Evaluate every constraint for every binding instead of stopping at the first that fails. */
     private readonly exhaustive: boolean,
-  ) {}
+  ) {
+    this.relationNames = new Set([...context.classes.relations.values()].flatMap((byName) => [...byName.keys()]));
+  }
 
-  disjunct(conjunction: Constraint[]): Evaluator {
+  /**
+   * The predicate: one JavaScript function for all the ways, built with `new Function` from the source the other
+   * methods write. Only this compiler's own templates become code: every name and value of the policy enters it as
+   * a JSON string literal or by index into `K`, so no policy text can change what the code does.
+   */
+  link(disjuncts: Block[]): CompiledPredicate['evaluate'] {
+    const slots = Array.from({ length: this.size - 3 }, (_, i) => `, s${i + 3} = UNSET`).join('');
+    const temporaries = Array.from({ length: this.temporaries }, (_, i) => `t${i}`);
+    const source = [
+      'return function evaluate(actor, resource, field) {',
+      // The engine receives them as it receives any value (a Promise is awaited, a huge integer rejected...).
+      `${checked('actor')}; ${checked('resource')}; ${checked('field')};`,
+      `let s0 = actor, s1 = resource, s2 = field${slots};`,
+      temporaries.length ? `let ${temporaries.join(', ')};` : '',
+      'let allowed = false;',
+      // Every way is tried, so that a lookup the engine could fail on is never skipped (see the file comment).
+      ...disjuncts.map((disjunct) => `{\n${disjunct.code}\nif (${disjunct.result}) allowed = true;\n}`),
+      'return allowed;',
+      '};',
+    ].join('\n');
+    const helpers: Helpers = {
+      UNSET,
+      classes: this.context.classes,
+      checkValue,
+      compare,
+      isa,
+      itemsOf,
+      lookup,
+      member,
+      unify,
+      bareCondition,
+      missingAttribute,
+      dictOf,
+      Dict,
+      Expression,
+      Variable,
+      Pattern,
+      Predicate,
+    };
+    let factory: (helpers: Helpers, values: unknown[]) => CompiledPredicate['evaluate'];
+    try {
+      factory = new Function(
+        'helpers',
+        'K',
+        `const { ${Object.keys(helpers).join(', ')} } = helpers;\n${source}`,
+      ) as never;
+    } catch (error) {
+      // `node --disallow-code-generation-from-strings`: the engine decides.
+      throw new UnsupportedPolicy(`code generation from strings is not allowed here (${(error as Error).message})`);
+    }
+    return factory(helpers, this.values);
+  }
+
+  disjunct(conjunction: Constraint[]): Block {
     const slots = new Map<string, number>([
       [ACTOR, 0],
       [RESOURCE, 1],
@@ -122,16 +198,12 @@ class Compiler {
     for (const path of conjunction.flatMap(groundPaths)) {
       if (this.exhaustive || this.context.aliased.has(path.attribute)) paths.set(showTerm(path), path);
     }
-    const early = [...paths.values()].map((path) => this.term(path, slots));
-    if (early.length === 0) return body;
-    return (env) => {
-      for (const path of early) path(env);
-      return body(env);
-    };
+    const early = [...paths.values()].map((path) => `${this.term(path, slots)};`);
+    return { code: [...early, body.code].join('\n'), result: body.result };
   }
 
   /** A conjunction, in the recorded order, binding variables by `in` and `=` as they come. */
-  private conjunction(constraints: Constraint[], entry: Set<string>, outerSlots: Map<string, number>): Evaluator {
+  private conjunction(constraints: Constraint[], entry: Set<string>, outerSlots: Map<string, number>): Block {
     const slots = new Map(outerSlots);
     const bound = new Set(entry);
     // Variables some constraint of this conjunction mentions outside a `not`/`or` belong to this level.
@@ -140,9 +212,9 @@ class Compiler {
       if (constraint.c !== 'not' && constraint.c !== 'or') for (const name of variablesOf(constraint)) own.add(name);
 
     type Step =
-      | { kind: 'test'; test: Evaluator }
-      | { kind: 'in'; slot: number; collection: Getter }
-      | { kind: 'bind'; slot: number; value: Getter };
+      | { kind: 'test'; test: Block }
+      | { kind: 'in'; slot: number; collection: string }
+      | { kind: 'bind'; slot: number; value: string };
     const steps: Step[] = [];
     const pending = [...constraints];
     while (pending.length > 0) {
@@ -171,40 +243,42 @@ class Compiler {
       }
     }
 
-    const exhaustive = this.exhaustive;
-    let next: Evaluator = () => true;
-    for (const step of steps.reverse()) {
-      const rest = next;
-      if (step.kind === 'test') {
-        const test = step.test;
-        next = exhaustive
-          ? (env) => {
-              const passed = test(env);
-              return rest(env) && passed;
-            }
-          : (env) => test(env) && rest(env);
-      } else if (step.kind === 'in') {
-        const { slot, collection } = step;
-        next = (env) => {
-          let found = false;
-          for (const item of itemsOf(collection(env))) {
-            env[slot] = item;
-            if (rest(env)) {
-              if (!exhaustive) return true;
-              found = true;
-            }
+    const result = this.name('r');
+    if (this.exhaustive) {
+      // Every step runs for every binding; a binding allows when every test on its way passed.
+      const rest = (i: number, passed: string[]): string => {
+        const step = steps[i];
+        if (!step) return passed.length ? `if (${passed.join(' && ')}) ${result} = true;` : `${result} = true;`;
+        switch (step.kind) {
+          case 'test':
+            return `${step.test.code}\n${rest(i + 1, [...passed, step.test.result])}`;
+          case 'in': {
+            const item = this.name('i');
+            return `for (const ${item} of itemsOf(${step.collection})) {\ns${step.slot} = ${item};\n${rest(i + 1, passed)}\n}`;
           }
-          return found;
-        };
-      } else {
-        const { slot, value } = step;
-        next = (env) => {
-          env[slot] = value(env);
-          return rest(env);
-        };
-      }
+          case 'bind':
+            return `s${step.slot} = ${step.value};\n${rest(i + 1, passed)}`;
+        }
+      };
+      return { code: `let ${result} = false;\n{\n${rest(0, [])}\n}`, result };
     }
-    return next;
+    // In order: the first test that fails ends its way, and the first binding that allows ends the conjunction.
+    const label = this.name('L');
+    const rest = (i: number): string => {
+      const step = steps[i];
+      if (!step) return `${result} = true;\nbreak ${label};`;
+      switch (step.kind) {
+        case 'test':
+          return `${step.test.code}\nif (${step.test.result}) {\n${rest(i + 1)}\n}`;
+        case 'in': {
+          const item = this.name('i');
+          return `for (const ${item} of itemsOf(${step.collection})) {\ns${step.slot} = ${item};\n${rest(i + 1)}\n}`;
+        }
+        case 'bind':
+          return `s${step.slot} = ${step.value};\n${rest(i + 1)}`;
+      }
+    };
+    return { code: `let ${result} = false;\n${label}: {\n${rest(0)}\n}`, result };
   }
 
   /** Whether a constraint can run now: a test over bound variables, or a binder of one unbound variable. */
@@ -235,65 +309,77 @@ class Compiler {
     return undefined;
   }
 
-  private test(constraint: Constraint, bound: Set<string>, slots: Map<string, number>): Evaluator {
-    const { negation, classes } = this.context;
+  private test(constraint: Constraint, bound: Set<string>, slots: Map<string, number>): Block {
+    const negation = String(this.context.negation);
+    const expression = (code: string): Block => {
+      const result = this.name('p');
+      return { code: `const ${result} = ${code};`, result };
+    };
     switch (constraint.c) {
       case 'unify': {
         const left = this.term(constraint.left, slots);
         const right = this.term(constraint.right, slots);
         if (this.mayBeBare(constraint))
-          return (env) => unify(bareCondition(left(env)), bareCondition(right(env)), negation);
-        return (env) => unify(left(env), right(env), negation);
+          return expression(`unify(bareCondition(${left}), bareCondition(${right}), ${negation})`);
+        return expression(`unify(${left}, ${right}, ${negation})`);
       }
       case 'compare': {
         const left = this.term(constraint.left, slots);
         const right = this.term(constraint.right, slots);
-        const operator = constraint.operator;
+        const operator = JSON.stringify(constraint.operator);
         if (this.mayBeBare(constraint))
-          return (env) => compare(operator, bareCondition(left(env)), bareCondition(right(env)), negation);
-        return (env) => compare(operator, left(env), right(env), negation);
+          return expression(`compare(${operator}, bareCondition(${left}), bareCondition(${right}), ${negation})`);
+        return expression(`compare(${operator}, ${left}, ${right}, ${negation})`);
       }
-      case 'in': {
-        const item = this.term(constraint.item, slots);
-        const collection = this.term(constraint.collection, slots);
-        return (env) => member(item(env), collection(env), negation);
-      }
+      case 'in':
+        return expression(
+          `member(${this.term(constraint.item, slots)}, ${this.term(constraint.collection, slots)}, ${negation})`,
+        );
       case 'isa': {
         const term = this.term(constraint.term, slots);
-        const tag = constraint.tag;
-        const fields = constraint.fields.map(([key, field]) => [key, this.term(field, slots)] as const);
-        if (fields.length === 0) return (env) => isa(term(env), tag, classes);
-        const exhaustive = this.exhaustive;
-        return (env) => {
-          const value = term(env);
-          let passed = isa(value, tag, classes);
-          if (!passed && !exhaustive) return false;
-          for (const [key, field] of fields) {
-            if (!unify(lookup(value, key, classes), field(env), negation)) {
-              if (!exhaustive) return false;
-              passed = false;
-            }
-          }
-          return passed;
-        };
+        if (constraint.fields.length === 0) return expression(this.isa(term, constraint.tag));
+        const value = this.temporary();
+        const result = this.name('p');
+        const fields = constraint.fields.map(
+          ([key, field]) => `unify(${this.lookup(value, key)}, ${this.term(field, slots)}, ${negation})`,
+        );
+        if (this.exhaustive) {
+          const code = [
+            `${value} = ${term};`,
+            `let ${result} = ${this.isa(value, constraint.tag)};`,
+            ...fields.map((field) => `if (!${field}) ${result} = false;`),
+          ];
+          return { code: code.join('\n'), result };
+        }
+        const label = this.name('L');
+        const code = [
+          `let ${result} = false;`,
+          `${label}: {`,
+          `${value} = ${term};`,
+          `if (!${this.isa(value, constraint.tag)}) break ${label};`,
+          ...fields.map((field) => `if (!${field}) break ${label};`),
+          `${result} = true;`,
+          '}',
+        ];
+        return { code: code.join('\n'), result };
       }
       case 'not': {
         const body = this.conjunction(constraint.body, bound, slots);
-        return (env) => !body(env);
+        const result = this.name('p');
+        return { code: `${body.code}\nconst ${result} = !${body.result};`, result };
       }
       case 'or': {
         const branches = constraint.branches.map((branch) => this.conjunction(branch, bound, slots));
-        const exhaustive = this.exhaustive;
-        return (env) => {
-          let passed = false;
-          for (const branch of branches) {
-            if (branch(env)) {
-              if (!exhaustive) return true;
-              passed = true;
-            }
-          }
-          return passed;
-        };
+        const result = this.name('p');
+        if (this.exhaustive) {
+          const code = branches.map((branch) => `${branch.code}\nif (${branch.result}) ${result} = true;`);
+          return { code: `let ${result} = false;\n${code.join('\n')}`, result };
+        }
+        const label = this.name('L');
+        const code = branches.map(
+          (branch) => `${branch.code}\nif (${branch.result}) {\n${result} = true;\nbreak ${label};\n}`,
+        );
+        return { code: `let ${result} = false;\n${label}: {\n${code.join('\n')}\n}`, result };
       }
       case 'and':
         return this.conjunction(constraint.body, bound, slots);
@@ -308,45 +394,109 @@ class Compiler {
     return boolean(constraint.left) || boolean(constraint.right);
   }
 
-  private term(term: Term, slots: Map<string, number>): Getter {
-    const { classes } = this.context;
+  /** An expression for a term's value. */
+  private term(term: Term, slots: Map<string, number>): string {
     switch (term.t) {
-      case 'const': {
-        const value = term.value;
-        return () => value;
-      }
+      case 'const':
+        return this.value(term.value);
       case 'var': {
         const slot = slots.get(term.name);
         if (slot === undefined) throw new UnsupportedPolicy(`the unbound variable ${term.name}`);
-        return (env) => env[slot];
+        return `s${slot}`;
       }
       case 'dot': {
         const base = this.term(term.base, slots);
-        const attribute = term.attribute;
-        if (![...termVariables(term)].every(isArgument)) {
-          return (env) => lookup(base(env), attribute, classes);
-        }
+        if (![...termVariables(term)].every(isArgument)) return this.lookup(base, term.attribute);
         // Paths from the decision's arguments are looked up once per decision.
         const key = showTerm(term);
         let slot = this.memo.get(key);
         if (slot === undefined) this.memo.set(key, (slot = this.size++));
-        const memo = slot;
-        return (env) => {
-          let value = env[memo];
-          if (value === UNSET) value = env[memo] = lookup(base(env), attribute, classes);
-          return value;
-        };
+        return `(s${slot} !== UNSET ? s${slot} : (s${slot} = ${this.lookup(base, term.attribute)}))`;
       }
-      case 'list': {
-        const items = term.items.map((item) => this.term(item, slots));
-        return (env) => items.map((item) => item(env));
-      }
+      case 'list':
+        return `[${term.items.map((item) => this.term(item, slots)).join(', ')}]`;
       case 'dict': {
-        const entries = term.entries.map(([key, item]) => [key, this.term(item, slots)] as const);
-        return (env) => new Dict(Object.fromEntries(entries.map(([key, item]) => [key, item(env)])));
+        const keys = this.value(term.entries.map(([key]) => key));
+        return `dictOf(${keys}, [${term.entries.map(([, item]) => this.term(item, slots)).join(', ')}])`;
       }
     }
   }
+
+  /**
+   * `receiver.attribute` as `lookup` reads it. On an ordinary object (not a list, a dictionary or a primitive), for
+   * an attribute no class has a data filtering relation under, the same steps written out at the place of use with
+   * the name as a literal, so that V8 reads it as a known property of the objects met there. (Written out, not
+   * called: V8 inlines only so much of the functions an optimised function calls.)
+   */
+  private lookup(receiver: string, attribute: string): string {
+    const name = JSON.stringify(attribute);
+    if (this.relationNames.has(attribute)) return `lookup(${receiver}, ${name}, classes)`;
+    const object = this.temporary();
+    const value = this.temporary();
+    return (
+      `(${object} = ${receiver}, typeof ${object} === 'object' && ${object} !== null && !Array.isArray(${object}) && ` +
+      `!(${object} instanceof Dict) ? (${name} in ${object} ? (${value} = ${object}[${name}], ${checked(value)}, ` +
+      `${value}) : missingAttribute()) : lookup(${object}, ${name}, classes))`
+    );
+  }
+
+  /**
+   * `value matches Tag` as `isa` answers it, first trying the common case: an instance of exactly the registered
+   * class of the tag, which `isa` answers true from its ancestors.
+   */
+  private isa(value: string, tag: string): string {
+    const generic = `isa(${value}, ${JSON.stringify(tag)}, classes)`;
+    const { classes } = this.context;
+    const type = classes.type(tag);
+    if (!type || !classes.mro(type.cls).includes(type.id)) return generic;
+    const object = this.temporary();
+    return (
+      `(${object} = ${value}, (typeof ${object} === 'object' && ${object} !== null && ` +
+      `${object}.constructor === ${this.value(type.cls)} && !Array.isArray(${object}) && ` +
+      `!(${object} instanceof Dict)) || isa(${object}, ${JSON.stringify(tag)}, classes))`
+    );
+  }
+
+  /** An expression for a constant: a literal for strings and booleans, else read from `K`. */
+  private value(value: unknown): string {
+    if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+    this.values.push(value);
+    return `K[${this.values.length - 1}]`;
+  }
+
+  private temporary(): string {
+    return `t${this.temporaries++}`;
+  }
+
+  private name(prefix: string): string {
+    return `${prefix}${this.names++}`;
+  }
+}
+
+const hasWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+
+/**
+ * `checkValue(variable)`, first trying the common cases checkValue lets through (an ordinary object, a boolean, a
+ * safe integer, undefined) where the generated code reads the value, so that V8 checks each place's own kinds of
+ * values (`then` on one class of objects, not on every object any check reads).
+ */
+function checked(variable: string): string {
+  const v = variable;
+  const ordinaryObject =
+    `typeof ${v} === 'object' && ${v} !== null && !(${v} instanceof Promise) && typeof ${v}.then !== 'function' && ` +
+    `!Array.isArray(${v}) && !(${v} instanceof Dict) && !(${v} instanceof Expression) && ` +
+    `!(${v} instanceof Variable) && !(${v} instanceof Pattern) && !(${v} instanceof Predicate)`;
+  return (
+    `((${ordinaryObject}) || ${v} === undefined || typeof ${v} === 'boolean' || ` +
+    `(typeof ${v} === 'number' && Number.isSafeInteger(${v})) || ` +
+    (hasWellFormed ? `(typeof ${v} === 'string' && ${v}.isWellFormed()) || ` : '') +
+    `checkValue(${v}))`
+  );
+}
+
+/** A dictionary of the policy (`{a: x}`), as the engine builds it. */
+function dictOf(keys: string[], values: unknown[]): Dict {
+  return new Dict(Object.fromEntries(keys.map((key, i) => [key, values[i]])));
 }
 
 const ASK_BARE = new AskEngine('a bare condition on a value that is not a boolean (the engine fails on it)');

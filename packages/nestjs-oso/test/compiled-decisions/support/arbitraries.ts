@@ -23,6 +23,11 @@ export const odd = fc.constantFrom<unknown>(
   'member',
   [1],
   new Set([1]),
+  // Values the engine treats specially, which a compiled check must hand to it: awaited, rejected, mangled.
+  Promise.resolve(1),
+  { then: (resolve: (value: unknown) => void) => resolve(1) },
+  2 ** 53 + 2,
+  'x\ud800',
 );
 
 /** Usually `typical`, sometimes an odd value, sometimes missing. */
