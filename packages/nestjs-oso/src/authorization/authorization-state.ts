@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { IncomingMessage } from 'node:http';
 import type { ExecutionContext } from '@nestjs/common';
 import { callOf, transportOf, type CallTransport } from '../transports/transport.js';
 import { DecisionMemo } from './decision-memo.js';
@@ -53,24 +54,36 @@ export class AuthorizationState {
 }
 
 /**
- * Where a platform request object (Express or Fastify) keeps its state, so that guards, which run before any
- * interceptor could enter the async context, find the same object. A symbol property, not a WeakMap keyed by the
- * request: every entry of a WeakMap is an ephemeron that each young-generation collection must trace, which slowed
- * those collections and a Fastify route's throughput (see bench/README.md for the cost); on Express it made no
- * difference. A registered symbol (`Symbol.for`), so that the CommonJS and the ES module builds of nestjs-oso, if an
- * app loads both, share it.
+ * Where a platform request object keeps its state, so that guards, which run before any interceptor could enter the
+ * async context, find the same object:
+ * - Fastify's request (and any other object): a symbol property. Not a WeakMap keyed by the request: every entry of
+ *   a WeakMap is an ephemeron that each young-generation collection must trace, which slowed those collections and a
+ *   Fastify route's throughput (see bench/README.md for the cost).
+ * - Node's own request (`IncomingMessage`: Express, and Fastify's `request.raw`): a WeakMap. Express gives each
+ *   request a prototype of its own, so a property added to it makes a new hidden class in V8 at every request, which
+ *   costs more than the WeakMap entry (about 0.02 of a route's throughput, side by side).
+ * Both are registered in the process (`Symbol.for`), so that the CommonJS and the ES module builds of nestjs-oso, if
+ * an app loads both, share them.
  */
 const AUTHORIZATION_STATE = Symbol.for('nestjs-oso:authorization-state');
+const NODE_REQUEST_STATES = ((globalThis as { [key: symbol]: unknown })[
+  Symbol.for('nestjs-oso:node-request-states')
+] ??= new WeakMap<object, AuthorizationState>()) as WeakMap<object, AuthorizationState>;
 
 type StateHolder = { [AUTHORIZATION_STATE]?: AuthorizationState };
 
 /** The state of a platform request object, created on first use (outside HTTP, see `callStateOf`). */
 export function authorizationStateOf(request: object): AuthorizationState {
-  return ((request as StateHolder)[AUTHORIZATION_STATE] ??= new AuthorizationState());
+  if (!(request instanceof IncomingMessage))
+    return ((request as StateHolder)[AUTHORIZATION_STATE] ??= new AuthorizationState());
+  let state = NODE_REQUEST_STATES.get(request);
+  if (state === undefined) NODE_REQUEST_STATES.set(request, (state = new AuthorizationState()));
+  return state;
 }
 
 /** The state of a platform request object, if it has one (nothing is created). */
 export function requestStateOf(request: object): AuthorizationState | undefined {
+  if (request instanceof IncomingMessage) return NODE_REQUEST_STATES.get(request);
   return (request as StateHolder)[AUTHORIZATION_STATE];
 }
 
@@ -121,14 +134,14 @@ export function countOsoGuard(): void {
  * exists: on Express, even looking for a property the request does not have walks its prototype chain uncached.
  */
 export function routeAlreadyChecked(request: object): boolean {
-  return laterStateReaders.guards > 1 && (request as StateHolder)[AUTHORIZATION_STATE]?.routeChecked === true;
+  return laterStateReaders.guards > 1 && requestStateOf(request)?.routeChecked === true;
 }
 
 /**
  * The state a route check works on: the request's own when anything may read it later (see `laterStateReaders`, and
- * `@AuthorizedResource()` for a check that loads a resource), else one of the check's own. On Express, each request
- * object has a hidden class of its own in V8, so adding a property to it costs a new class at every request (see
- * bench/README.md for the cost), saved where nothing would read the state.
+ * `@AuthorizedResource()` for a check that loads a resource), else one of the check's own: keeping it on the
+ * request costs a WeakMap entry on Express or a new property on Fastify (see `authorizationStateOf`), saved where
+ * nothing would read the state.
  */
 export function routeCheckStateOf(request: object, loadsResource: boolean): AuthorizationState {
   const kept = loadsResource || laterStateReaders.interceptors > 0 || laterStateReaders.guards > 1;

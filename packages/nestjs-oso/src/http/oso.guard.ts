@@ -66,8 +66,7 @@ export class OsoGuard implements CanActivate {
       }
       return true;
     }
-    const checked = this.routes.authorize(context, request, state, actor, metadata);
-    return checked ? checked.then(() => true) : true;
+    return this.routes.authorize(context, request, state, actor, metadata) ?? true;
   }
 
   /** The platform request (Express or Fastify) of the context. */

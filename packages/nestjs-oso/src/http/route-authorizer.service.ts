@@ -72,7 +72,8 @@ export class OsoRouteAuthorizer {
   /**
    * Runs the route check and records it in the call's state: the decorator's resource when it names one, else the
    * call itself (an `HttpRequest`, a `GraphQLOperation` or an `InboundMessage`). Throws the mapped exception on denial.
-   * Returns nothing when it could decide at once (a compiled decision on the request), else a promise.
+   * Returns nothing when it could decide at once (a compiled decision on the request), else a promise of `true`,
+   * which a guard can return as it is (one promise fewer per request than mapping it).
    */
   authorize(
     context: ExecutionContext,
@@ -80,7 +81,7 @@ export class OsoRouteAuthorizer {
     state: AuthorizationState,
     actor: unknown,
     metadata: AuthorizeMetadata | undefined,
-  ): void | Promise<void> {
+  ): undefined | Promise<true> {
     const checked = this.check(context, request, state, actor, metadata);
     // A GraphQL client tells an engine failure by its code: nestjs-oso's own 500s get INTERNAL_SERVER_ERROR.
     if (!checked || state.transport !== 'graphql') return checked;
@@ -95,7 +96,7 @@ export class OsoRouteAuthorizer {
     state: AuthorizationState,
     actor: unknown,
     metadata: AuthorizeMetadata | undefined,
-  ): void | Promise<void> {
+  ): undefined | Promise<true> {
     if (metadata?.resource) {
       const action = metadata.action ?? defaultAction(context, request);
       return this.authorizeResource(context, request, state, actor, action, metadata.resource, metadata);
@@ -116,10 +117,9 @@ export class OsoRouteAuthorizer {
     if (rule?.kind !== 'authorize' || state.routeChecked || state.routeCheckDeferred) return true;
     const call = context.getArgs();
     const actor = this.actorFor(context, call, rule.metadata);
-    const checked = isThenable(actor)
-      ? Promise.resolve(actor).then((found) => this.authorize(context, call, state, found, rule.metadata))
-      : this.authorize(context, call, state, actor, rule.metadata);
-    return checked ? checked.then(() => true) : true;
+    if (isThenable(actor))
+      return Promise.resolve(actor).then((found) => this.authorize(context, call, state, found, rule.metadata) ?? true);
+    return this.authorize(context, call, state, actor, rule.metadata) ?? true;
   }
 
   /** The check of a route whose decorator names a resource: loads it, then decides (synchronously if it can). */
@@ -131,14 +131,16 @@ export class OsoRouteAuthorizer {
     action: unknown,
     resolver: ResourceResolverFn | Type<ResourceResolver>,
     metadata: AuthorizeMetadata,
-  ): void | Promise<void> {
+  ): undefined | Promise<true> {
     const loaded = this.loadResource(
       resolver,
       context.getType() === 'http' ? request : resolverInput(context),
       context,
     );
     if (!isThenable(loaded)) return this.authorizeLoaded(state, actor, action, loaded, metadata);
-    return Promise.resolve(loaded).then((resource) => this.authorizeLoaded(state, actor, action, resource, metadata));
+    return Promise.resolve(loaded).then(
+      (resource) => this.authorizeLoaded(state, actor, action, resource, metadata) ?? true,
+    );
   }
 
   private authorizeLoaded(
@@ -147,7 +149,7 @@ export class OsoRouteAuthorizer {
     action: unknown,
     resource: unknown,
     metadata: AuthorizeMetadata,
-  ): void | Promise<void> {
+  ): undefined | Promise<true> {
     if (resource == null) {
       // Without an actor, say 401 rather than reveal which resources exist.
       const reason = actor == null ? 'unauthenticated' : 'not-found';
@@ -216,14 +218,18 @@ function requestForScope(context: ExecutionContext): object {
   }
 }
 
-/** Records that the route's check passed, at once or when the pending check resolves (a denial throws past it). */
-function markRouteChecked(state: AuthorizationState, checked: void | Promise<void>): void | Promise<void> {
+/**
+ * Records that the route's check passed, at once or when the pending check resolves (a denial throws past it); the
+ * pending form resolves to `true`, what a guard answers.
+ */
+function markRouteChecked(state: AuthorizationState, checked: void | Promise<void>): undefined | Promise<true> {
   if (!checked) {
     state.routeChecked = true;
-    return;
+    return undefined;
   }
   return checked.then(() => {
     state.routeChecked = true;
+    return true as const;
   });
 }
 
