@@ -117,6 +117,11 @@ class Compiler {
   private readonly memo = new Map<string, number>();
   /** Values the source reads by index (`K[i]`): constants that are not strings or booleans, classes. */
   private readonly values: unknown[] = [];
+  /**
+   * Exhaustively, the paths (by `showTerm`) already looked up where the code being written runs: their slots are read
+   * as they are (see `disjunct`).
+   */
+  private readonly settled = new Set<string>();
   /** Temporaries of the source (`t<n>`), declared once at its top. */
   private temporaries = 0;
   /** Labels and block results of the source. */
@@ -191,14 +196,21 @@ class Compiler {
       [RESOURCE, 1],
       [FIELD, 2],
     ]);
-    const body = this.conjunction(conjunction, new Set([ACTOR, RESOURCE, FIELD]), slots);
     // Exhaustively, every path from the actor and the resource is looked up first, even those only used inside a
     // loop; in order, the paths the policy binds to a variable, which the engine looks up where it binds them.
     const paths = new Map<string, Term>();
     for (const path of conjunction.flatMap(groundPaths)) {
       if (this.exhaustive || this.context.aliased.has(path.attribute)) paths.set(showTerm(path), path);
     }
-    const early = [...paths.values()].map((path) => `${this.term(path, slots)};`);
+    const early: string[] = [];
+    for (const [key, path] of paths) {
+      if (this.exhaustive && this.settled.has(key)) continue;
+      early.push(`${this.term(path, slots)};`);
+      // Ways run one after the other at the top of the predicate, each only if the ones before ran without error: a
+      // path looked up here is set for the rest of this way and for every later way.
+      if (this.exhaustive) this.settled.add(key);
+    }
+    const body = this.conjunction(conjunction, new Set([ACTOR, RESOURCE, FIELD]), slots);
     return { code: [...early, body.code].join('\n'), result: body.result };
   }
 
@@ -405,12 +417,14 @@ class Compiler {
         return `s${slot}`;
       }
       case 'dot': {
-        const base = this.term(term.base, slots);
-        if (![...termVariables(term)].every(isArgument)) return this.lookup(base, term.attribute);
+        if (![...termVariables(term)].every(isArgument))
+          return this.lookup(this.term(term.base, slots), term.attribute);
         // Paths from the decision's arguments are looked up once per decision.
         const key = showTerm(term);
         let slot = this.memo.get(key);
         if (slot === undefined) this.memo.set(key, (slot = this.size++));
+        if (this.settled.has(key)) return `s${slot}`;
+        const base = this.term(term.base, slots);
         return `(s${slot} !== UNSET ? s${slot} : (s${slot} = ${this.lookup(base, term.attribute)}))`;
       }
       case 'list':
