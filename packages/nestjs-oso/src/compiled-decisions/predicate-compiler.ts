@@ -48,6 +48,12 @@ import {
 
 const UNSET: unique symbol = Symbol('unset');
 
+/** What the generated source reads besides the decision's arguments, the classes and the values (`K`). */
+const HELPERS = {
+  ...{ UNSET, checkValue, compare, isa, itemsOf, lookup, member, unify, missingAttribute },
+  ...{ bareCondition, dictOf, Dict, Expression, Variable, Pattern, Predicate },
+};
+
 /** What the compiler needs to know beyond the results. */
 export interface CompileContext {
   classes: PolarClasses;
@@ -73,27 +79,6 @@ export interface CompiledPredicate {
 interface Block {
   code: string;
   result: string;
-}
-
-/** What the generated source reads besides the decision's arguments. */
-interface Helpers {
-  UNSET: typeof UNSET;
-  classes: PolarClasses;
-  checkValue: typeof checkValue;
-  compare: typeof compare;
-  isa: typeof isa;
-  itemsOf: typeof itemsOf;
-  lookup: typeof lookup;
-  member: typeof member;
-  unify: typeof unify;
-  bareCondition: typeof bareCondition;
-  missingAttribute: typeof missingAttribute;
-  dictOf: typeof dictOf;
-  Dict: typeof Dict;
-  Expression: typeof Expression;
-  Variable: typeof Variable;
-  Pattern: typeof Pattern;
-  Predicate: typeof Predicate;
 }
 
 /** The predicate of the conjunctions, evaluated in order or exhaustively (see the file comment). */
@@ -157,37 +142,19 @@ class Compiler {
       'return allowed;',
       '};',
     ].join('\n');
-    const helpers: Helpers = {
-      UNSET,
-      classes: this.context.classes,
-      checkValue,
-      compare,
-      isa,
-      itemsOf,
-      lookup,
-      member,
-      unify,
-      bareCondition,
-      missingAttribute,
-      dictOf,
-      Dict,
-      Expression,
-      Variable,
-      Pattern,
-      Predicate,
-    };
-    let factory: (helpers: Helpers, values: unknown[]) => CompiledPredicate['evaluate'];
+    let factory: (helpers: typeof HELPERS, classes: PolarClasses, values: unknown[]) => CompiledPredicate['evaluate'];
     try {
       factory = new Function(
         'helpers',
+        'classes',
         'K',
-        `const { ${Object.keys(helpers).join(', ')} } = helpers;\n${source}`,
+        `const { ${Object.keys(HELPERS).join(', ')} } = helpers;\n${source}`,
       ) as never;
     } catch (error) {
       // `node --disallow-code-generation-from-strings`: the engine decides.
       throw new UnsupportedPolicy(`code generation from strings is not allowed here (${(error as Error).message})`);
     }
-    return factory(helpers, this.values);
+    return factory(HELPERS, this.context.classes, this.values);
   }
 
   disjunct(conjunction: Constraint[]): Block {
