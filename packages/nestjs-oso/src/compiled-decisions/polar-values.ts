@@ -128,7 +128,8 @@ export function checkValue(value: unknown): void {
   }
 }
 
-const hasWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+/** Whether this Node has `String.prototype.isWellFormed` (Node 20 does; the check is for older runtimes). */
+export const hasWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 function isWellFormed(value: string): boolean {

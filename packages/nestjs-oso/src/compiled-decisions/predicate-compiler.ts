@@ -36,6 +36,7 @@ import {
 import {
   AskEngine,
   checkValue,
+  hasWellFormed,
   missingAttribute,
   compare,
   isa,
@@ -453,8 +454,6 @@ class Compiler {
     return `${prefix}${this.names++}`;
   }
 }
-
-const hasWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
 
 /**
  * `checkValue(variable)`, first trying the common cases checkValue lets through (an ordinary object, a boolean, a
