@@ -8,9 +8,10 @@
  * the scheduler gives each half of that core through the same seconds, and their throughputs compare as their costs
  * per request. "no authorization" against the reference shows how far the method itself can be trusted.
  *
- * Two rows take another reference, to split the cost of the compiled route check from what any Nest guard costs:
+ * Three rows take another reference, to split the cost of the compiled route check from what any Nest guard costs:
  * the same route against a no-op guard of the plain app, and against the skipped route of a second copy of the
- * nestjs-oso app (which already runs the global guard).
+ * nestjs-oso app (which already runs the global guard); the route with a resource against a plain guard that only
+ * loads the resource and hands it to the handler.
  *
  * One row is another library's: the NestJS docs' CASL recipe (support/casl-ability.ts) on the route of `@Authorize`
  * with a resource, in an app without nestjs-oso, the peer that route must stay ahead of.
@@ -34,6 +35,12 @@ interface Reference {
 const NO_AUTHORIZATION: Reference = { name: 'no authorization', app: 'plain', path: '/plain/none/1' };
 const NO_OP_GUARD: Reference = { name: 'no-op guard', app: 'plain', path: '/plain/noop-guard/1' };
 const SKIPPED: Reference = { name: 'route skipped, nestjs-oso app', app: 'oso', path: '/oso/skipped/1' };
+/** The least any guard that loads the resource does (no nestjs-oso): the floor of `@Authorize` with a resource. */
+const LOADING_GUARD: Reference = {
+  name: 'a guard that loads the resource (no nestjs-oso)',
+  app: 'plain',
+  path: '/plain/loading-guard/1',
+};
 
 interface Variant {
   name: string;
@@ -69,6 +76,7 @@ const ALL_VARIANTS: Variant[] = [
   { name: 'nestjs-oso installed, route skipped', app: 'oso', path: '/oso/skipped/1' },
   { name: TARGET_VARIANT, app: 'oso', path: '/oso/route' },
   { name: 'OsoGuard route authorization, engine only', app: 'oso-engine', path: '/oso/route' },
+  { name: LOADING_GUARD.name, app: 'plain', path: LOADING_GUARD.path },
   { name: RESOURCE_VARIANT, app: 'oso', path: '/oso/decorator/1' },
   { name: CASL_VARIANT, app: 'casl', path: '/casl/decorator/1' },
   { name: '@Authorize with a resolved resource, engine only', app: 'oso-engine', path: '/oso/decorator/1' },
@@ -83,6 +91,12 @@ const ALL_VARIANTS: Variant[] = [
   },
   { name: `${TARGET_VARIANT}, against a no-op guard`, app: 'oso', path: '/oso/route', against: NO_OP_GUARD },
   { name: `${TARGET_VARIANT}, against the skipped route`, app: 'oso', path: '/oso/route', against: SKIPPED },
+  {
+    name: `${RESOURCE_VARIANT}, against ${LOADING_GUARD.name}`,
+    app: 'oso',
+    path: '/oso/decorator/1',
+    against: LOADING_GUARD,
+  },
 ];
 
 /** `BENCH_VARIANTS`, a regular expression, keeps the variants whose names match it (for a quick look at a few rows). */
@@ -178,7 +192,9 @@ async function benchPlatform(platform: string): Promise<string> {
       `${fixed(resource, 3)}, ${resource >= RESOURCE_TARGET ? 'met' : 'NOT met'}` +
       (ratios.has(CASL_VARIANT)
         ? `; against "${CASL_VARIANT}" (${fixed(casl, 3)}): ${resource > casl ? 'ahead' : 'NOT ahead'}.`
-        : '.');
+        : '.') +
+      ` The floor of any guard that loads the resource: ${ratio(LOADING_GUARD.name)}; the route side by side with ` +
+      `that guard: ${ratio(`${RESOURCE_VARIANT}, against ${LOADING_GUARD.name}`)}.`;
   const requireTarget = REQUIRE_TARGETS[platform];
   const required = median(ratios.get(REQUIRE_VARIANT) ?? []);
   const requireLine =

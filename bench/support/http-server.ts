@@ -14,6 +14,7 @@ import 'reflect-metadata';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   Controller,
+  createParamDecorator,
   Get,
   Injectable,
   Module,
@@ -28,7 +29,7 @@ import {
 } from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { body, findExpense } from './domain.js';
+import { body, findExpense, type Expense } from './domain.js';
 import { serveBenchApp } from './bench-server.js';
 
 @Injectable()
@@ -37,6 +38,25 @@ class NoopGuard implements CanActivate {
     return true;
   }
 }
+
+/** Where `LoadingGuard` leaves the loaded expense for `@LoadedExpense()`. */
+const LOADED = Symbol('loaded expense');
+
+/** The least a guard that loads a resource does: awaits the lookup, keeps the result on the request, allows. */
+@Injectable()
+class LoadingGuard implements CanActivate {
+  canActivate(context: ExecutionContext) {
+    const request = context.getArgByIndex(0);
+    return findExpense(request.params.id).then((expense) => {
+      request[LOADED] = expense;
+      return true;
+    });
+  }
+}
+
+const LoadedExpense = createParamDecorator(
+  (_data: unknown, context: ExecutionContext) => context.getArgByIndex(0)[LOADED],
+);
 
 @Injectable()
 class NoopInterceptor implements NestInterceptor {
@@ -52,6 +72,12 @@ class PlainController {
     return body((await findExpense(id))!);
   }
 
+  @Get('loading-guard/:id')
+  @UseGuards(LoadingGuard)
+  loadingGuard(@LoadedExpense() expense: Expense) {
+    return body(expense);
+  }
+
   @Get('noop-guard/:id')
   @UseGuards(NoopGuard)
   async noopGuard(@Param('id') id: string) {
@@ -59,12 +85,12 @@ class PlainController {
   }
 }
 
-@Module({ controllers: [PlainController], providers: [NoopGuard] })
+@Module({ controllers: [PlainController], providers: [NoopGuard, LoadingGuard] })
 class PlainModule {}
 
 @Module({
   controllers: [PlainController],
-  providers: [NoopGuard, { provide: APP_INTERCEPTOR, useClass: NoopInterceptor }],
+  providers: [NoopGuard, LoadingGuard, { provide: APP_INTERCEPTOR, useClass: NoopInterceptor }],
 })
 class InterceptorModule {}
 

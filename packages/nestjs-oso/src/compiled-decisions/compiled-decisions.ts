@@ -92,6 +92,8 @@ interface Triple {
   compiled: number;
   engine: number;
   handedToEngine: Map<string, number>;
+  /** The triple's keys in its `TripleTable`, for `EngineState.last`. */
+  keys: { actor: unknown; resource: unknown; field: unknown };
 }
 
 /** actor key → action → resource key → field (`NO_FIELD` for `allow`) → triple. */
@@ -125,6 +127,8 @@ interface EngineState {
   context: CompileContext;
   /** `PolicyFeatures.lateFieldTests`: `allow_field` predicates are guarded (see `guardFieldDecision`). */
   lateFieldTests: boolean;
+  /** The compiled triple of the last `allow` or `allow_field` decision that found one. */
+  last?: Triple;
   /** Set when nothing of this engine's policy can be compiled. */
   refusal?: string;
   /** The check of the engine's `equalityFn`, done once. */
@@ -140,6 +144,9 @@ interface EngineState {
  */
 export class CompiledDecisions {
   private readonly engines = new WeakMap<Oso, EngineState>();
+  /** The engine `stateOf` last found, and its state: one engine serves every call until a reload replaces it. */
+  private lastEngine: Oso | undefined;
+  private lastState: EngineState | undefined;
 
   constructor(
     private readonly logger: Logger,
@@ -332,6 +339,20 @@ export class CompiledDecisions {
     const state = this.stateOf(engine);
     const actorKey = keyOf(actor);
     const resourceKey = keyOf(resource);
+    // The triple of the previous decision, without the four lookups: a route decides the same triple request after
+    // request.
+    const last = state.last;
+    if (
+      last !== undefined &&
+      last.rule === rule &&
+      last.action === action &&
+      last.keys.actor === actorKey &&
+      last.keys.resource === resourceKey &&
+      last.keys.field === field &&
+      last.status === 'compiled'
+    ) {
+      return this.run(engine, state, last, actor, resource, last.field, call);
+    }
     const table = state.triples[rule];
     let byAction = table.get(actorKey);
     let byResource = byAction?.get(action);
@@ -346,7 +367,10 @@ export class CompiledDecisions {
       byField.set(field, triple);
       state.count++;
     }
-    if (triple.status === 'compiled') return this.run(engine, state, triple, actor, resource, triple.field, call);
+    if (triple.status === 'compiled') {
+      state.last = triple;
+      return this.run(engine, state, triple, actor, resource, triple.field, call);
+    }
     if (triple.status === 'compiling') {
       const waiting = triple;
       return waiting.pending!.then(() =>
@@ -447,8 +471,13 @@ export class CompiledDecisions {
   }
 
   private stateOf(engine: Oso): EngineState {
+    if (engine === this.lastEngine) return this.lastState!;
     let state = this.engines.get(engine);
-    if (state) return state;
+    if (state) {
+      this.lastEngine = engine;
+      this.lastState = state;
+      return state;
+    }
     const features = policyFeaturesOf(engine);
     const refusal = !features
       ? 'the policy text is unknown (the engine was not built by createOsoEngine)'
@@ -485,6 +514,8 @@ export class CompiledDecisions {
       },
     );
     this.engines.set(engine, state);
+    this.lastEngine = engine;
+    this.lastState = state;
     return state;
   }
 
@@ -507,6 +538,7 @@ export class CompiledDecisions {
       compiled: 0,
       engine: 0,
       handedToEngine: new Map(),
+      keys: { actor: keyOf(actor), resource: keyOf(resource), field },
     };
     const actorArgument = argumentFor(actor, state.context.classes);
     const resourceArgument = argumentFor(resource, state.context.classes);

@@ -3,6 +3,7 @@ import { Oso } from 'oso';
 import { Dict } from '../engine/oso-internals.js';
 import {
   AskEngine,
+  checkList,
   checkValue,
   compare,
   isa,
@@ -254,5 +255,49 @@ describe('Polar value semantics of compiled decisions, against the engine', () =
       else expect([r, await ask('lookup', r, found)]).not.toEqual([r, 'error']);
     }
     expect(answered).toBeGreaterThan(RUNS / 4);
+  });
+
+  it('checkList, the fast path of a list, passes and hands over exactly as checkValue does', () => {
+    const thenable = Object.assign([1], { then: () => undefined });
+    const item = fc.oneof(
+      { arbitrary: value, weight: 6 },
+      {
+        arbitrary: fc.constantFrom<unknown>(
+          Promise.resolve(1),
+          { then: () => undefined },
+          2 ** 53 + 2,
+          'x\uD800',
+          () => 1,
+          new Base(Promise.resolve(1)),
+        ),
+        weight: 1,
+      },
+    );
+    const lists = fc.oneof(
+      fc.array(item, { maxLength: 4 }),
+      // Holes, and lists the engine would await or reject as a whole.
+      fc.array(item, { maxLength: 3 }).map((items) => {
+        const holed = [...items];
+        holed.length += 1;
+        return holed;
+      }),
+      fc.constant(thenable),
+    );
+    const outcome = (check: () => unknown): string => {
+      try {
+        check();
+        return 'passes';
+      } catch (error) {
+        if (error instanceof AskEngine) return error.reason;
+        throw error;
+      }
+    };
+    let handedOver = 0;
+    for (const list of fc.sample(lists, { numRuns: RUNS, seed: 16 + Number(process.env.POLAR_VALUES_SEED ?? 0) })) {
+      const expected = outcome(() => checkValue(list));
+      if (expected !== 'passes') handedOver++;
+      expect([list, outcome(() => checkList(list))]).toEqual([list, expected]);
+    }
+    expect(handedOver).toBeGreaterThan(RUNS / 20);
   });
 });

@@ -128,6 +128,37 @@ export function checkValue(value: unknown): void {
   }
 }
 
+/**
+ * `checkValue` of a list, true when it passes: a list of ordinary instances, numbers, booleans or well-formed strings
+ * (`user.memberships`, `user.roles`) without a call per item; anything else (a hole, a nested list, a Promise, a
+ * list with a `then` method) goes through `checkValue`, which throws where it should.
+ */
+export function checkList(list: unknown[]): true {
+  if (list instanceof Promise || typeof (list as { then?: unknown }).then === 'function') checkValue(list);
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    const plain =
+      typeof item === 'object'
+        ? item !== null &&
+          !(item instanceof Promise) &&
+          typeof (item as { then?: unknown }).then !== 'function' &&
+          !Array.isArray(item) &&
+          !(item instanceof Dict) &&
+          !(item instanceof Expression) &&
+          !(item instanceof Variable) &&
+          !(item instanceof Pattern) &&
+          !(item instanceof Predicate)
+        : typeof item === 'boolean' ||
+          (typeof item === 'number' && Number.isSafeInteger(item)) ||
+          (typeof item === 'string' && isWellFormed(item));
+    if (!plain) {
+      checkValue(list);
+      return true;
+    }
+  }
+  return true;
+}
+
 /** Whether this Node has `String.prototype.isWellFormed` (Node 20 does; the check is for older runtimes). */
 export const hasWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
 const SURROGATE = /[\uD800-\uDFFF]/;
@@ -227,6 +258,13 @@ export function missingAttribute(): never {
 
 /** `left = right` (unification) of two values, as the engine unifies them. */
 export function unify(left: unknown, right: unknown, negated: boolean): boolean {
+  // Two numbers, two strings or two booleans, the common case, in a function small enough to be inlined.
+  const type = typeof left;
+  if (type === typeof right && (type === 'string' || type === 'number' || type === 'boolean')) return left === right;
+  return unifyValues(left, right, negated);
+}
+
+function unifyValues(left: unknown, right: unknown, negated: boolean): boolean {
   const l = kindOf(left);
   const r = kindOf(right);
   if (l === EXTERNAL || r === EXTERNAL) {
@@ -246,7 +284,7 @@ export function unify(left: unknown, right: unknown, negated: boolean): boolean 
         const a = left as unknown[];
         const b = right as unknown[];
         if (a.length !== b.length) return false;
-        for (let i = 0; i < a.length; i++) if (!unify(a[i], b[i], negated)) return false;
+        for (let i = 0; i < a.length; i++) if (!unifyValues(a[i], b[i], negated)) return false;
         return true;
       }
       default: {
@@ -255,7 +293,7 @@ export function unify(left: unknown, right: unknown, negated: boolean): boolean 
         const b = right as Record<string, unknown>;
         const keys = Object.keys(a);
         if (keys.length !== Object.keys(b).length) return false;
-        for (const key of keys) if (!Object.hasOwn(b, key) || !unify(a[key], b[key], negated)) return false;
+        for (const key of keys) if (!Object.hasOwn(b, key) || !unifyValues(a[key], b[key], negated)) return false;
         return true;
       }
     }
@@ -336,6 +374,11 @@ function compareCodePoints(a: string, b: string): number {
  * iterable; dictionaries, async iterables and one-shot iterators are left to it.
  */
 export function itemsOf(collection: unknown): Iterable<unknown> {
+  // A list, the common case, in a function small enough to be inlined.
+  return Array.isArray(collection) ? collection : itemsOfValue(collection);
+}
+
+function itemsOfValue(collection: unknown): Iterable<unknown> {
   switch (kindOf(collection)) {
     case LIST:
       return collection as unknown[];

@@ -36,6 +36,7 @@ import {
 import {
   AskEngine,
   checkValue,
+  checkList,
   hasWellFormed,
   missingAttribute,
   compare,
@@ -51,7 +52,7 @@ const UNSET: unique symbol = Symbol('unset');
 
 /** What the generated source reads besides the decision's arguments, the classes and the values (`K`). */
 const HELPERS = {
-  ...{ UNSET, checkValue, compare, isa, itemsOf, lookup, member, unify, missingAttribute },
+  ...{ UNSET, checkValue, checkList, compare, isa, itemsOf, lookup, member, unify, missingAttribute },
   ...{ bareCondition, dictOf, Dict, Expression, Variable, Pattern, Predicate },
 };
 
@@ -457,7 +458,7 @@ class Compiler {
 
 /**
  * `checkValue(variable)`, first trying the common cases checkValue lets through (an ordinary object, a boolean, a
- * safe integer, undefined) where the generated code reads the value, so that V8 checks each place's own kinds of
+ * safe integer, undefined, a list of such values: `checkList`) where the generated code reads the value, so that V8 checks each place's own kinds of
  * values (`then` on one class of objects, not on every object any check reads).
  */
 function checked(variable: string): string {
@@ -470,7 +471,7 @@ function checked(variable: string): string {
     `((${ordinaryObject}) || ${v} === undefined || typeof ${v} === 'boolean' || ` +
     `(typeof ${v} === 'number' && Number.isSafeInteger(${v})) || ` +
     (hasWellFormed ? `(typeof ${v} === 'string' && ${v}.isWellFormed()) || ` : '') +
-    `checkValue(${v}))`
+    `(Array.isArray(${v}) && checkList(${v})) || checkValue(${v}))`
   );
 }
 
