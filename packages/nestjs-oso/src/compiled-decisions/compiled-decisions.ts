@@ -4,7 +4,7 @@ import { Host, Dict } from '../engine/oso-internals.js';
 import { Variable } from '../engine/oso-library.js';
 import { errorKind } from '../engine/engine-error-log.js';
 import { FIELD, UnsupportedPolicy, variablesOf, type Constraint } from './constraint-model.js';
-import { compileDecision, guardFieldDecision, prepareDecision } from './decision-analysis.js';
+import { compileDecision, guardActionDecision, guardFieldDecision, prepareDecision } from './decision-analysis.js';
 import { compileConjunctions, type CompileContext } from './predicate-compiler.js';
 import {
   ACTION,
@@ -67,6 +67,9 @@ const ASK_TOO_MANY_RELATIONS = new AskEngine(
   `more than ${LIMITS.maxRelationFetches} data filtering relations in one decision`,
 );
 
+const ALLOW_FIELD_LATE_ACTION =
+  'an allow_field rule may test its action after reading attributes, which partial evaluation skips for other actions';
+
 const NIL = Symbol('nil');
 const UNDEFINED = Symbol('undefined');
 const NO_CONSTRUCTOR = Symbol('no constructor');
@@ -127,6 +130,11 @@ interface EngineState {
   context: CompileContext;
   /** `PolicyFeatures.lateFieldTests`: `allow_field` predicates are guarded (see `guardFieldDecision`). */
   lateFieldTests: boolean;
+  /**
+   * `PolicyFeatures.lateActionTests`: `allow` predicates are guarded (see `guardActionDecision`); `allow_field`
+   * decisions and listings are left to the engine.
+   */
+  lateActionTests: { allow: boolean; allow_field: boolean };
   /** The compiled triple of the last `allow` or `allow_field` decision that found one. */
   last?: Triple;
   /** Set when nothing of this engine's policy can be compiled. */
@@ -292,6 +300,8 @@ export class CompiledDecisions {
       // The engine sorts rules by the classes of concrete arguments; unknown ones may be sorted otherwise.
       if (actor.kind === 'unknown' || resource.kind === 'unknown')
         throw new UnsupportedPolicy('an actor or resource of no registered class');
+      if (rule === 'allow_field' && state.lateActionTests.allow_field)
+        throw new UnsupportedPolicy(ALLOW_FIELD_LATE_ACTION);
       const query: DecisionQuery = rule === 'allow' ? { rule, action: ANY_ACTION } : { rule, action, field: 'unknown' };
       const results = await partiallyEvaluateDecision(engine, query, actor, resource, LIMITS, 'separate');
       const varied = rule === 'allow' ? ACTION : FIELD;
@@ -489,7 +499,9 @@ export class CompiledDecisions {
             ? 'the policy negates a group or a rule call (`not (a and b)`), which partial evaluation does not translate faithfully'
             : features.reflexive
               ? `the policy compares an attribute with itself (\`${features.reflexive}\`), which partial evaluation drops`
-              : undefined;
+              : features.deadCondition
+                ? `the policy has a condition that fails on constants alone after another (\`${features.deadCondition}\`): partial evaluation drops its rule with the lookups before it`
+                : undefined;
     state = {
       triples: { allow: new Map(), allow_field: new Map() },
       listings: new Map(),
@@ -501,6 +513,7 @@ export class CompiledDecisions {
         bareConditions: features?.bareConditions ?? true,
       },
       lateFieldTests: features?.lateFieldTests ?? true,
+      lateActionTests: features?.lateActionTests ?? { allow: true, allow_field: true },
       ...(refusal && { refusal }),
       ready: Promise.resolve(),
     };
@@ -558,6 +571,8 @@ export class CompiledDecisions {
     try {
       await state.ready;
       if (state.refusal) throw new UnsupportedPolicy(state.refusal);
+      if (triple.rule === 'allow_field' && state.lateActionTests.allow_field)
+        throw new UnsupportedPolicy(ALLOW_FIELD_LATE_ACTION);
       const query: DecisionQuery = { rule: triple.rule, action: triple.action };
       if (triple.field !== undefined) query.field = { value: triple.field };
       const separate = await partiallyEvaluateDecision(engine, query, actor, resource, LIMITS, 'separate');
@@ -567,6 +582,11 @@ export class CompiledDecisions {
           ? await partiallyEvaluateDecision(engine, query, actor, resource, LIMITS, 'single').catch(() => undefined)
           : undefined;
       let predicate = compileDecision(prepared, single, state.context);
+      if (triple.rule === 'allow' && state.lateActionTests.allow) {
+        const anyAction = { rule: 'allow', action: ANY_ACTION } as const;
+        const results = await partiallyEvaluateDecision(engine, anyAction, actor, resource, LIMITS, 'separate');
+        predicate = guardActionDecision(predicate, results, triple.action, state.context);
+      }
       if (triple.field !== undefined && state.lateFieldTests) {
         const unknownField = { ...query, field: 'unknown' as const };
         const results = await partiallyEvaluateDecision(engine, unknownField, actor, resource, LIMITS, 'separate');

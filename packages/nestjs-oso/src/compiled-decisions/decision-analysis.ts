@@ -14,6 +14,8 @@ import {
   type Constraint,
 } from './constraint-model.js';
 import { conjunctionOf, conjunctionOfSingle } from './constraint-parser.js';
+import { Variable } from '../engine/oso-library.js';
+import { ACTION } from './partial-evaluation.js';
 import { compileConjunctions, type CompileContext, type CompiledPredicate } from './predicate-compiler.js';
 
 /** The results of the `separate` form, parsed and checked, before the `single` form is asked for. */
@@ -80,6 +82,45 @@ export function guardFieldDecision(
   const ruledOut = conjunctions.filter((conjunction) =>
     conjunction.some((constraint) => onlyOnField(constraint) && !holdsFor(constraint, field, context)),
   );
+  return guarded(predicate, ruledOut, context);
+}
+
+/**
+ * Guards an `allow` predicate compiled with the action fixed, for a policy that tests the action late
+ * (`PolicyFeatures.lateActionTests`), as `guardFieldDecision` guards fields: `anyAction` holds the results with the
+ * action unknown (each with the action it allows, or none for any action); those of other actions, which the
+ * partial evaluator dropped for this one but the engine may follow up to the test of the action, are all evaluated
+ * first, for the lookups and comparisons the engine could fail on, never for the answer.
+ *
+ * @throws {UnsupportedPolicy} when a result compares the action with something other than a constant, or uses
+ * something outside the compiled subset.
+ */
+export function guardActionDecision(
+  predicate: CompiledPredicate,
+  anyAction: Array<Map<string, unknown>>,
+  action: unknown,
+  context: CompileContext,
+): CompiledPredicate {
+  const ruledOut: Array<Map<string, unknown>> = [];
+  for (const result of anyAction) {
+    const bound = result.get(ACTION);
+    // Any action: the way is among the fixed action's results too.
+    if (bound === undefined || (bound instanceof Variable && [ACTION, '_this'].includes(bound.name))) continue;
+    if (!['string', 'number', 'boolean'].includes(typeof bound))
+      throw new UnsupportedPolicy('an action compared with other values');
+    if (bound === action) continue;
+    const rest = new Map(result);
+    rest.delete(ACTION);
+    ruledOut.push(rest);
+  }
+  const { conjunctions } = prepareDecision(ruledOut, context);
+  if (conjunctions.some((conjunction) => conjunction.some((constraint) => variablesOf(constraint).has(ACTION))))
+    throw new UnsupportedPolicy('an action compared with other values');
+  return guarded(predicate, conjunctions, context);
+}
+
+/** `predicate`, with the ways of `ruledOut` all evaluated before it, for their failures (the engine then decides). */
+function guarded(predicate: CompiledPredicate, ruledOut: Constraint[][], context: CompileContext): CompiledPredicate {
   if (ruledOut.length === 0) return predicate;
   const guard = compileConjunctions(ruledOut, context, 'exhaustive');
   const { evaluate } = predicate;

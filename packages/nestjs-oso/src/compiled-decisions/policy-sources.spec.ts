@@ -85,4 +85,52 @@ describe('the Polar features compiled decisions look for in a policy', () => {
       expect([text, late(text)]).toEqual([text, true]);
     }
   });
+
+  it('finds rules that test their action after a condition that reads something, following rule calls', () => {
+    const late = (text: string) => policyFeatures(text).lateActionTests;
+    // In the head, first against constants, or passed first thing to rules that do: no lookup before the test.
+    for (const text of [
+      'allow(u, "read", r) if r.ok;',
+      'allow(_, _, _) if false;',
+      'allow(u, a, r) if a in ["read", "list"] and r.ok;',
+      'allow(u, a, r) if "read" = a and r.ok;',
+      'allow(u, a, r) if has_permission(u, a, r); has_permission(u, "read", r) if r.ok;',
+      'allow(actor, action, resource) if has_permission(actor, action, resource); resource Doc { permissions = ["read"]; roles = ["member"]; "read" if "member"; }',
+      'allow(u, "read", r: Doc{ok: true});',
+      'allow_field(u, "read", r, f) if r.ok;',
+    ]) {
+      expect([text, late(text)]).toEqual([text, { allow: false, allow_field: false }]);
+    }
+    for (const text of [
+      'allow(u, a, r) if r.boom and a = "write";',
+      'allow(u, a, r) if has_permission(u, a, r); has_permission(u, x, r) if r.ok and x = "read";',
+      'allow(u, a, r) if has_permission(u, a, r) and r.ok and a = "w";',
+      'allow(u, a, r) if g(r.owner, a); g(_, "x");',
+      'allow(u: User{active: true}, "read", r);',
+      'allow(u, a, r) if g(u, a, r); g(u, a, r) if g(u, a, r);',
+      'allow(u, a, r) if a in r.actions;',
+    ]) {
+      expect([text, late(text)]).toEqual([text, { allow: true, allow_field: false }]);
+    }
+    expect(late('allow_field(u, a, r, f) if r.ok and a = "read";')).toEqual({ allow: false, allow_field: true });
+  });
+
+  it('finds a condition that fails on constants alone after another condition', () => {
+    const dead = (text: string) => policyFeatures(text).deadCondition;
+    expect(dead('allow(_u, "read", r) if r.boom and 1 = 2;')).toBe('1 = 2');
+    expect(dead('allow(_u, "read", r) if r.boom and false;')).toBe('false');
+    expect(dead('allow(_u, a, r) if r.boom and a = "p" and a = "q";')).toBe('a = "q"');
+    expect(dead('allow(u, a, r) if x = "a" and r.ok and "b" = x;')).toBe('"b" = x');
+    // First, or not a contradiction, or inside a branch of `or` (whose other branch keeps the lookups before it).
+    for (const text of [
+      'allow(_, _, _) if false;',
+      'allow(u, a, r) if 1 = 2 and r.ok;',
+      'allow(u, a, r) if a = "p" and r.ok and a = "p";',
+      'allow(u, a, r) if x = "a" and (r.ok or x = "b");',
+      'allow(u, a, r) if r.ok and a = "x;y"; # r.ok and false',
+      'allow(u, a, r) if r.ok = false and r.flag = 1;',
+    ]) {
+      expect([text, dead(text)]).toEqual([text, undefined]);
+    }
+  });
 });

@@ -66,6 +66,21 @@ export interface PolicyFeatures {
    */
   lateFieldTests: boolean;
   /**
+   * Per rule, whether it may test its action after a condition that reads something (`allow(u, a, r) if r.owner = u
+   * and a = "edit"`): the engine makes those lookups, and may fail on them, for any action it is asked about, while a
+   * partial query with that action fixed drops the rule without them. Not so when every rule matches its action in
+   * its head (`allow(u, "read", r)`, the `has_permission` rules of resource blocks), by a first condition over
+   * constants, or by passing it, first thing and with nothing looked up, to rules that do (`if has_permission(u, a,
+   * r)`).
+   */
+  lateActionTests: { allow: boolean; allow_field: boolean };
+  /**
+   * The first condition that fails on constants alone after another condition, if any (`r.ok and false`, `... and 1
+   * = 2`, `a = "p" and a = "q"`): the partial evaluator drops its rule with the lookups before it, which the engine
+   * makes and may fail on.
+   */
+  deadCondition: string | undefined;
+  /**
    * The classes of specializers with fields (`r: Doc{ok: true}`; `''` for `r: {id: 1}`): the engine sorts such rules
    * before others for concrete values, the partial evaluator does not (see `authorizedActions` listings).
    */
@@ -116,6 +131,14 @@ export function policyFeatures(text: string): PolicyFeatures {
     aliased,
     reflexive: new RegExp(String.raw`(?<![\w.])(${PATH})\s*(?:==|=|!=|<=|>=|<|>)\s*\1(?![\w.(\[])`).exec(code)?.[0],
     lateFieldTests: testsFieldLate(code),
+    lateActionTests: {
+      allow: testsArgumentLate(code, 'allow', 3, 1, new Set()),
+      allow_field: testsArgumentLate(code, 'allow_field', 4, 1, new Set()),
+    },
+    // Constants matter there: strings kept, comments removed.
+    deadCondition: deadCondition(
+      text.replace(/"(?:[^"\\]|\\.)*"|#[^\n]*/g, (token) => (token[0] === '#' ? '' : token)),
+    ),
     fieldSpecializers: new Set([...code.matchAll(/:\s*([A-Za-z_]\w*)?\s*\{/g)].map((match) => match[1] ?? '')),
     bareConditions: new RegExp(
       String.raw`(?:\bif|\band|\bor|\bnot|\()\s*(?!true\b|false\b|cut\b)[A-Za-z_][\w.]*\s*(?=\band\b|\bor\b|;|\))`,
@@ -143,6 +166,123 @@ function testsFieldLate(code: string): boolean {
     if (new RegExp(String.raw`(?<![\w.])${name}(?!\w)`).test(rest)) return true;
   }
   return false;
+}
+
+/** A Polar constant, in code whose strings are emptied (`""`) or not. */
+const CONSTANT = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|nil)`;
+
+/** Whether `name` occurs in `text` as a variable (not as an attribute or part of a longer name). */
+function mentions(text: string, name: string): boolean {
+  return new RegExp(String.raw`(?<![\w.])${name}(?!\w)`).test(text);
+}
+
+/**
+ * The definitions of a rule with `arity` arguments: a head where a rule may start (the start of the text, after `;`
+ * or `}`), its arguments and its body (`undefined` for a fact).
+ */
+function definitionsOf(code: string, rule: string, arity: number): Array<{ args: string[]; body?: string }> {
+  const definitions: Array<{ args: string[]; body?: string }> = [];
+  for (const match of code.matchAll(new RegExp(String.raw`(?:^|[;}])\s*${rule}\s*\(`, 'g'))) {
+    const call = argumentsAt(code, match.index! + match[0].length);
+    if (!call || call.args.length !== arity) continue;
+    const definition = /^\s*(?:if\b([^;]*))?;/.exec(code.slice(call.end));
+    if (definition) definitions.push({ args: call.args, ...(definition[1] !== undefined && { body: definition[1] }) });
+  }
+  return definitions;
+}
+
+/**
+ * Whether some definition of `rule` (with `arity` arguments) may test its argument `index` after reading something
+ * (see `lateActionTests`), following the rules it passes that argument to first thing. Code has its strings emptied.
+ */
+function testsArgumentLate(code: string, rule: string, arity: number, index: number, visiting: Set<string>): boolean {
+  const key = `${rule}/${arity}/${index}`;
+  // A rule that passes the argument back to itself first thing is not followed.
+  if (visiting.has(key)) return true;
+  visiting.add(key);
+  try {
+    for (const { args, body } of definitionsOf(code, rule, arity)) {
+      // A pattern with fields before the argument (`u: User{active: true}`) is looked up in the head, before it.
+      if (args.slice(0, index).some((arg) => arg.includes('{'))) return true;
+      const name = args[index]!.split(':')[0]!.trim();
+      if (!/^[A-Za-z_]\w*$/.test(name) || ['_', 'true', 'false', 'nil'].includes(name) || body === undefined) continue;
+      const first = new RegExp(
+        String.raw`^\s*(?:${name}\s+in\s+\[\s*(?:${CONSTANT}\s*(?:,\s*${CONSTANT}\s*)*)?\]|${name}\s*==?\s*${CONSTANT}|${CONSTANT}\s*==?\s*${name})\s*(?:\band\b|$)`,
+      );
+      const rest = body.replace(first, '');
+      if (!mentions(rest, name)) continue;
+      // Passed first thing to a rule, with nothing to look up in the call, and not used after it.
+      const called = /^\s*([A-Za-z_]\w*)\s*\(/.exec(rest);
+      const call = called && argumentsAt(rest, called[0].length);
+      if (called && call) {
+        const position = call.args.findIndex((arg) => arg.trim() === name);
+        const plain = call.args.every((arg) => !/[.{[]/.test(arg));
+        const once = call.args.filter((arg) => mentions(arg, name)).length === 1;
+        if (
+          position !== -1 &&
+          plain &&
+          once &&
+          !mentions(rest.slice(call.end), name) &&
+          !testsArgumentLate(code, called[1]!, call.args.length, position, visiting)
+        )
+          continue;
+      }
+      return true;
+    }
+    return false;
+  } finally {
+    visiting.delete(key);
+  }
+}
+
+/** The first condition of the code (comments removed, strings kept) that fails on constants alone after another. */
+function deadCondition(code: string): string | undefined {
+  const comparison = new RegExp(String.raw`^${CONSTANT}\s*(?:==|=|!=|<=|>=|<|>)\s*${CONSTANT}$`);
+  const equation = new RegExp(
+    String.raw`^(?:([A-Za-z_]\w*)\s*==?\s*(${CONSTANT})|(${CONSTANT})\s*==?\s*([A-Za-z_]\w*))$`,
+  );
+  for (const [, body] of code.matchAll(/\bif\b([^;]*);/g)) {
+    const conditions = topLevelConditions(body!);
+    const equal = new Map<string, string>();
+    for (const [i, condition] of conditions.entries()) {
+      const equated = equation.exec(condition);
+      const name = equated?.[1] ?? equated?.[4];
+      const value = equated?.[2] ?? equated?.[3];
+      const contradicts =
+        condition === 'false' ||
+        comparison.test(condition) ||
+        (name !== undefined &&
+          !['true', 'false', 'nil'].includes(name) &&
+          equal.has(name) &&
+          equal.get(name) !== value);
+      if (contradicts && i > 0) return condition;
+      if (name !== undefined && value !== undefined && !equal.has(name)) equal.set(name, value);
+    }
+  }
+  return undefined;
+}
+
+/** The conditions a body joins with `and` at its top level, or the whole body when it has a top-level `or`. */
+function topLevelConditions(body: string): string[] {
+  const conditions: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < body.length; i++) {
+    const char = body[i]!;
+    if (char === '"') {
+      i = body.indexOf('"', i + 1);
+      while (i > 0 && body[i - 1] === '\\') i = body.indexOf('"', i + 1);
+      if (i < 0) break;
+    } else if ('([{'.includes(char)) depth++;
+    else if (')]}'.includes(char)) depth--;
+    else if (depth === 0 && /^\bor\b/.test(body.slice(i, i + 3)) && !/\w/.test(body[i - 1] ?? '')) return [body.trim()];
+    else if (depth === 0 && /^and\b/.test(body.slice(i, i + 4)) && !/\w/.test(body[i - 1] ?? '')) {
+      conditions.push(body.slice(from, i).trim());
+      from = i + 3;
+    }
+  }
+  conditions.push(body.slice(from).trim());
+  return conditions;
 }
 
 /** The top-level arguments of a call whose `(` ends just before `start`, and the index after its `)`. */

@@ -375,6 +375,30 @@ export const negationFamily: Family = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
+// Actions tested after lookups (`PolicyFeatures.lateActionTests`): the partial evaluator drops the rules of other
+// actions before their lookups, the engine reads them first and may fail on them (see `guardActionDecision`).
+
+export const lateActionsPolicy = `
+allow(u: Person, action, d: Doc) if d.ownerId = u.id and action = "edit";
+allow(u: Person, action, d: Doc) if d.folder.owner = u and action in ["move", "edit"];
+allow(_: Person, action, d: Doc) if d.public = true and action = "read";
+allow(u: Person, "read", d: Doc) if d.level < u.level;
+allow(u: Person, action, d: Doc) if may(u, action, d);
+may(u: Person, "share", d: Doc) if d.owner = u;
+may(u: Person, action, d: Doc) if x in d.tags and x = u.name and action = "tag";
+`;
+
+export const lateActionsFamily: Family = {
+  name: 'late action tests (written for the compiler)',
+  policy: { text: lateActionsPolicy },
+  classes: [Person, Admin, Doc, Folder],
+  seed: 7007,
+  actors: person,
+  actions: ['read', 'edit', 'move', 'share', 'tag', 'none'],
+  resources: doc,
+};
+
+// ---------------------------------------------------------------------------------------------------------------
 // `allow_field` decisions, the field fixed like the action: the field rules of the repository's policies over the
 // same random actors and resources, and a policy written for field lists, wildcards, attributes, roles and errors.
 
@@ -452,4 +476,5 @@ export const FAMILIES: Family[] = [
   sampleAppFamily,
   operatorsFamily,
   negationFamily,
+  lateActionsFamily,
 ];
