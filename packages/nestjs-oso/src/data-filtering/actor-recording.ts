@@ -169,11 +169,7 @@ export class ActorRecording {
 
   /** Records a step and what it observed; returns what to hand to the engine for it. */
   private observe(step: ActorStep, value: unknown): unknown {
-    if (this.finished) return value;
-    if (this.steps.length >= MAX_STEPS) {
-      this.refuse(`more than ${MAX_STEPS} observations of the actor`);
-      return value;
-    }
+    if (!this.recording()) return value;
     const observed = observedKey(value, this.indexes, this.objects);
     if (observed === undefined) {
       this.refuse(`the actor gave a value that cannot be compared later (${Object.prototype.toString.call(value)})`);
@@ -181,6 +177,14 @@ export class ActorRecording {
     }
     this.steps.push({ step, observed });
     return this.handOut(value, step);
+  }
+
+  /** Whether a step may still be recorded: not once finished, nor beyond `MAX_STEPS` (the recording is refused). */
+  private recording(): boolean {
+    if (this.finished) return false;
+    if (this.steps.length < MAX_STEPS) return true;
+    this.refuse(`more than ${MAX_STEPS} observations of the actor`);
+    return false;
   }
 
   /** A value as the engine gets it: objects behind a proxy, application methods behind a recording wrapper. */
@@ -223,7 +227,8 @@ export class ActorRecording {
       },
       getPrototypeOf: (target) => {
         const prototype = Reflect.getPrototypeOf(target);
-        if (!this.finished) this.steps.push({ step: { op: 'proto', base: index }, observed: prototypeKey(prototype) });
+        if (this.recording())
+          this.steps.push({ step: { op: 'proto', base: index }, observed: prototypeKey(prototype) });
         return prototype;
       },
       ownKeys: refuseAndForward('listed the keys of', Reflect.ownKeys),

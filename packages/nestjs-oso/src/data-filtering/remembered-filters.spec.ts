@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { Oso, type Filter } from 'oso';
 import { Relation } from '../engine/oso-library.js';
+import { ActorRecording } from './actor-recording.js';
 import { buildAuthorizedFilter, evaluateFilter } from './authorized-filter.js';
 import { InMemoryAdapter } from './in-memory/in-memory.adapter.js';
 
@@ -298,5 +299,13 @@ describe('remembered data filters', () => {
     await buildAuthorizedFilter(oso, new User(1, 1, 0), 'read', 'Doc');
     const recalled = await buildAuthorizedFilter(oso, new User(2, 1, 0), 'read', 'Doc');
     expect(() => recalled.conditions.push([])).toThrow(TypeError);
+  });
+
+  it('bounds a recording, prototype look-ups included, and refuses to remember it beyond the bound', () => {
+    const recording = new ActorRecording(new User(1, 1, 0), () => false);
+    const proxy = recording.root as object;
+    for (let i = 0; i < 6_000; i++) Object.getPrototypeOf(proxy);
+    expect(recording.steps.length).toBe(5_000);
+    expect(recording.refused).toMatch(/more than 5000 observations/);
   });
 });
