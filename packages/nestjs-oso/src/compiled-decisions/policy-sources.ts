@@ -148,7 +148,6 @@ export function policyFeatures(text: string): PolicyFeatures {
 
 /** Whether an `allow_field` rule of the code (strings emptied) tests its field late (see `lateFieldTests`). */
 function testsFieldLate(code: string): boolean {
-  const constant = String.raw`(?:""|-?\d+(?:\.\d+)?|true|false|nil)`;
   for (const match of code.matchAll(/(?<![\w.])allow_field\s*\(/g)) {
     const call = argumentsAt(code, match.index! + match[0].length);
     if (!call || call.args.length !== 4) return true;
@@ -159,11 +158,8 @@ function testsFieldLate(code: string): boolean {
     if (!rule) continue;
     const name = call.args[3]!.split(':')[0]!.trim();
     if (!/^[A-Za-z_]\w*$/.test(name) || name === '_') continue;
-    const first = new RegExp(
-      String.raw`^\s*(?:${name}\s+in\s+\[\s*(?:${constant}\s*(?:,\s*${constant}\s*)*)?\]|${name}\s*==?\s*${constant}|${constant}\s*==?\s*${name})\s*(?:\band\b|$)`,
-    );
-    const rest = (rule[1] ?? '').replace(first, '');
-    if (new RegExp(String.raw`(?<![\w.])${name}(?!\w)`).test(rest)) return true;
+    const rest = withoutFirstConstantTest(rule[1] ?? '', name);
+    if (mentions(rest, name)) return true;
   }
   return false;
 }
@@ -174,6 +170,15 @@ const CONSTANT = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|nil)
 /** Whether `name` occurs in `text` as a variable (not as an attribute or part of a longer name). */
 function mentions(text: string, name: string): boolean {
   return new RegExp(String.raw`(?<![\w.])${name}(?!\w)`).test(text);
+}
+
+/** A body without its first condition when that tests `name` against constants (`name in [...]`, `name = "..."`). */
+function withoutFirstConstantTest(body: string, name: string): string {
+  const constants = String.raw`\[\s*(?:${CONSTANT}\s*(?:,\s*${CONSTANT}\s*)*)?\]`;
+  const first = new RegExp(
+    String.raw`^\s*(?:${name}\s+in\s+${constants}|${name}\s*==?\s*${CONSTANT}|${CONSTANT}\s*==?\s*${name})\s*(?:\band\b|$)`,
+  );
+  return body.replace(first, '');
 }
 
 /**
@@ -206,10 +211,7 @@ function testsArgumentLate(code: string, rule: string, arity: number, index: num
       if (args.slice(0, index).some((arg) => arg.includes('{'))) return true;
       const name = args[index]!.split(':')[0]!.trim();
       if (!/^[A-Za-z_]\w*$/.test(name) || ['_', 'true', 'false', 'nil'].includes(name) || body === undefined) continue;
-      const first = new RegExp(
-        String.raw`^\s*(?:${name}\s+in\s+\[\s*(?:${CONSTANT}\s*(?:,\s*${CONSTANT}\s*)*)?\]|${name}\s*==?\s*${CONSTANT}|${CONSTANT}\s*==?\s*${name})\s*(?:\band\b|$)`,
-      );
-      const rest = body.replace(first, '');
+      const rest = withoutFirstConstantTest(body, name);
       if (!mentions(rest, name)) continue;
       // Passed first thing to a rule, with nothing to look up in the call, and not used after it.
       const called = /^\s*([A-Za-z_]\w*)\s*\(/.exec(rest);
