@@ -48,6 +48,8 @@ interface Variant {
   path: string;
   /** The reference of its ratio; `NO_AUTHORIZATION` when not given. */
   against?: Reference;
+  /** Pairs of processes (the variant's and its reference's) it is measured on; 1 when not given. */
+  pairs?: number;
 }
 
 const TARGET_VARIANT = 'OsoGuard route authorization, compiled';
@@ -56,6 +58,13 @@ const RESOURCE_VARIANT = '@Authorize with a resolved resource, compiled';
 const CASL_VARIANT = 'CASL PoliciesGuard (NestJS docs recipe) with a loaded resource';
 /** The throughput `@Authorize` with a resource must keep, on both platforms, ahead of CASL's. */
 const RESOURCE_TARGET = 0.9;
+/**
+ * Pairs of processes for the rows of that target. Two processes of the same code differ by a few percent for their
+ * whole life (what V8 compiled when, where the heap landed): one pair of "@Authorize with a resource" against
+ * "no authorization" measured anywhere from 0.91 to 0.99 of another pair of the same code, so these rows take the
+ * median over several pairs.
+ */
+const RESOURCE_PAIRS = Number(process.env.BENCH_RESOURCE_PAIRS ?? 3);
 const REQUIRE_VARIANT = `${TARGET_VARIANT}, requireAuthorization on`;
 /** The throughput the compiled route check must keep with `requireAuthorization` on. */
 const REQUIRE_TARGETS: Record<string, number> = { express: 0.9, fastify: 0.8 };
@@ -76,9 +85,9 @@ const ALL_VARIANTS: Variant[] = [
   { name: 'nestjs-oso installed, route skipped', app: 'oso', path: '/oso/skipped/1' },
   { name: TARGET_VARIANT, app: 'oso', path: '/oso/route' },
   { name: 'OsoGuard route authorization, engine only', app: 'oso-engine', path: '/oso/route' },
-  { name: LOADING_GUARD.name, app: 'plain', path: LOADING_GUARD.path },
-  { name: RESOURCE_VARIANT, app: 'oso', path: '/oso/decorator/1' },
-  { name: CASL_VARIANT, app: 'casl', path: '/casl/decorator/1' },
+  { name: LOADING_GUARD.name, app: 'plain', path: LOADING_GUARD.path, pairs: RESOURCE_PAIRS },
+  { name: RESOURCE_VARIANT, app: 'oso', path: '/oso/decorator/1', pairs: RESOURCE_PAIRS },
+  { name: CASL_VARIANT, app: 'casl', path: '/casl/decorator/1', pairs: RESOURCE_PAIRS },
   { name: '@Authorize with a resolved resource, engine only', app: 'oso-engine', path: '/oso/decorator/1' },
   { name: 'OsoService.authorize in the handler, compiled', app: 'oso', path: '/oso/service/1' },
   { name: 'OsoService.authorize in the handler, engine only', app: 'oso-engine', path: '/oso/service/1' },
@@ -96,6 +105,7 @@ const ALL_VARIANTS: Variant[] = [
     app: 'oso',
     path: '/oso/decorator/1',
     against: LOADING_GUARD,
+    pairs: RESOURCE_PAIRS,
   },
 ];
 
@@ -114,33 +124,47 @@ async function benchPlatform(platform: string): Promise<string> {
   // reference's own route measured 0.66 (Express) and 0.81 (Fastify).
   const routeOf = (route: { app: string; path: string }) => `${route.app} ${route.path}`;
   const referenceOf = (variant: Variant) => variant.against ?? NO_AUTHORIZATION;
-  const servers = new Map<string, Server>();
-  const references = new Map<string, Server>();
+  // Each variant's pairs of processes: `servers[i]` is measured side by side with `references[i]`.
+  const servers = new Map<string, Server[]>();
+  const references = new Map<string, Server[]>();
   for (const variant of VARIANTS) {
-    servers.set(variant.name, await Server.start(platform, variant.app));
-    references.set(variant.name, await Server.start(platform, referenceOf(variant).app));
+    servers.set(variant.name, []);
+    references.set(variant.name, []);
+    for (let pair = 0; pair < (variant.pairs ?? 1); pair++) {
+      servers.get(variant.name)!.push(await Server.start(platform, variant.app));
+      references.get(variant.name)!.push(await Server.start(platform, referenceOf(variant).app));
+    }
   }
-  const run = (variant: Variant, duration: number) => load(servers.get(variant.name)!, variant.path, duration);
-  const runReference = (variant: Variant, duration: number) =>
-    load(references.get(variant.name)!, referenceOf(variant).path, duration);
+  const run = (variant: Variant, duration: number, pair = 0) =>
+    load(servers.get(variant.name)![pair]!, variant.path, duration);
+  const runReference = (variant: Variant, duration: number, pair = 0) =>
+    load(references.get(variant.name)![pair]!, referenceOf(variant).path, duration);
+  const pairsOf = (variant: Variant) => [...Array(variant.pairs ?? 1).keys()];
   // Rows that only change the reference share the route's runs alone.
   const routes = [...new Map(VARIANTS.map((variant) => [routeOf(variant), variant])).values()];
   const alone = new Map<string, Sample[]>(routes.map((variant) => [routeOf(variant), []]));
   const ratios = new Map<string, number[]>(VARIANTS.map((v) => [v.name, []]));
+  /** Each pair's ratios, for the spread between pairs of the rows measured on several. */
+  const pairRatios = new Map<string, number[][]>(VARIANTS.map((v) => [v.name, pairsOf(v).map(() => [])]));
   const coreUse: number[] = [];
   try {
-    for (const variant of VARIANTS) await Promise.all([run(variant, 1), runReference(variant, 1)]); // warm-up
+    for (const variant of VARIANTS) {
+      for (const pair of pairsOf(variant)) await Promise.all([run(variant, 1, pair), runReference(variant, 1, pair)]); // warm-up
+    }
     // Side by side first: both servers share core 0 and get equal shares of it, so their throughputs compare as their
     // costs per request do, over the same seconds. (Runs alone in between would leave the variant's process warmer
     // than the reference's, by up to 40% on Fastify.)
     for (let round = 0; round < ROUNDS; round++) {
       for (const variant of round % 2 ? [...VARIANTS].reverse() : VARIANTS) {
-        const [measured, base] =
-          round % 2
-            ? await Promise.all([run(variant, DURATION), runReference(variant, DURATION)])
-            : (await Promise.all([runReference(variant, DURATION), run(variant, DURATION)])).reverse();
-        ratios.get(variant.name)!.push(measured!.rps / base!.rps);
-        coreUse.push(measured!.cpuShare + base!.cpuShare);
+        for (const pair of pairsOf(variant)) {
+          const [measured, base] =
+            round % 2
+              ? await Promise.all([run(variant, DURATION, pair), runReference(variant, DURATION, pair)])
+              : (await Promise.all([runReference(variant, DURATION, pair), run(variant, DURATION, pair)])).reverse();
+          ratios.get(variant.name)!.push(measured!.rps / base!.rps);
+          pairRatios.get(variant.name)![pair]!.push(measured!.rps / base!.rps);
+          coreUse.push(measured!.cpuShare + base!.cpuShare);
+        }
       }
     }
     for (let round = 0; round < ROUNDS; round++) {
@@ -148,7 +172,7 @@ async function benchPlatform(platform: string): Promise<string> {
         alone.get(routeOf(variant))!.push(await run(variant, DURATION));
     }
   } finally {
-    for (const server of [...references.values(), ...servers.values()]) await server.stop();
+    for (const server of [...references.values(), ...servers.values()].flat()) await server.stop();
   }
   const rows = VARIANTS.map((variant) => {
     const runs = alone.get(routeOf(variant))!;
@@ -172,6 +196,13 @@ async function benchPlatform(platform: string): Promise<string> {
     'throughput ratio',
   ];
   const ratio = (name: string) => (ratios.has(name) ? fixed(median(ratios.get(name)!), 3) : 'not measured');
+  /** The median of each pair of a row, lowest first: how far pairs of processes of the same code differ. */
+  const perPair = (name: string) =>
+    (pairRatios.get(name) ?? [])
+      .map(median)
+      .sort((a, b) => a - b)
+      .map((value) => fixed(value, 3))
+      .join(', ');
   const target = TARGETS[platform];
   const guarded = median(ratios.get(TARGET_VARIANT) ?? []);
   const targetLine =
@@ -194,7 +225,9 @@ async function benchPlatform(platform: string): Promise<string> {
         ? `; against "${CASL_VARIANT}" (${fixed(casl, 3)}): ${resource > casl ? 'ahead' : 'NOT ahead'}.`
         : '.') +
       ` The floor of any guard that loads the resource: ${ratio(LOADING_GUARD.name)}; the route side by side with ` +
-      `that guard: ${ratio(`${RESOURCE_VARIANT}, against ${LOADING_GUARD.name}`)}.`;
+      `that guard: ${ratio(`${RESOURCE_VARIANT}, against ${LOADING_GUARD.name}`)}. Each of these rows is the median ` +
+      `of ${RESOURCE_PAIRS} pairs of processes x ${ROUNDS} rounds; the pairs' own medians: the route ` +
+      `${perPair(RESOURCE_VARIANT)}; CASL ${perPair(CASL_VARIANT)}; the floor ${perPair(LOADING_GUARD.name)}.`;
   const requireTarget = REQUIRE_TARGETS[platform];
   const required = median(ratios.get(REQUIRE_VARIANT) ?? []);
   const requireLine =
